@@ -1,0 +1,37 @@
+# perp-backstop: every target installs what is missing first (./toolchain/install.sh),
+# and skips what is already installed, so a second run starts in seconds.
+VENV := .venv/bin
+APE  := $(VENV)/ape
+# CI and `make test` run the `ci` Hypothesis profile; `make fuzz-deep` the `deep` one.
+HYPOTHESIS_PROFILE ?= ci
+export HYPOTHESIS_PROFILE
+
+.PHONY: setup compile test demo bench fuzz-deep lint lock clean
+
+setup:
+	@./toolchain/install.sh
+
+compile: setup
+	@./toolchain/compile.sh
+
+test: compile
+	$(VENV)/pytest tests -n 2 --dist loadgroup -q
+
+demo: compile
+	@$(APE) run demo
+
+bench: compile
+	@$(APE) run bench
+
+fuzz-deep: compile
+	HYPOTHESIS_PROFILE=deep $(VENV)/pytest tests -n 2 --dist loadgroup -q
+
+lint: setup
+	$(VENV)/ruff check . && $(VENV)/ruff format --check .
+
+# Re-resolve Python dependencies after editing requirements.in.
+lock: setup
+	$(VENV)/uv pip compile -q --python-version 3.11 requirements.in -o requirements.lock
+
+clean:
+	rm -rf .venv node_modules .toolchain .build

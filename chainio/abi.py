@@ -1,0 +1,133 @@
+"""ABI encoding and decoding for calls, custom errors and events (eth-abi underneath)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils import keccak, to_checksum_address
+
+PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
+ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+
+
+def canonical_type(param: dict[str, Any]) -> str:
+    """`uint256`, `address[]`, or `(uint256,int256)[]` for tuples."""
+    kind = param["type"]
+    if kind.startswith("tuple"):
+        inner = ",".join(canonical_type(c) for c in param["components"])
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+def signature(item: dict[str, Any]) -> str:
+    return f"{item['name']}({','.join(canonical_type(p) for p in item.get('inputs', []))})"
+
+
+def _normalise(value: Any) -> Any:
+    """Decoded values as plain Python: checksummed addresses, lists for arrays, tuples for structs."""
+    if isinstance(value, tuple):
+        return tuple(_normalise(v) for v in value)
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    return value
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    """One log: which contract emitted it, the event's name and its arguments in ABI order."""
+
+    emitter: str
+    name: str
+    args: tuple[tuple[str, Any], ...]
+
+    def arg(self, key: str) -> Any:
+        return dict(self.args)[key]
+
+
+class AbiRegistry:
+    """Errors and events of every known contract, found by selector / topic."""
+
+    def __init__(self) -> None:
+        self._errors: dict[bytes, tuple[str, list[str]]] = {
+            PANIC_SELECTOR: ("Panic", ["uint256"]),
+            ERROR_SELECTOR: ("Error", ["string"]),
+        }
+        self._events: dict[bytes, dict[str, Any]] = {}
+
+    def add(self, abi: list[dict[str, Any]]) -> None:
+        for item in abi:
+            if item["type"] == "error":
+                selector = keccak(text=signature(item))[:4]
+                self._errors[selector] = (item["name"], [canonical_type(p) for p in item["inputs"]])
+            elif item["type"] == "event" and not item.get("anonymous"):
+                self._events[keccak(text=signature(item))] = item
+
+    def decode_revert(self, data: bytes) -> tuple[str, tuple[Any, ...]]:
+        """Revert data as `(error name, args)`; unknown selectors come back as `('Unknown', (hex,))`."""
+        if len(data) < 4:
+            return ("EmptyRevert", ()) if not data else ("Unknown", (data.hex(),))
+        known = self._errors.get(data[:4])
+        if known is None:
+            return "Unknown", (data.hex(),)
+        name, types = known
+        return name, tuple(_normalise(v) for v in decode(types, data[4:]))
+
+    def decode_log(self, log: dict[str, Any]) -> DecodedEvent:
+        topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
+        emitter = to_checksum_address(log["address"])
+        item = self._events.get(topics[0]) if topics else None
+        if item is None:
+            return DecodedEvent(emitter, "Unknown", (("topics", tuple(t.hex() for t in topics)), ("data", log["data"])))
+        indexed = [p for p in item["inputs"] if p.get("indexed")]
+        plain = [p for p in item["inputs"] if not p.get("indexed")]
+        values: dict[str, Any] = {}
+        for param, topic in zip(indexed, topics[1:], strict=True):
+            values[param["name"]] = _normalise(decode([canonical_type(param)], topic)[0])
+        data = bytes.fromhex(log["data"][2:])
+        for param, value in zip(plain, decode([canonical_type(p) for p in plain], data), strict=True):
+            values[param["name"]] = _normalise(value)
+        return DecodedEvent(emitter, item["name"], tuple((p["name"], values[p["name"]]) for p in item["inputs"]))
+
+
+class AbiCodec:
+    """One contract's functions: calldata in, return values out."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self._functions: dict[str, dict[str, Any]] = {}
+        names: dict[str, int] = {}
+        for item in abi:
+            if item["type"] == "function":
+                names[item["name"]] = names.get(item["name"], 0) + 1
+        for item in abi:
+            if item["type"] != "function":
+                continue
+            entry = {
+                "selector": keccak(text=signature(item))[:4],
+                "inputs": [canonical_type(p) for p in item["inputs"]],
+                "outputs": [canonical_type(p) for p in item["outputs"]],
+            }
+            self._functions[signature(item)] = entry
+            if names[item["name"]] == 1:
+                self._functions[item["name"]] = entry
+
+    def _function(self, name: str) -> dict[str, Any]:
+        try:
+            return self._functions[name]
+        except KeyError:
+            raise KeyError(f"no function {name!r} (overloaded functions need the full signature)") from None
+
+    def encode_call(self, name: str, args: tuple[Any, ...] | list[Any]) -> str:
+        fn = self._function(name)
+        return "0x" + (fn["selector"] + encode(fn["inputs"], list(args))).hex()
+
+    def decode_output(self, name: str, data: bytes) -> Any:
+        """A single return value as itself, several as a tuple, none as None."""
+        outputs = self._function(name)["outputs"]
+        values = tuple(_normalise(v) for v in decode(outputs, data))
+        if not outputs:
+            return None
+        return values[0] if len(values) == 1 else values

@@ -1,0 +1,115 @@
+"""A deployed contract driven over raw JSON-RPC: batched calls, one-request transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chainio.abi import AbiCodec, AbiRegistry, DecodedEvent
+from chainio.rpc import RpcClient, RpcError
+
+# Every transaction carries this gas limit: no eth_estimateGas round trip.
+DEFAULT_GAS = 10_000_000
+
+
+class ChainRevert(Exception):
+    """A call or transaction reverted on chain; `name`/`args` are the decoded error."""
+
+    def __init__(self, name: str, args: tuple[Any, ...]) -> None:
+        self.name = name
+        self.args_ = args
+        super().__init__(f"{name}{args}")
+
+    def signature(self) -> tuple[str, tuple[Any, ...]]:
+        return self.name, self.args_
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: list[DecodedEvent]
+    return_value: Any = None
+
+
+def _revert_bytes(error: RpcError) -> bytes | None:
+    """Anvil puts revert data in `error.data` as a hex string (sometimes nested)."""
+    data = error.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    return None
+
+
+class LeanContract:
+    """Calls and transactions against one address with a known ABI."""
+
+    def __init__(self, rpc: RpcClient, address: str, codec: AbiCodec, registry: AbiRegistry) -> None:
+        self.rpc = rpc
+        self.address = address
+        self.codec = codec
+        self.registry = registry
+
+    def _call_params(self, fn: str, args: tuple[Any, ...], sender: str | None, block: str) -> list[Any]:
+        tx: dict[str, Any] = {"to": self.address, "data": self.codec.encode_call(fn, args)}
+        if sender is not None:
+            tx["from"] = sender
+        return [tx, block]
+
+    def call(self, fn: str, *args: Any, sender: str | None = None, block: str = "latest") -> Any:
+        """eth_call; raises ChainRevert with the decoded custom error / panic."""
+        return self.call_many([(fn, args)], sender=sender, block=block, raise_reverts=True)[0]
+
+    def call_many(
+        self,
+        calls: list[tuple[str, tuple[Any, ...]]],
+        sender: str | None = None,
+        block: str = "latest",
+        raise_reverts: bool = False,
+    ) -> list[Any]:
+        """Many eth_calls in one round trip. A revert comes back as a ChainRevert in its slot
+        (or is raised, with raise_reverts)."""
+        requests = [("eth_call", self._call_params(fn, args, sender, block)) for fn, args in calls]
+        results: list[Any] = []
+        for (fn, _), reply in zip(calls, self.rpc.batch_raw(requests), strict=True):
+            if "error" in reply:
+                error = RpcError("eth_call", reply["error"])
+                data = _revert_bytes(error)
+                if data is None:
+                    raise error
+                outcome: Any = ChainRevert(*self.registry.decode_revert(data))
+                if raise_reverts:
+                    raise outcome
+            else:
+                outcome = self.codec.decode_output(fn, bytes.fromhex(reply["result"][2:]))
+            results.append(outcome)
+        return results
+
+    def transact(self, fn: str, *args: Any, sender: str, gas: int = DEFAULT_GAS, value: int = 0) -> Receipt:
+        """Sends from an unlocked/impersonated account and returns the mined receipt.
+        A reverted transaction raises ChainRevert with the decoded error."""
+        tx = {
+            "from": sender,
+            "to": self.address,
+            "data": self.codec.encode_call(fn, args),
+            "gas": hex(gas),
+            "value": hex(value),
+        }
+        try:
+            receipt = self.rpc.request("eth_sendTransactionSync", [tx])
+        except RpcError as error:
+            data = _revert_bytes(error)
+            if data is None:
+                raise
+            raise ChainRevert(*self.registry.decode_revert(data)) from None
+        if int(receipt["status"], 16) != 1:
+            trace = self.rpc.request("debug_traceTransaction", [receipt["transactionHash"], {"tracer": "callTracer"}])
+            raise ChainRevert(*self.registry.decode_revert(bytes.fromhex(trace.get("output", "0x")[2:])))
+        return Receipt(
+            tx_hash=receipt["transactionHash"],
+            block_number=int(receipt["blockNumber"], 16),
+            gas_used=int(receipt["gasUsed"], 16),
+            events=[self.registry.decode_log(log) for log in receipt["logs"]],
+        )

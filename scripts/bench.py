@@ -1,0 +1,111 @@
+"""`make bench` / `ape run bench`: toolchain and differential-harness throughput on Anvil.
+
+Prints: compile time (solc-js through ape-solidity, forced recompile), eth_call/s
+(one per request and JSON-RPC batched), tx/s (eth_sendTransactionSync) through the
+same lean path the tests use, and differential examples/s of the math parity test.
+Numbers, not pass/fail: nothing here is timed inside the test suite.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# `ape run` does not put the project root on sys.path.
+sys.path.insert(0, str(ROOT))
+
+import click  # noqa: E402
+from ape import accounts, chain, project  # noqa: E402
+from ape.cli import ConnectedProviderCommand  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from chainio import RpcClient  # noqa: E402
+from chainio.project import lean, project_registry  # noqa: E402
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s  ({count} in {seconds:.2f} s)"
+
+
+def bench_compile() -> float:
+    start = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv/bin/ape"), "compile", "--force"], cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def bench_calls(harness, n: int) -> tuple[float, float]:
+    args = (10**30, 3 * 10**18, 7 * 10**12)
+    start = time.perf_counter()
+    for _ in range(n):
+        harness.call("mulDivUp", *args)
+    single = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(n // 100):
+        harness.call_many([("mulDivUp", args)] * 100)
+    batched = time.perf_counter() - start
+    return single, batched
+
+
+def bench_transactions(harness, sender: str, n: int) -> float:
+    start = time.perf_counter()
+    for i in range(n):
+        harness.transact("mulDivDown", i, 3, 2, sender=sender)
+    return time.perf_counter() - start
+
+
+def bench_math_differential(harness, n: int) -> tuple[int, float]:
+    from difftest.math_cases import FUNCTIONS, outcome_of_chain, outcome_of_model
+
+    names = sorted(FUNCTIONS)
+    executed = 0
+
+    @settings(max_examples=n, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def run(data):
+        nonlocal executed
+        name = data.draw(st.sampled_from(names))
+        model_fn, strategy = FUNCTIONS[name]
+        args = data.draw(strategy)
+        assert outcome_of_model(model_fn, args) == outcome_of_chain(harness, name, args), (name, args)
+        executed += 1
+
+    start = time.perf_counter()
+    run()
+    return executed, time.perf_counter() - start
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--calls", default=2000, show_default=True, help="eth_calls per call benchmark")
+@click.option("--txs", default=500, show_default=True, help="transactions for the tx/s benchmark")
+@click.option("--examples", default=2000, show_default=True, help="math differential examples")
+@click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
+def cli(calls: int, txs: int, examples: int, skip_compile: bool) -> None:
+    console = Console()
+    table = Table(title="perp-backstop benchmarks (lean JSON-RPC path, Anvil)")
+    table.add_column("measure")
+    table.add_column("result", justify="right")
+
+    if not skip_compile:
+        table.add_row("compile, forced (solc-js via ape-solidity)", f"{bench_compile():.2f} s")
+
+    rpc = RpcClient(chain.provider.uri)
+    registry = project_registry(project)
+    sender = accounts.test_accounts[0]
+    harness = lean(rpc, registry, project.MathHarness, project.MathHarness.deploy(sender=sender).address)
+
+    single, batched = bench_calls(harness, calls)
+    table.add_row("eth_call, one per request", _rate(calls, single))
+    table.add_row("eth_call, batched 100 per request", _rate(calls // 100 * 100, batched))
+    table.add_row(
+        "transactions (eth_sendTransactionSync)", _rate(txs, bench_transactions(harness, sender.address, txs))
+    )
+    executed, seconds = bench_math_differential(harness, examples)
+    table.add_row("math differential examples (model + chain)", _rate(executed, seconds))
+    console.print(table)
+    sys.stdout.flush()
