@@ -120,6 +120,9 @@ class AbiCodec:
         except KeyError:
             raise KeyError(f"no function {name!r} (overloaded functions need the full signature)") from None
 
+    def has_outputs(self, name: str) -> bool:
+        return bool(self._function(name)["outputs"])
+
     def encode_call(self, name: str, args: tuple[Any, ...] | list[Any]) -> str:
         fn = self._function(name)
         return "0x" + (fn["selector"] + encode(fn["inputs"], list(args))).hex()

@@ -87,9 +87,11 @@ class LeanContract:
             results.append(outcome)
         return results
 
-    def transact(self, fn: str, *args: Any, sender: str, gas: int = DEFAULT_GAS, value: int = 0) -> Receipt:
-        """Sends from an unlocked/impersonated account and returns the mined receipt.
-        A reverted transaction raises ChainRevert with the decoded error."""
+    def transact(
+        self, fn: str, *args: Any, sender: str, gas: int = DEFAULT_GAS, value: int = 0, want_return: bool = False
+    ) -> Receipt:
+        """Sends from an unlocked/impersonated account and returns the mined receipt (with the
+        function's return value when `want_return`). A reverted transaction raises ChainRevert."""
         tx = {
             "from": sender,
             "to": self.address,
@@ -104,12 +106,37 @@ class LeanContract:
             if data is None:
                 raise
             raise ChainRevert(*self.registry.decode_revert(data)) from None
-        if int(receipt["status"], 16) != 1:
+        succeeded = int(receipt["status"], 16) == 1
+        return_value = None
+        if not succeeded or (want_return and self.codec.has_outputs(fn)):
+            # Receipts carry no return data: the call tracer's output has it (or the revert data).
             trace = self.rpc.request("debug_traceTransaction", [receipt["transactionHash"], {"tracer": "callTracer"}])
-            raise ChainRevert(*self.registry.decode_revert(bytes.fromhex(trace.get("output", "0x")[2:])))
+            output = bytes.fromhex(trace.get("output", "0x")[2:])
+            if not succeeded:
+                raise ChainRevert(*self.registry.decode_revert(output))
+            return_value = self.codec.decode_output(fn, output)
         return Receipt(
             tx_hash=receipt["transactionHash"],
             block_number=int(receipt["blockNumber"], 16),
             gas_used=int(receipt["gasUsed"], 16),
             events=[self.registry.decode_log(log) for log in receipt["logs"]],
+            return_value=return_value,
         )
+
+
+def call_batch(calls: list[tuple[LeanContract, str, tuple[Any, ...]]], block: str = "latest") -> list[Any]:
+    """eth_calls to several contracts in one round trip; a revert raises ChainRevert."""
+    if not calls:
+        return []
+    rpc = calls[0][0].rpc
+    requests = [("eth_call", contract._call_params(fn, args, None, block)) for contract, fn, args in calls]
+    results = []
+    for (contract, fn, _), reply in zip(calls, rpc.batch_raw(requests), strict=True):
+        if "error" in reply:
+            error = RpcError("eth_call", reply["error"])
+            data = _revert_bytes(error)
+            if data is None:
+                raise error
+            raise ChainRevert(*contract.registry.decode_revert(data))
+        results.append(contract.codec.decode_output(fn, bytes.fromhex(reply["result"][2:])))
+    return results

@@ -30,6 +30,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., int], st.SearchStrategy[tuple[Any, ...]
     "negate": (signed_math.negate, st.tuples(s.uint256())),
     "mulDivTowardZero": (signed_math.mul_div_toward_zero, s.signed_mul_div_args()),
     "mulDivFloor": (signed_math.mul_div_floor, s.signed_mul_div_args()),
+    "mulDivCeil": (signed_math.mul_div_ceil, s.signed_mul_div_args()),
     "divTowardZero": (
         signed_math.div_toward_zero,
         st.tuples(s.int256(), st.one_of(st.sampled_from([0, -1]), s.int256())),
@@ -42,6 +43,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., int], st.SearchStrategy[tuple[Any, ...]
     "notionalScale": (units.notional_scale, st.tuples(s.collateral_decimals())),
     "notionalDown": (units.notional_down, st.tuples(s.size_wad(), s.price_wad(), s.notional_scale())),
     "notionalUp": (units.notional_up, st.tuples(s.size_wad(), s.price_wad(), s.notional_scale())),
+    "fundingCeil": (units.funding_ceil, st.tuples(s.size_wad(), s.int256(), s.notional_scale())),
     "pnlFloor": (units.pnl_floor, st.tuples(s.size_wad(), s.price_wad(), s.price_wad(), s.notional_scale())),
 }
 

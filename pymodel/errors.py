@@ -14,10 +14,10 @@ class Revert(Exception):
     """A transaction revert. Subclasses are dataclasses whose fields are the error's arguments."""
 
     def __str__(self) -> str:
-        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.arguments.items())})"
+        return f"{self.error_name}({', '.join(f'{k}={v!r}' for k, v in self.arguments.items())})"
 
     @property
-    def name(self) -> str:
+    def error_name(self) -> str:
         return type(self).__name__
 
     @property
@@ -26,7 +26,7 @@ class Revert(Exception):
 
     def signature(self) -> tuple[str, tuple[Any, ...]]:
         """`(error name, argument values in declaration order)`: what parity compares."""
-        return self.name, tuple(self.arguments.values())
+        return self.error_name, tuple(self.arguments.values())
 
 
 @dataclass

@@ -36,6 +36,13 @@ def mul_div_floor(x: int, y: int, d: int) -> int:
     return negate(mul_div_up(abs_(x), y, d))
 
 
+def mul_div_ceil(x: int, y: int, d: int) -> int:
+    """SignedMath.mulDivCeil."""
+    if x >= 0:
+        return evm.to_int256(mul_div_up(x, y, d))
+    return negate(mul_div_down(abs_(x), y, d))
+
+
 def div_toward_zero(x: int, y: int) -> int:
     """SignedMath.divTowardZero (plain `sdiv`)."""
     return evm.sdiv(x, y)

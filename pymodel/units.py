@@ -9,7 +9,7 @@ from __future__ import annotations
 from pymodel import evm
 from pymodel.errors import UnsupportedDecimals
 from pymodel.fixed_point import mul_div_down, mul_div_up
-from pymodel.signed_math import abs_, mul_div_floor
+from pymodel.signed_math import abs_, mul_div_ceil, mul_div_floor
 
 MAX_COLLATERAL_DECIMALS = 18
 
@@ -37,3 +37,10 @@ def pnl_floor(size: int, entry_price: int, price: int, scale: int) -> int:
     if move >= 0:
         return mul_div_floor(size, move, scale)
     return mul_div_floor(evm.sneg(size), abs_(move), scale)
+
+
+def funding_ceil(size: int, index_delta: int, scale: int) -> int:
+    """Units.fundingCeil: funding owed, rounded up (favours the protocol)."""
+    if index_delta >= 0:
+        return mul_div_ceil(size, index_delta, scale)
+    return mul_div_ceil(evm.sneg(size), abs_(index_delta), scale)

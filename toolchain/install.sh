@@ -35,10 +35,11 @@ if ! fresh .toolchain/.synced toolchain/install.sh package.json; then
 #!/bin/sh
 exec node "$root/toolchain/solc-adapter.cjs" "\$@"
 SH
-  # ape-foundry starts `anvil` from PATH and has no option for extra flags.
+  # ape-foundry starts `anvil` from PATH and has no option for extra flags. 256 recent states stay
+  # in memory (traces of recent transactions work) and nothing is written to disk.
   cat > .toolchain/bin/anvil <<SH
 #!/bin/sh
-exec "$root/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" --prune-history "\$@"
+exec "$root/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" --prune-history 256 "\$@"
 SH
   chmod +x ".toolchain/solc/solc-v${solc_version}" .toolchain/bin/anvil
   # Every Python started from .venv (pytest, ape, scripts) finds both wrappers and the project.

@@ -36,6 +36,12 @@ library SignedMath {
         return negate(Math.mulDiv(abs(x), y, d, Math.Rounding.Ceil));
     }
 
+    /// @dev ceil(x * y / d), i.e. rounded toward positive infinity.
+    function mulDivCeil(int256 x, uint256 y, uint256 d) internal pure returns (int256) {
+        if (x >= 0) return SafeCast.toInt256(Math.mulDiv(uint256(x), y, d, Math.Rounding.Ceil));
+        return negate(Math.mulDiv(abs(x), y, d));
+    }
+
     /// @dev x / y truncated toward zero (plain `sdiv`; panics 0x12 on y == 0, 0x11 on min / -1).
     function divTowardZero(int256 x, int256 y) internal pure returns (int256) {
         return x / y;

@@ -47,4 +47,11 @@ library Units {
         if (move >= 0) return SignedMath.mulDivFloor(size, uint256(move), scale);
         return SignedMath.mulDivFloor(-size, SignedMath.abs(move), scale);
     }
+
+    /// @dev size * indexDelta / scale rounded up: funding a position owes (negative: earns).
+    /// Rounds in favour of the protocol: owed amounts up, earned amounts down.
+    function fundingCeil(int256 size, int256 indexDelta, uint256 scale) internal pure returns (int256) {
+        if (indexDelta >= 0) return SignedMath.mulDivCeil(size, uint256(indexDelta), scale);
+        return SignedMath.mulDivCeil(-size, SignedMath.abs(indexDelta), scale);
+    }
 }

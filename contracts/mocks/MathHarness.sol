@@ -52,6 +52,10 @@ contract MathHarness {
         return SignedMath.mulDivFloor(x, y, d);
     }
 
+    function mulDivCeil(int256 x, uint256 y, uint256 d) external pure returns (int256) {
+        return SignedMath.mulDivCeil(x, y, d);
+    }
+
     function divTowardZero(int256 x, int256 y) external pure returns (int256) {
         return SignedMath.divTowardZero(x, y);
     }
@@ -98,5 +102,9 @@ contract MathHarness {
         returns (int256)
     {
         return Units.pnlFloor(size, entryPrice, price, scale);
+    }
+
+    function fundingCeil(int256 size, int256 indexDelta, uint256 scale) external pure returns (int256) {
+        return Units.fundingCeil(size, indexDelta, scale);
     }
 }

@@ -1,0 +1,85 @@
+"""Deploys a SystemConfig with ape, in the order the model mirrors (`pymodel.system`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chainio.abi import AbiRegistry
+from chainio.contract import LeanContract
+from chainio.project import lean
+from chainio.rpc import RpcClient
+from pymodel.config import SystemConfig
+from pymodel.system import Addresses, feed_name
+
+
+@dataclass
+class Deployment:
+    addresses: Addresses
+    contracts: dict[str, LeanContract]  # by the names pymodel.system uses
+    deployer: str
+    timestamp: int
+
+
+def deploy_system(
+    project: Any,
+    deployer: Any,
+    config: SystemConfig,
+    rpc: RpcClient | None = None,
+    registry: AbiRegistry | None = None,
+    timestamp: int | None = None,
+) -> Deployment:
+    """Deploys and wires every contract. With `timestamp`, every deployment transaction is
+    mined at exactly that block time (local chains), so the model can start from it."""
+
+    def at_time() -> None:
+        if timestamp is not None and rpc is not None:
+            rpc.request("evm_setNextBlockTimestamp", [timestamp])
+
+    def deploy(container: Any, *args: Any) -> Any:
+        at_time()
+        return container.deploy(*args, sender=deployer)
+
+    def send(contract: Any, function: str, *args: Any) -> None:
+        at_time()
+        getattr(contract, function)(*args, sender=deployer)
+
+    token = deploy(project.MockStablecoin, config.collateral_name, config.collateral_symbol, config.collateral_decimals)
+    feeds = {m.market_id: deploy(project.MockPriceFeed, m.feed_decimals, m.initial_answer) for m in config.markets}
+    oracle = deploy(project.OracleAdapter, deployer.address)
+    for market in config.markets:
+        send(oracle, "setFeed", market.market_id, feeds[market.market_id].address, market.oracle_max_age)
+    pool = deploy(project.LPPool, token.address, deployer.address, config.redeem_cooldown, config.redeem_window)
+    insurance_fund = deploy(project.InsuranceFund, token.address, deployer.address)
+    engine = deploy(
+        project.PerpEngine, token.address, oracle.address, pool.address, insurance_fund.address, deployer.address
+    )
+    send(pool, "setEngine", engine.address)
+    send(insurance_fund, "setEngine", engine.address)
+    send(engine, "setFeeShares", config.insurance_share_bps, config.safety_module_share_bps)
+    send(engine, "setPoolLimits", config.max_utilisation_bps, config.reserve_factor_bps)
+    for market in config.markets:
+        send(engine, "listMarket", market.market_id, market.params().as_tuple())
+
+    addresses = Addresses(
+        token=token.address,
+        feeds={market_id: feed.address for market_id, feed in feeds.items()},
+        oracle=oracle.address,
+        pool=pool.address,
+        insurance_fund=insurance_fund.address,
+        engine=engine.address,
+    )
+    contracts: dict[str, LeanContract] = {}
+    if rpc is not None and registry is not None:
+        containers = {
+            "token": project.MockStablecoin,
+            "oracle": project.OracleAdapter,
+            "pool": project.LPPool,
+            "insuranceFund": project.InsuranceFund,
+            "engine": project.PerpEngine,
+        }
+        for name, address in addresses.by_name().items():
+            container = project.MockPriceFeed if name.startswith("feed") else containers[name]
+            contracts[name] = lean(rpc, registry, container, address)
+    assert all(feed_name(m.market_id) in addresses.by_name() for m in config.markets)
+    return Deployment(addresses, contracts, deployer.address, timestamp or 0)

@@ -1,0 +1,843 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
+import {ILPPool} from "./interfaces/ILPPool.sol";
+import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
+import {IPerpEngine} from "./interfaces/IPerpEngine.sol";
+import {FixedPointMath} from "./libraries/FixedPointMath.sol";
+import {SignedMath} from "./libraries/SignedMath.sol";
+import {Units} from "./libraries/Units.sol";
+
+/// @title PerpEngine
+/// @notice Isolated perpetual positions against the LP pool, oracle-priced, with tiered
+/// maintenance margin, skew funding, partial liquidations and the loss waterfall.
+/// @dev `pymodel/perp_engine.py` mirrors this contract statement for statement.
+contract PerpEngine is IPerpEngine, Ownable {
+    using SafeCast for uint256;
+    using SafeCast for int256;
+    using SafeERC20 for IERC20;
+
+    /* CONSTANTS */
+
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant MAX_MARKETS = 16;
+    uint256 internal constant MAX_TRADING_FEE_BPS = 1_000;
+    /// @dev 100% of notional per day.
+    uint256 internal constant MAX_FUNDING_RATE_PER_SECOND = WAD / 1 days;
+
+    /* STORAGE */
+
+    IERC20 public immutable collateral;
+    IOracleAdapter public immutable oracle;
+    ILPPool public immutable pool;
+    IInsuranceFund public immutable insuranceFund;
+    /// @dev 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
+    uint256 public immutable notionalScale;
+
+    address public guardian;
+    bool public opensPaused;
+    uint256 public insuranceShareBps;
+    uint256 public safetyModuleShareBps;
+    uint256 public maxUtilisationBps;
+    uint256 public reserveFactorBps;
+    /// @notice Fee share held for the safety module (wired in with the safety module).
+    uint256 public safetyModuleFees;
+
+    uint256[] internal _marketIds;
+    mapping(uint256 marketId => MarketParams) internal _params;
+    mapping(uint256 marketId => MarketState) internal _markets;
+    mapping(address account => mapping(uint256 marketId => Position)) internal _positions;
+
+    /* CONSTRUCTOR */
+
+    constructor(IERC20 collateral_, IOracleAdapter oracle_, ILPPool pool_, IInsuranceFund insuranceFund_, address owner_)
+        Ownable(owner_)
+    {
+        collateral = collateral_;
+        oracle = oracle_;
+        pool = pool_;
+        insuranceFund = insuranceFund_;
+        notionalScale = Units.notionalScale(IERC20Metadata(address(collateral_)).decimals());
+        // The pool and the insurance fund pull what the engine credits to them.
+        collateral_.forceApprove(address(pool_), type(uint256).max);
+        collateral_.forceApprove(address(insuranceFund_), type(uint256).max);
+    }
+
+    /* ADMIN */
+
+    /// @inheritdoc IPerpEngine
+    function listMarket(uint256 marketId, MarketParams calldata params) external onlyOwner {
+        if (_markets[marketId].listed) revert MarketAlreadyListed(marketId);
+        if (_marketIds.length == MAX_MARKETS) revert TooManyMarkets();
+        _validateMarketParams(params);
+        _params[marketId] = params;
+        _markets[marketId].listed = true;
+        _markets[marketId].lastFundingAt = block.timestamp;
+        _marketIds.push(marketId);
+        emit MarketListed(marketId);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setMarketParams(uint256 marketId, MarketParams calldata params) external onlyOwner {
+        if (!_markets[marketId].listed) revert MarketNotListed(marketId);
+        _validateMarketParams(params);
+        _params[marketId] = params;
+        emit MarketParamsSet(marketId);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setFeeShares(uint256 insuranceShareBps_, uint256 safetyModuleShareBps_) external onlyOwner {
+        if (insuranceShareBps_ + safetyModuleShareBps_ > BPS) {
+            revert InvalidParameter("feeShares", insuranceShareBps_ + safetyModuleShareBps_);
+        }
+        insuranceShareBps = insuranceShareBps_;
+        safetyModuleShareBps = safetyModuleShareBps_;
+        emit FeeSharesSet(insuranceShareBps_, safetyModuleShareBps_);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setPoolLimits(uint256 maxUtilisationBps_, uint256 reserveFactorBps_) external onlyOwner {
+        if (maxUtilisationBps_ == 0 || maxUtilisationBps_ > BPS) {
+            revert InvalidParameter("maxUtilisationBps", maxUtilisationBps_);
+        }
+        if (reserveFactorBps_ == 0 || reserveFactorBps_ > BPS) {
+            revert InvalidParameter("reserveFactorBps", reserveFactorBps_);
+        }
+        maxUtilisationBps = maxUtilisationBps_;
+        reserveFactorBps = reserveFactorBps_;
+        emit PoolLimitsSet(maxUtilisationBps_, reserveFactorBps_);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setGuardian(address guardian_) external onlyOwner {
+        guardian = guardian_;
+        emit GuardianSet(guardian_);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setOpensPaused(bool paused) external {
+        if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian(msg.sender);
+        opensPaused = paused;
+        emit OpensPausedSet(paused);
+    }
+
+    /// @dev The same bounds, in the same order, as `pymodel.config.MarketConfig`.
+    function _validateMarketParams(MarketParams calldata p) internal pure {
+        if (p.initialMarginBps == 0 || p.initialMarginBps > BPS) {
+            revert InvalidParameter("initialMarginBps", p.initialMarginBps);
+        }
+        for (uint256 i = 0; i < 4; ++i) {
+            if (p.tierMaintenanceBps[i] == 0 || p.tierMaintenanceBps[i] >= p.initialMarginBps) {
+                revert InvalidParameter("tierMaintenanceBps", p.tierMaintenanceBps[i]);
+            }
+            if (i > 0 && p.tierMaintenanceBps[i] < p.tierMaintenanceBps[i - 1]) {
+                revert InvalidParameter("tierMaintenanceBps", p.tierMaintenanceBps[i]);
+            }
+            if (i > 0 && p.tierNotionalCaps[i] <= p.tierNotionalCaps[i - 1]) {
+                revert InvalidParameter("tierNotionalCaps", p.tierNotionalCaps[i]);
+            }
+        }
+        if (p.tierNotionalCaps[3] != type(uint256).max) revert InvalidParameter("tierNotionalCaps", p.tierNotionalCaps[3]);
+        if (p.spreadBps >= BPS) revert InvalidParameter("spreadBps", p.spreadBps);
+        if (p.liquidationSlippageBps >= BPS) revert InvalidParameter("liquidationSlippageBps", p.liquidationSlippageBps);
+        uint256 widest = p.spreadBps > p.liquidationSlippageBps ? p.spreadBps : p.liquidationSlippageBps;
+        // Sell prices are price * (1 - bps): they must stay positive.
+        if (p.maxImpactBps >= BPS - widest) revert InvalidParameter("maxImpactBps", p.maxImpactBps);
+        if (p.impactReferenceNotional == 0) revert InvalidParameter("impactReferenceNotional", 0);
+        if (p.tradingFeeBps > MAX_TRADING_FEE_BPS) revert InvalidParameter("tradingFeeBps", p.tradingFeeBps);
+        if (p.liquidationPenaltyBps > BPS) revert InvalidParameter("liquidationPenaltyBps", p.liquidationPenaltyBps);
+        if (p.keeperRewardBps > BPS) revert InvalidParameter("keeperRewardBps", p.keeperRewardBps);
+        if (p.partialLiquidationBps == 0 || p.partialLiquidationBps > BPS) {
+            revert InvalidParameter("partialLiquidationBps", p.partialLiquidationBps);
+        }
+        if (p.partialLiquidationCooldown == 0) revert InvalidParameter("partialLiquidationCooldown", 0);
+        if (p.maxFundingRatePerSecond > MAX_FUNDING_RATE_PER_SECOND) {
+            revert InvalidParameter("maxFundingRatePerSecond", p.maxFundingRatePerSecond);
+        }
+        if (p.skewScale == 0) revert InvalidParameter("skewScale", 0);
+        if (p.maxLongOpenInterest == 0) revert InvalidParameter("maxLongOpenInterest", 0);
+        if (p.maxShortOpenInterest == 0) revert InvalidParameter("maxShortOpenInterest", 0);
+    }
+
+    /* TRADING */
+
+    /// @inheritdoc IPerpEngine
+    function openPosition(uint256 marketId, int256 size, uint256 margin, uint256 acceptablePrice) external {
+        _increase(marketId, size, margin, acceptablePrice, true);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function increasePosition(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
+        external
+    {
+        _increase(marketId, sizeDelta, marginIn, acceptablePrice, false);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function decreasePosition(uint256 marketId, uint256 reduction, uint256 acceptablePrice) external {
+        _decrease(marketId, reduction, acceptablePrice);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function closePosition(uint256 marketId, uint256 acceptablePrice) external {
+        _decrease(marketId, SignedMath.abs(_positions[msg.sender][marketId].size), acceptablePrice);
+    }
+
+    /// @dev Prices of one trade: oracle, execution (checked against the guard) and the fee.
+    struct Trade {
+        uint256 price;
+        uint256 executionPrice;
+        uint256 fee;
+    }
+
+    function _increase(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice, bool isOpen)
+        internal
+    {
+        if (opensPaused) revert OpensPaused();
+        if (sizeDelta == 0) revert ZeroSize();
+        (MarketParams storage p, MarketState storage m) = _listed(marketId);
+        Position memory before = _positions[msg.sender][marketId];
+        if (isOpen && before.size != 0) revert PositionExists(msg.sender, marketId);
+        if (!isOpen && before.size == 0) revert NoPosition(msg.sender, marketId);
+        if (!isOpen && (before.size > 0) != (sizeDelta > 0)) revert WrongDirection(before.size, sizeDelta);
+
+        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        Position memory next = _increased(p, _settleFunding(before, m.fundingIndex), sizeDelta, marginIn, trade);
+        _replaceInAggregates(m, before, next);
+        _positions[msg.sender][marketId] = next;
+        _checkOpenInterest(marketId, p, m, sizeDelta > 0);
+        _checkUtilisation();
+
+        if (marginIn > 0) collateral.safeTransferFrom(msg.sender, address(this), marginIn);
+        _distributeFee(marketId, trade.fee);
+        emit PositionIncreased(
+            msg.sender,
+            marketId,
+            sizeDelta,
+            trade.price,
+            trade.executionPrice,
+            next.size,
+            next.entryPrice,
+            next.margin,
+            trade.fee
+        );
+    }
+
+    /// @dev The position after adding `sizeDelta` and `marginIn` and paying the fee; reverts
+    /// unless equity at the oracle covers the initial margin.
+    function _increased(
+        MarketParams storage p,
+        Position memory next,
+        int256 sizeDelta,
+        uint256 marginIn,
+        Trade memory trade
+    ) internal view returns (Position memory) {
+        int256 newSize = next.size + sizeDelta;
+        next.entryPrice = _averageEntryPrice(next, sizeDelta, trade.executionPrice, newSize);
+        next.size = newSize;
+        int256 marginAfter = (next.margin + marginIn).toInt256() - trade.fee.toInt256();
+        int256 equityAfter = marginAfter + Units.pnlFloor(newSize, next.entryPrice, trade.price, notionalScale)
+            - next.accruedFunding;
+        // Rounds up: the requirement is owed to the protocol.
+        uint256 required = FixedPointMath.mulDivUp(
+            Units.notionalUp(newSize, trade.price, notionalScale), p.initialMarginBps, BPS
+        );
+        if (marginAfter < 0 || equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
+        next.margin = uint256(marginAfter);
+        return next;
+    }
+
+    /// @dev Reads the oracle, accrues funding, refuses a liquidatable position, and prices
+    /// the trade: execution against the trader, checked against `acceptablePrice`, and the fee.
+    function _quote(
+        uint256 marketId,
+        MarketParams storage p,
+        MarketState storage m,
+        Position memory before,
+        int256 sizeDelta,
+        uint256 acceptablePrice
+    ) internal returns (Trade memory trade) {
+        trade.price = oracle.price(marketId);
+        _accrueFunding(marketId, p, m, trade.price);
+        if (before.size != 0 && _isLiquidatable(p, before, trade.price, m.fundingIndex)) {
+            revert PositionLiquidatable(msg.sender, marketId);
+        }
+        trade.executionPrice = _executionPrice(
+            p, trade.price, Units.notionalUp(sizeDelta, trade.price, notionalScale), sizeDelta > 0, p.spreadBps
+        );
+        _checkSlippage(sizeDelta > 0, trade.executionPrice, acceptablePrice);
+        // Rounds up: the fee is owed to the protocol.
+        trade.fee = FixedPointMath.mulDivUp(
+            Units.notionalUp(sizeDelta, trade.executionPrice, notionalScale), p.tradingFeeBps, BPS
+        );
+    }
+
+    /// @dev What a decrease realises.
+    struct Settlement {
+        int256 realisedPnl;
+        int256 fundingPaid;
+        uint256 payout;
+    }
+
+    function _decrease(uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
+        if (reduction == 0) revert ZeroSize();
+        (MarketParams storage p, MarketState storage m) = _listed(marketId);
+        Position memory before = _positions[msg.sender][marketId];
+        if (before.size == 0) revert NoPosition(msg.sender, marketId);
+        if (reduction > SignedMath.abs(before.size)) revert ReductionTooLarge(reduction, SignedMath.abs(before.size));
+
+        int256 sizeDelta = before.size > 0 ? -reduction.toInt256() : reduction.toInt256();
+        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        (Position memory next, Settlement memory settled) =
+            _decreased(p, _settleFunding(before, m.fundingIndex), sizeDelta, trade, m.fundingIndex);
+        _replaceInAggregates(m, before, next);
+        _positions[msg.sender][marketId] = next;
+
+        // The pool, as counterparty, receives the trader's loss and funding, or pays the profit.
+        _settleWithPool(settled.fundingPaid - settled.realisedPnl);
+        _distributeFee(marketId, trade.fee);
+        if (settled.payout > 0) collateral.safeTransfer(msg.sender, settled.payout);
+        emit PositionDecreased(
+            msg.sender,
+            marketId,
+            sizeDelta,
+            trade.price,
+            trade.executionPrice,
+            settled.realisedPnl,
+            settled.fundingPaid,
+            trade.fee,
+            next.size,
+            next.margin,
+            settled.payout
+        );
+    }
+
+    /// @dev The position after closing `-sizeDelta` of it: PnL, all accrued funding and the fee
+    /// are realised against margin. A voluntary close cannot create bad debt (only liquidations
+    /// walk the waterfall), and what remains must stay above maintenance margin.
+    function _decreased(
+        MarketParams storage p,
+        Position memory next,
+        int256 sizeDelta,
+        Trade memory trade,
+        int256 index
+    ) internal view returns (Position memory, Settlement memory settled) {
+        // The closed part keeps the position's sign; PnL is floored (favours the protocol).
+        settled.realisedPnl = Units.pnlFloor(-sizeDelta, next.entryPrice, trade.executionPrice, notionalScale);
+        settled.fundingPaid = next.accruedFunding;
+        int256 marginAfter =
+            next.margin.toInt256() + settled.realisedPnl - settled.fundingPaid - trade.fee.toInt256();
+        if (marginAfter < 0) revert InsufficientMargin(marginAfter, 0);
+        next.size += sizeDelta;
+        next.accruedFunding = 0;
+        if (next.size == 0) {
+            settled.payout = uint256(marginAfter);
+            delete next;
+            return (next, settled);
+        }
+        next.margin = uint256(marginAfter);
+        int256 equityAfter = _equity(next, trade.price, index);
+        uint256 maintenance = _maintenanceMargin(p, next.size, trade.price);
+        if (equityAfter < maintenance.toInt256()) revert InsufficientMargin(equityAfter, maintenance);
+        return (next, settled);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function addMargin(uint256 marketId, uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        _listed(marketId);
+        Position storage position = _positions[msg.sender][marketId];
+        if (position.size == 0) revert NoPosition(msg.sender, marketId);
+        position.margin += amount;
+        collateral.safeTransferFrom(msg.sender, address(this), amount);
+        emit MarginChanged(msg.sender, marketId, amount.toInt256(), position.margin);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function removeMargin(uint256 marketId, uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        (MarketParams storage p, MarketState storage m) = _listed(marketId);
+        Position storage position = _positions[msg.sender][marketId];
+        if (position.size == 0) revert NoPosition(msg.sender, marketId);
+        if (amount > position.margin) revert InsufficientMargin(position.margin.toInt256() - amount.toInt256(), 0);
+
+        uint256 price = oracle.price(marketId);
+        _accrueFunding(marketId, p, m, price);
+        position.margin -= amount;
+        int256 equityAfter = _equity(position, price, m.fundingIndex);
+        uint256 required = FixedPointMath.mulDivUp(
+            Units.notionalUp(position.size, price, notionalScale), p.initialMarginBps, BPS
+        );
+        if (equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
+
+        collateral.safeTransfer(msg.sender, amount);
+        emit MarginChanged(msg.sender, marketId, -amount.toInt256(), position.margin);
+    }
+
+    /* LIQUIDATION */
+
+    /// @dev Working values of one liquidation (kept in memory: too many for the stack).
+    struct Liquidation {
+        uint256 price;
+        uint256 executionPrice;
+        uint256 bankruptcyPrice;
+        bool full;
+        int256 sizeClosed;
+        uint256 notionalClosed;
+        uint256 marginPart;
+        int256 fundingPart;
+        int256 pnl;
+        int256 realised;
+        uint256 reward;
+        uint256 penalty;
+        uint256 refund;
+    }
+
+    /// @inheritdoc IPerpEngine
+    function liquidate(address account, uint256 marketId) external {
+        (MarketParams storage p, MarketState storage m) = _listed(marketId);
+        Position memory before = _positions[account][marketId];
+        if (before.size == 0) revert NoPosition(account, marketId);
+
+        Liquidation memory liq = _planLiquidation(account, marketId, p, m, before);
+        Position memory next = _closePart(p, liq, _settleFunding(before, m.fundingIndex));
+        // What the pool is owed as counterparty: the trader's loss and funding on the closed part.
+        int256 poolClaim = liq.fundingPart - liq.pnl;
+
+        if (liq.realised >= liq.reward.toInt256()) {
+            uint256 rest = uint256(liq.realised) - liq.reward;
+            // Rounds up: the penalty is owed to the protocol; capped by what is left.
+            liq.penalty = FixedPointMath.mulDivUp(liq.notionalClosed, p.liquidationPenaltyBps, BPS);
+            if (liq.penalty > rest) liq.penalty = rest;
+            liq.refund = rest - liq.penalty;
+            // A partial step keeps the refund as margin of the remaining position.
+            if (!liq.full) next.margin += liq.refund;
+            _replaceInAggregates(m, before, next);
+            _positions[account][marketId] = next;
+            _settleWithPool(poolClaim);
+            collateral.safeTransfer(msg.sender, liq.reward);
+            if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);
+            if (liq.full && liq.refund > 0) collateral.safeTransfer(account, liq.refund);
+        } else {
+            _replaceInAggregates(m, before, next);
+            _positions[account][marketId] = next;
+            _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
+            collateral.safeTransfer(msg.sender, liq.reward);
+        }
+        emit Liquidated(
+            account,
+            marketId,
+            msg.sender,
+            liq.price,
+            liq.executionPrice,
+            liq.bankruptcyPrice,
+            liq.sizeClosed,
+            liq.realised,
+            liq.reward,
+            liq.penalty,
+            liq.refund
+        );
+    }
+
+    /// @dev Checks the position is liquidatable and fixes the size closed and its prices.
+    function _planLiquidation(
+        address account,
+        uint256 marketId,
+        MarketParams storage p,
+        MarketState storage m,
+        Position memory before
+    ) internal returns (Liquidation memory liq) {
+        liq.price = oracle.price(marketId);
+        _accrueFunding(marketId, p, m, liq.price);
+        int256 equityNow = _equity(before, liq.price, m.fundingIndex);
+        uint256 maintenance = _maintenanceMargin(p, before.size, liq.price);
+        if (equityNow >= maintenance.toInt256()) revert PositionHealthy(account, marketId, equityNow, maintenance);
+        liq.bankruptcyPrice = _bankruptcyPrice(before, m.fundingIndex);
+
+        // Large positions close in partial steps, with a cooldown between steps.
+        uint256 sizeAbs = SignedMath.abs(before.size);
+        uint256 closeAbs = sizeAbs;
+        if (Units.notionalUp(before.size, liq.price, notionalScale) > p.partialLiquidationThreshold) {
+            uint256 readyAt = before.lastLiquidationAt + p.partialLiquidationCooldown;
+            if (before.lastLiquidationAt != 0 && block.timestamp < readyAt) {
+                revert LiquidationCooldown(account, marketId, readyAt);
+            }
+            // Rounds up: closes at least the configured fraction.
+            closeAbs = FixedPointMath.mulDivUp(sizeAbs, p.partialLiquidationBps, BPS);
+        }
+        liq.full = closeAbs == sizeAbs;
+        liq.sizeClosed = before.size > 0 ? closeAbs.toInt256() : -closeAbs.toInt256();
+
+        // Execution moves against the position: the on-chain stand-in for a book with no depth.
+        liq.executionPrice = _executionPrice(
+            p,
+            liq.price,
+            Units.notionalUp(liq.sizeClosed, liq.price, notionalScale),
+            before.size < 0,
+            p.liquidationSlippageBps
+        );
+        liq.notionalClosed = Units.notionalDown(liq.sizeClosed, liq.price, notionalScale);
+    }
+
+    /// @dev Realises the closed part against its pro-rata margin and funding (rounded toward
+    /// the remaining position) and returns what is left of the position.
+    function _closePart(MarketParams storage p, Liquidation memory liq, Position memory next)
+        internal
+        view
+        returns (Position memory)
+    {
+        uint256 sizeAbs = SignedMath.abs(next.size);
+        uint256 closeAbs = SignedMath.abs(liq.sizeClosed);
+        liq.marginPart = liq.full ? next.margin : FixedPointMath.mulDivDown(next.margin, closeAbs, sizeAbs);
+        liq.fundingPart =
+            liq.full ? next.accruedFunding : SignedMath.mulDivTowardZero(next.accruedFunding, closeAbs, sizeAbs);
+        liq.pnl = Units.pnlFloor(liq.sizeClosed, next.entryPrice, liq.executionPrice, notionalScale);
+        liq.realised = liq.marginPart.toInt256() + liq.pnl - liq.fundingPart;
+        // Rounds down: the reward is paid out.
+        liq.reward = p.keeperFixedReward + FixedPointMath.mulDivDown(liq.notionalClosed, p.keeperRewardBps, BPS);
+        if (liq.reward > p.keeperRewardCap) liq.reward = p.keeperRewardCap;
+
+        next.size -= liq.sizeClosed;
+        next.margin -= liq.marginPart;
+        next.accruedFunding -= liq.fundingPart;
+        next.lastLiquidationAt = block.timestamp;
+        if (next.size == 0) delete next;
+        return next;
+    }
+
+    /// @dev The loss waterfall: insurance bucket of the market, then the pool (whose claim
+    /// as counterparty shrinks by what nobody else covers).
+    function _settleBadDebt(address account, uint256 marketId, uint256 shortfall, int256 poolClaim) internal {
+        uint256 fromInsurance = insuranceFund.cover(marketId, shortfall);
+        uint256 fromSafetyModule = 0;
+        uint256 fromPool = shortfall - fromInsurance - fromSafetyModule;
+        if (shortfall != fromInsurance + fromSafetyModule + fromPool) revert WaterfallMismatch();
+        _settleWithPool(poolClaim - fromPool.toInt256());
+        emit BadDebtSettled(account, marketId, shortfall, fromInsurance, fromSafetyModule, fromPool);
+    }
+
+    /* INTERNAL: CASH */
+
+    /// @dev Positive: the engine pays the pool; negative: the pool pays the engine.
+    function _settleWithPool(int256 amount) internal {
+        if (amount > 0) pool.creditFromEngine(uint256(amount));
+        else if (amount < 0) pool.payToEngine(SignedMath.abs(amount));
+    }
+
+    /// @dev Shares round down (paid out); the pool takes the remainder.
+    function _distributeFee(uint256 marketId, uint256 fee) internal {
+        if (fee == 0) return;
+        uint256 toInsurance = FixedPointMath.mulDivDown(fee, insuranceShareBps, BPS);
+        uint256 toSafetyModule = FixedPointMath.mulDivDown(fee, safetyModuleShareBps, BPS);
+        uint256 toPool = fee - toInsurance - toSafetyModule;
+        safetyModuleFees += toSafetyModule;
+        if (toPool > 0) pool.creditFromEngine(toPool);
+        if (toInsurance > 0) insuranceFund.depositFromEngine(marketId, toInsurance);
+        emit FeesSplit(marketId, toPool, toInsurance, toSafetyModule);
+    }
+
+    /* INTERNAL: MARKET STATE */
+
+    function _listed(uint256 marketId) internal view returns (MarketParams storage p, MarketState storage m) {
+        m = _markets[marketId];
+        if (!m.listed) revert MarketNotListed(marketId);
+        p = _params[marketId];
+    }
+
+    /// @dev rate = skew / skewScale x maxRate, clamped; longs pay when the skew is long.
+    function _fundingRate(MarketParams storage p, MarketState storage m) internal view returns (int256 rate) {
+        int256 skew = m.longSize.toInt256() - m.shortSize.toInt256();
+        int256 maxRate = p.maxFundingRatePerSecond.toInt256();
+        rate = SignedMath.mulDivTowardZero(skew, p.maxFundingRatePerSecond, p.skewScale);
+        if (rate > maxRate) rate = maxRate;
+        if (rate < -maxRate) rate = -maxRate;
+    }
+
+    /// @dev The market's funding index at `block.timestamp` (truncated toward zero).
+    function _currentFundingIndex(MarketParams storage p, MarketState storage m, uint256 price)
+        internal
+        view
+        returns (int256 rate, int256 index)
+    {
+        rate = _fundingRate(p, m);
+        uint256 elapsed = block.timestamp - m.lastFundingAt;
+        index = m.fundingIndex + SignedMath.mulDivTowardZero(rate * elapsed.toInt256(), price, WAD);
+    }
+
+    function _accrueFunding(uint256 marketId, MarketParams storage p, MarketState storage m, uint256 price)
+        internal
+    {
+        if (block.timestamp == m.lastFundingAt) return;
+        (int256 rate, int256 index) = _currentFundingIndex(p, m, price);
+        m.fundingIndex = index;
+        m.lastFundingAt = block.timestamp;
+        emit FundingAccrued(marketId, rate, index);
+    }
+
+    /// @dev A copy of the position with the funding owed since its last settlement moved into
+    /// `accruedFunding`. A copy, not an update: callers keep `before` for the aggregates.
+    function _settleFunding(Position memory position, int256 index) internal view returns (Position memory settled) {
+        settled = Position({
+            size: position.size,
+            entryPrice: position.entryPrice,
+            margin: position.margin,
+            accruedFunding: position.accruedFunding
+                + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale),
+            fundingIndex: index,
+            lastLiquidationAt: position.lastLiquidationAt
+        });
+    }
+
+    function _replaceInAggregates(MarketState storage m, Position memory before, Position memory next) internal {
+        _removeFromAggregates(m, before);
+        _addToAggregates(m, next);
+    }
+
+    function _addToAggregates(MarketState storage m, Position memory position) internal {
+        if (position.size > 0) {
+            m.longSize += uint256(position.size);
+            m.longEntryNotional += uint256(position.size) * position.entryPrice;
+        } else if (position.size < 0) {
+            m.shortSize += SignedMath.abs(position.size);
+            m.shortEntryNotional += SignedMath.abs(position.size) * position.entryPrice;
+        }
+        m.sumSizeTimesIndex += position.size * position.fundingIndex;
+        m.accruedFundingTotal += position.accruedFunding;
+    }
+
+    function _removeFromAggregates(MarketState storage m, Position memory position) internal {
+        if (position.size > 0) {
+            m.longSize -= uint256(position.size);
+            m.longEntryNotional -= uint256(position.size) * position.entryPrice;
+        } else if (position.size < 0) {
+            m.shortSize -= SignedMath.abs(position.size);
+            m.shortEntryNotional -= SignedMath.abs(position.size) * position.entryPrice;
+        }
+        m.sumSizeTimesIndex -= position.size * position.fundingIndex;
+        m.accruedFundingTotal -= position.accruedFunding;
+    }
+
+    function _checkOpenInterest(uint256 marketId, MarketParams storage p, MarketState storage m, bool isLong)
+        internal
+        view
+    {
+        if (isLong && m.longSize > p.maxLongOpenInterest) {
+            revert OpenInterestCapExceeded(marketId, m.longSize, p.maxLongOpenInterest);
+        }
+        if (!isLong && m.shortSize > p.maxShortOpenInterest) {
+            revert OpenInterestCapExceeded(marketId, m.shortSize, p.maxShortOpenInterest);
+        }
+    }
+
+    function _checkUtilisation() internal view {
+        uint256 reserved = reservedCash();
+        // Rounds down: the limit is what the pool allows.
+        uint256 limit = FixedPointMath.mulDivDown(pool.cash(), maxUtilisationBps, BPS);
+        if (reserved > limit) revert UtilisationCapExceeded(reserved, limit);
+    }
+
+    /* INTERNAL: POSITION MATH */
+
+    /// @dev Oracle price moved against the trader by `baseBps` plus size impact (capped).
+    /// Buys round up and sells round down: both against the trader.
+    function _executionPrice(MarketParams storage p, uint256 price, uint256 notional, bool isBuy, uint256 baseBps)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 impactBps = FixedPointMath.mulDivUp(notional, p.impactBps, p.impactReferenceNotional);
+        if (impactBps > p.maxImpactBps) impactBps = p.maxImpactBps;
+        uint256 bps = baseBps + impactBps;
+        if (isBuy) return FixedPointMath.mulDivUp(price, BPS + bps, BPS);
+        return FixedPointMath.mulDivDown(price, BPS - bps, BPS);
+    }
+
+    function _checkSlippage(bool isBuy, uint256 executionPrice, uint256 acceptablePrice) internal pure {
+        if (isBuy ? executionPrice > acceptablePrice : executionPrice < acceptablePrice) {
+            revert SlippageExceeded(executionPrice, acceptablePrice);
+        }
+    }
+
+    /// @dev Size-weighted entry; rounds against the trader (up for longs, down for shorts).
+    function _averageEntryPrice(Position memory position, int256 sizeDelta, uint256 executionPrice, int256 newSize)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (position.size == 0) return executionPrice;
+        uint256 weighted = SignedMath.abs(position.size) * position.entryPrice
+            + SignedMath.abs(sizeDelta) * executionPrice;
+        if (newSize > 0) return FixedPointMath.mulDivUp(weighted, 1, SignedMath.abs(newSize));
+        return FixedPointMath.mulDivDown(weighted, 1, SignedMath.abs(newSize));
+    }
+
+    /// @dev margin + PnL(price) - accrued funding - funding pending since the last settlement.
+    function _equity(Position memory position, uint256 price, int256 index) internal view returns (int256) {
+        int256 pnl = Units.pnlFloor(position.size, position.entryPrice, price, notionalScale);
+        int256 pending = Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
+        return position.margin.toInt256() + pnl - position.accruedFunding - pending;
+    }
+
+    /// @dev The first tier whose cap covers the notional sets the rate for the whole notional.
+    function _maintenanceMargin(MarketParams storage p, int256 size, uint256 price) internal view returns (uint256) {
+        uint256 notional = Units.notionalUp(size, price, notionalScale);
+        // Rounds up: the requirement is owed to the protocol.
+        return FixedPointMath.mulDivUp(notional, _tierBps(p, notional), BPS);
+    }
+
+    function _tierBps(MarketParams storage p, uint256 notional) internal view returns (uint256) {
+        for (uint256 i = 0; i < 3; ++i) {
+            if (notional <= p.tierNotionalCaps[i]) return p.tierMaintenanceBps[i];
+        }
+        return p.tierMaintenanceBps[3];
+    }
+
+    function _isLiquidatable(MarketParams storage p, Position memory position, uint256 price, int256 index)
+        internal
+        view
+        returns (bool)
+    {
+        return _equity(position, price, index) < _maintenanceMargin(p, position.size, price).toInt256();
+    }
+
+    /// @dev Exact with floored PnL: long -> the lowest price with equity >= 0, short -> the highest.
+    function _bankruptcyPrice(Position memory position, int256 index) internal view returns (uint256) {
+        int256 funding =
+            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
+        int256 cushion = position.margin.toInt256() - funding;
+        uint256 sizeAbs = SignedMath.abs(position.size);
+        int256 move = position.size > 0
+            ? -SignedMath.mulDivFloor(cushion, notionalScale, sizeAbs)
+            : SignedMath.mulDivFloor(cushion, notionalScale, sizeAbs);
+        int256 bankruptcy = position.entryPrice.toInt256() + move;
+        return bankruptcy > 0 ? uint256(bankruptcy) : 0;
+    }
+
+    /// @dev Solves equity(p) = rate x notional(p) per tier, ignoring rounding, and returns the
+    /// first tier's solution whose notional falls in that tier. Longs round up, shorts down.
+    function _liquidationPrice(MarketParams storage p, Position memory position, int256 index)
+        internal
+        view
+        returns (uint256 liquidation)
+    {
+        int256 funding =
+            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
+        int256 cushionScaled = (position.margin.toInt256() - funding) * notionalScale.toInt256();
+        uint256 sizeAbs = SignedMath.abs(position.size);
+        int256 base = (sizeAbs * position.entryPrice).toInt256();
+        int256 numerator = position.size > 0 ? base - cushionScaled : base + cushionScaled;
+        if (numerator <= 0) return 0;
+        for (uint256 i = 0; i < 4; ++i) {
+            uint256 rate = p.tierMaintenanceBps[i];
+            liquidation = position.size > 0
+                ? FixedPointMath.mulDivUp(uint256(numerator), BPS, sizeAbs * (BPS - rate))
+                : FixedPointMath.mulDivDown(uint256(numerator), BPS, sizeAbs * (BPS + rate));
+            if (Units.notionalUp(position.size, liquidation, notionalScale) <= p.tierNotionalCaps[i]) return liquidation;
+        }
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc IPerpEngine
+    function marketParams(uint256 marketId) external view returns (MarketParams memory) {
+        return _params[marketId];
+    }
+
+    /// @inheritdoc IPerpEngine
+    function marketState(uint256 marketId) external view returns (MarketState memory) {
+        return _markets[marketId];
+    }
+
+    /// @inheritdoc IPerpEngine
+    function positionOf(address account, uint256 marketId) external view returns (Position memory) {
+        return _positions[account][marketId];
+    }
+
+    /// @inheritdoc IPerpEngine
+    function marketIds() external view returns (uint256[] memory) {
+        return _marketIds;
+    }
+
+    /// @dev A listed market's oracle price and funding index as of this block.
+    function _viewContext(uint256 marketId)
+        internal
+        view
+        returns (MarketParams storage p, uint256 price, int256 index)
+    {
+        MarketState storage m;
+        (p, m) = _listed(marketId);
+        price = oracle.price(marketId);
+        (, index) = _currentFundingIndex(p, m, price);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function equity(address account, uint256 marketId) external view returns (int256) {
+        (, uint256 price, int256 index) = _viewContext(marketId);
+        return _equity(_positions[account][marketId], price, index);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function maintenanceMargin(address account, uint256 marketId) external view returns (uint256) {
+        (MarketParams storage p, uint256 price,) = _viewContext(marketId);
+        return _maintenanceMargin(p, _positions[account][marketId].size, price);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function isLiquidatable(address account, uint256 marketId) external view returns (bool) {
+        (MarketParams storage p, uint256 price, int256 index) = _viewContext(marketId);
+        Position memory position = _positions[account][marketId];
+        return position.size != 0 && _isLiquidatable(p, position, price, index);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function liquidationPrice(address account, uint256 marketId) external view returns (uint256) {
+        (MarketParams storage p,, int256 index) = _viewContext(marketId);
+        Position memory position = _positions[account][marketId];
+        if (position.size == 0) return 0;
+        return _liquidationPrice(p, position, index);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function bankruptcyPrice(address account, uint256 marketId) external view returns (uint256) {
+        (,, int256 index) = _viewContext(marketId);
+        Position memory position = _positions[account][marketId];
+        if (position.size == 0) return 0;
+        return _bankruptcyPrice(position, index);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function poolClaimOnTraders(bool roundUp) external view returns (int256 claim) {
+        for (uint256 i = 0; i < _marketIds.length; ++i) {
+            uint256 marketId = _marketIds[i];
+            MarketState storage m = _markets[marketId];
+            if (m.longSize == 0 && m.shortSize == 0 && m.accruedFundingTotal == 0) continue;
+            (, uint256 price, int256 index) = _viewContext(marketId);
+            // Traders' PnL and pending funding, as the pool sees them, in 1e36 units.
+            int256 netSize = m.longSize.toInt256() - m.shortSize.toInt256();
+            int256 numerator = m.longEntryNotional.toInt256() - m.shortEntryNotional.toInt256()
+                - netSize * (price.toInt256() - index) - m.sumSizeTimesIndex;
+            int256 scaled = roundUp
+                ? SignedMath.mulDivCeil(numerator, 1, notionalScale)
+                : SignedMath.mulDivFloor(numerator, 1, notionalScale);
+            claim += scaled + m.accruedFundingTotal;
+        }
+    }
+
+    /// @inheritdoc IPerpEngine
+    function reservedCash() public view returns (uint256 reserved) {
+        for (uint256 i = 0; i < _marketIds.length; ++i) {
+            MarketState storage m = _markets[_marketIds[i]];
+            // Rounds up: reserves are what the protocol holds back.
+            reserved += FixedPointMath.mulDivUp(
+                m.longEntryNotional + m.shortEntryNotional, reserveFactorBps, notionalScale * BPS
+            );
+        }
+    }
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title ILPPool
+/// @notice ERC-4626 vault over the collateral and the counterparty to every trade. Its assets
+/// are its cash plus the traders' open PnL and funding marked to the oracle (O(1) per market
+/// from the engine's aggregates). Exits are asynchronous (ERC-7540 style): `requestRedeem`
+/// escrows shares that keep bearing losses; `redeem` claims them after a cooldown, inside a
+/// window, at the price of the claim block.
+interface ILPPool {
+    /* ERRORS */
+
+    error NotEngine(address caller);
+    error EngineAlreadySet();
+    error ZeroShares();
+    /// @notice Synchronous `withdraw` is disabled: use requestRedeem, then redeem.
+    error AsyncRedeemOnly();
+    /// @notice `redeem` is claimable by the request's owner only.
+    error NotRequestOwner(address caller, address owner);
+    error NoRedeemRequest(address owner);
+    /// @notice The engine asked for more than the pool's cash.
+    error InsufficientPoolCash(uint256 requested, uint256 cash);
+    /// @notice A redemption would take cash below what open interest reserves.
+    error InsufficientFreeCash(uint256 assets, uint256 freeCash);
+    /// @notice Cooldown and window must be in [1, 365 days].
+    error InvalidRedeemTiming(uint256 cooldown, uint256 window);
+
+    /* EVENTS */
+
+    event EngineSet(address engine);
+    event RedeemTimingSet(uint256 cooldown, uint256 window);
+    /// @notice `owner` escrowed `shares`; the whole pending request is claimable from `claimableAt`.
+    event RedeemRequested(address indexed owner, uint256 shares, uint256 pendingShares, uint256 claimableAt);
+    event RedeemCancelled(address indexed owner, uint256 shares);
+    event CashCredited(uint256 amount);
+    event CashPaid(uint256 amount);
+
+    /* FUNCTIONS */
+
+    function setEngine(address engine) external;
+
+    /// @notice Owner only: the redemption cooldown and the claim window after it (seconds).
+    function setRedeemTiming(uint256 cooldown, uint256 window) external;
+
+    /// @notice Escrows `shares` of the caller and (re)starts the cooldown for all pending shares.
+    function requestRedeem(uint256 shares) external;
+
+    /// @notice Returns the caller's escrowed shares.
+    function cancelRedeem() external;
+
+    /// @notice Engine only: pulls `amount` from the engine into the pool's cash.
+    function creditFromEngine(uint256 amount) external;
+
+    /// @notice Engine only: pays `amount` of the pool's cash to the engine.
+    function payToEngine(uint256 amount) external;
+
+    /// @notice Collateral the pool holds for LPs (token balance less donations).
+    function cash() external view returns (uint256);
+
+    /// @notice Shares escrowed by `owner` and the time they were requested.
+    function redeemRequestOf(address owner) external view returns (uint256 shares, uint256 requestedAt);
+
+    /// @notice Assets marked for deposits (trader losses credited, rounded up: favours the pool).
+    function totalAssetsForDeposit() external view returns (uint256);
+
+    /// @notice Assets marked for redemptions (rounded down: favours the pool).
+    function totalAssetsForRedeem() external view returns (uint256);
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IPerpEngine
+/// @notice Markets, isolated positions, margin, fees, funding, liquidation and the loss
+/// waterfall. The LP pool is every trader's counterparty; a liquidation that closes past the
+/// bankruptcy price leaves a shortfall that walks insurance bucket -> safety module -> pool.
+interface IPerpEngine {
+    /* TYPES */
+
+    /// @notice A market's risk parameters. Amounts are in collateral units, sizes in 1e18 base
+    /// units, prices and funding rates in WAD. Maintenance tiers: the rate of the first tier
+    /// whose cap is >= the position's notional applies to the whole notional.
+    struct MarketParams {
+        uint256 initialMarginBps;
+        uint256[4] tierNotionalCaps;
+        uint256[4] tierMaintenanceBps;
+        uint256 spreadBps;
+        uint256 impactBps; // extra bps per `impactReferenceNotional` of notional
+        uint256 impactReferenceNotional;
+        uint256 maxImpactBps;
+        uint256 tradingFeeBps;
+        uint256 liquidationSlippageBps;
+        uint256 liquidationPenaltyBps;
+        uint256 keeperFixedReward;
+        uint256 keeperRewardBps;
+        uint256 keeperRewardCap;
+        uint256 partialLiquidationThreshold; // notional above which liquidations are partial
+        uint256 partialLiquidationBps; // fraction of the size closed per partial step
+        uint256 partialLiquidationCooldown; // seconds between partial steps
+        uint256 maxFundingRatePerSecond; // WAD fraction of notional per second
+        uint256 skewScale; // skew (size) at which funding reaches its maximum rate
+        uint256 maxLongOpenInterest; // size
+        uint256 maxShortOpenInterest; // size
+    }
+
+    /// @notice A market's aggregates: what the pool is marked from, O(1) per market.
+    struct MarketState {
+        bool listed;
+        uint256 longSize;
+        uint256 shortSize;
+        uint256 longEntryNotional; // sum of size * entryPrice over longs (1e36 units)
+        uint256 shortEntryNotional; // sum of |size| * entryPrice over shorts
+        int256 fundingIndex; // cumulative funding per unit size, WAD price units
+        uint256 lastFundingAt;
+        int256 sumSizeTimesIndex; // sum of size * position.fundingIndex
+        int256 accruedFundingTotal; // sum of positions' settled-but-unpaid funding (collateral units)
+    }
+
+    struct Position {
+        int256 size;
+        uint256 entryPrice;
+        uint256 margin;
+        int256 accruedFunding; // funding owed (negative: earned), settled into cash on close/liquidation
+        int256 fundingIndex; // market index at the last settlement
+        uint256 lastLiquidationAt;
+    }
+
+    /* ERRORS */
+
+    error MarketNotListed(uint256 marketId);
+    error MarketAlreadyListed(uint256 marketId);
+    error TooManyMarkets();
+    error InvalidParameter(string name, uint256 value);
+    error ZeroSize();
+    error ZeroAmount();
+    error OpensPaused();
+    error NotGuardian(address caller);
+    error PositionExists(address account, uint256 marketId);
+    error NoPosition(address account, uint256 marketId);
+    error WrongDirection(int256 size, int256 sizeDelta);
+    error ReductionTooLarge(uint256 reduction, uint256 size);
+    error SlippageExceeded(uint256 executionPrice, uint256 acceptablePrice);
+    error InsufficientMargin(int256 equity, uint256 required);
+    error PositionLiquidatable(address account, uint256 marketId);
+    error OpenInterestCapExceeded(uint256 marketId, uint256 openInterest, uint256 cap);
+    error UtilisationCapExceeded(uint256 reserved, uint256 limit);
+    error PositionHealthy(address account, uint256 marketId, int256 equity, uint256 maintenanceMargin);
+    error LiquidationCooldown(address account, uint256 marketId, uint256 readyAt);
+    error WaterfallMismatch();
+
+    /* EVENTS */
+
+    event MarketListed(uint256 indexed marketId);
+    event MarketParamsSet(uint256 indexed marketId);
+    event FeeSharesSet(uint256 insuranceShareBps, uint256 safetyModuleShareBps);
+    event PoolLimitsSet(uint256 maxUtilisationBps, uint256 reserveFactorBps);
+    event GuardianSet(address guardian);
+    event OpensPausedSet(bool paused);
+    event FundingAccrued(uint256 indexed marketId, int256 ratePerSecond, int256 fundingIndex);
+    event PositionIncreased(
+        address indexed account,
+        uint256 indexed marketId,
+        int256 sizeDelta,
+        uint256 oraclePrice,
+        uint256 executionPrice,
+        int256 size,
+        uint256 entryPrice,
+        uint256 margin,
+        uint256 fee
+    );
+    event PositionDecreased(
+        address indexed account,
+        uint256 indexed marketId,
+        int256 sizeDelta,
+        uint256 oraclePrice,
+        uint256 executionPrice,
+        int256 realisedPnl,
+        int256 fundingPaid,
+        uint256 fee,
+        int256 size,
+        uint256 margin,
+        uint256 payout
+    );
+    event MarginChanged(address indexed account, uint256 indexed marketId, int256 delta, uint256 margin);
+    event FeesSplit(uint256 indexed marketId, uint256 toPool, uint256 toInsurance, uint256 toSafetyModule);
+    event Liquidated(
+        address indexed account,
+        uint256 indexed marketId,
+        address indexed keeper,
+        uint256 oraclePrice,
+        uint256 executionPrice,
+        uint256 bankruptcyPrice,
+        int256 sizeClosed,
+        int256 realised,
+        uint256 keeperReward,
+        uint256 penalty,
+        uint256 refund
+    );
+    event BadDebtSettled(
+        address indexed account,
+        uint256 indexed marketId,
+        uint256 shortfall,
+        uint256 fromInsurance,
+        uint256 fromSafetyModule,
+        uint256 fromPool
+    );
+
+    /* ADMIN (owner; guardian for pausing) */
+
+    function listMarket(uint256 marketId, MarketParams calldata params) external;
+    function setMarketParams(uint256 marketId, MarketParams calldata params) external;
+    function setFeeShares(uint256 insuranceShareBps, uint256 safetyModuleShareBps) external;
+    function setPoolLimits(uint256 maxUtilisationBps, uint256 reserveFactorBps) external;
+    function setGuardian(address guardian) external;
+    /// @notice Guardian or owner: pauses opening and increasing positions. Closes,
+    /// decreases, margin changes and liquidations keep working.
+    function setOpensPaused(bool paused) external;
+
+    /* TRADING */
+
+    /// @notice Opens a position of `size` (signed) with `margin` pulled from the caller.
+    /// Reverts unless execution is at or better than `acceptablePrice`.
+    function openPosition(uint256 marketId, int256 size, uint256 margin, uint256 acceptablePrice) external;
+
+    /// @notice Adds `sizeDelta` (same sign as the position) and `marginIn`.
+    function increasePosition(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
+        external;
+
+    /// @notice Reduces |size| by `reduction`, realising PnL, funding and fee; pays out on full close.
+    function decreasePosition(uint256 marketId, uint256 reduction, uint256 acceptablePrice) external;
+
+    /// @notice Closes the whole position.
+    function closePosition(uint256 marketId, uint256 acceptablePrice) external;
+
+    /// @notice Adds margin; allowed even when liquidatable (it can rescue the position).
+    function addMargin(uint256 marketId, uint256 amount) external;
+
+    /// @notice Removes margin; equity after must stay >= initial margin.
+    function removeMargin(uint256 marketId, uint256 amount) external;
+
+    /* LIQUIDATION */
+
+    /// @notice Permissionless: liquidates `account`'s position if equity < maintenance margin
+    /// at a fresh oracle price; the caller receives the keeper reward.
+    function liquidate(address account, uint256 marketId) external;
+
+    /* VIEWS */
+
+    function marketParams(uint256 marketId) external view returns (MarketParams memory);
+    function marketState(uint256 marketId) external view returns (MarketState memory);
+    function positionOf(address account, uint256 marketId) external view returns (Position memory);
+    function marketIds() external view returns (uint256[] memory);
+
+    /// @notice margin + PnL(oracle) - funding (accrued and pending), collateral units.
+    function equity(address account, uint256 marketId) external view returns (int256);
+    function maintenanceMargin(address account, uint256 marketId) external view returns (uint256);
+    function isLiquidatable(address account, uint256 marketId) external view returns (bool);
+    /// @notice The oracle price at which equity equals the maintenance margin (0 if none).
+    function liquidationPrice(address account, uint256 marketId) external view returns (uint256);
+    /// @notice Long: the lowest price with equity >= 0; short: the highest. 0 if none.
+    function bankruptcyPrice(address account, uint256 marketId) external view returns (uint256);
+
+    /// @notice What traders owe the pool across markets (PnL and funding at the oracle),
+    /// negative when the pool owes them; `roundUp` picks the rounding of the aggregate.
+    function poolClaimOnTraders(bool roundUp) external view returns (int256);
+
+    /// @notice Pool cash that open interest reserves (entry notional x reserve factor).
+    function reservedCash() external view returns (uint256);
+}

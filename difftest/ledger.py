@@ -1,0 +1,233 @@
+"""The differential harness for the core ledger: every action runs on the model and on Anvil
+through one call, and both sides must agree on the return value or the revert (error and
+arguments), the ordered events (token transfers included) and the full state afterwards.
+
+Time is an input: every action is mined at exactly `ledger.now` (evm_setNextBlockTimestamp)
+and the model executes at the same timestamp. Setting the oracle is an action like any other
+(a new round on the market's feed, with any `updatedAt`, so delayed updates are expressible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chainio.contract import ChainRevert, call_batch
+from chainio.deploy import Deployment
+from chainio.rpc import RpcClient
+from pymodel.core import EmittedEvent
+from pymodel.evm import UINT256_MAX
+from pymodel.system import Outcome, System, feed_name
+
+
+class ParityError(AssertionError):
+    """The model and the chain disagree; the message names the action and the first difference."""
+
+
+@dataclass(frozen=True)
+class Action:
+    sender: str
+    contract: str
+    function: str
+    args: tuple[Any, ...]
+    timestamp: int
+
+    def __str__(self) -> str:
+        return f"{self.contract}.{self.function}{self.args} from {self.sender[:8]}… at t={self.timestamp}"
+
+
+def _chain_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(arg.as_tuple() if hasattr(arg, "as_tuple") else arg for arg in args)
+
+
+def first_difference(model: Any, chain: Any, path: str = "") -> str | None:
+    """The path of the first differing leaf of two nested dict/tuple structures."""
+    if isinstance(model, dict) and isinstance(chain, dict):
+        for key in sorted(set(model) | set(chain), key=str):
+            found = first_difference(model.get(key), chain.get(key), f"{path}/{key}")
+            if found:
+                return found
+        return None
+    if isinstance(model, (tuple, list)) and isinstance(chain, (tuple, list)) and len(model) == len(chain):
+        for i, (a, b) in enumerate(zip(model, chain, strict=True)):
+            found = first_difference(a, b, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if model == chain else f"{path}: model={model!r} chain={chain!r}"
+
+
+class Ledger:
+    """One deployment on both sides, driven action by action."""
+
+    def __init__(self, deployment: Deployment, system: System, rpc: RpcClient, actors: list[str]) -> None:
+        self.deployment = deployment
+        self.system = system
+        self.rpc = rpc
+        self.actors = actors
+        self.now = deployment.timestamp
+        self.market_ids = [m.market_id for m in system.config.markets]
+        self.history: list[tuple[Action, Outcome]] = []
+
+    # Actions
+
+    def act(self, sender: str, contract: str, function: str, *args: Any) -> Outcome:
+        """Runs one action on both sides and requires identical outcomes and state."""
+        action = Action(sender, contract, function, args, self.now)
+        model = self.system.execute(sender, self.now, contract, function, args)
+        chain = self._execute_on_chain(action)
+        self._require_same_outcome(action, model, chain)
+        self.require_same_state(action)
+        self.require_conservation(action)
+        self.history.append((action, model))
+        return model
+
+    def advance(self, seconds: int) -> None:
+        """Moves time forward; the next action is mined at the new time."""
+        self.now += seconds
+
+    def _execute_on_chain(self, action: Action) -> Outcome:
+        self.rpc.request("evm_setNextBlockTimestamp", [action.timestamp])
+        contract = self.deployment.contracts[action.contract]
+        try:
+            receipt = contract.transact(
+                action.function, *_chain_args(action.args), sender=action.sender, want_return=True
+            )
+        except ChainRevert as revert:
+            return Outcome(reverted=True, error=revert.signature())
+        events = [EmittedEvent(e.emitter, e.name, tuple(value for _, value in e.args)) for e in receipt.events]
+        return Outcome(reverted=False, return_value=receipt.return_value, events=events)
+
+    @staticmethod
+    def _require_same_outcome(action: Action, model: Outcome, chain: Outcome) -> None:
+        if model.reverted != chain.reverted or model.error != chain.error:
+            raise ParityError(f"{action}: model {model.error or 'succeeded'} != chain {chain.error or 'succeeded'}")
+        if model.return_value != chain.return_value:
+            raise ParityError(f"{action}: returned model={model.return_value!r} chain={chain.return_value!r}")
+        if model.events != chain.events:
+            for i, (a, b) in enumerate(zip(model.events, chain.events, strict=False)):
+                if a != b:
+                    raise ParityError(f"{action}: event {i} differs:\n  model {a}\n  chain {b}")
+            raise ParityError(f"{action}: {len(model.events)} model events != {len(chain.events)} chain events")
+
+    # State
+
+    def _holders(self) -> list[str]:
+        a = self.deployment.addresses
+        return [*self.actors, a.engine, a.pool, a.insurance_fund]
+
+    def _state_queries(self) -> list[tuple[str, str, str, tuple[Any, ...]]]:
+        """(key, contract, function, args) for every piece of state compared."""
+        q: list[tuple[str, str, str, tuple[Any, ...]]] = [("token.totalSupply", "token", "totalSupply", ())]
+        q += [(f"token.balanceOf/{h}", "token", "balanceOf", (h,)) for h in self._holders()]
+        q += [("pool.totalSupply", "pool", "totalSupply", ()), ("pool.cash", "pool", "cash", ())]
+        q += [(f"pool.balanceOf/{h}", "pool", "balanceOf", (h,)) for h in self._holders()]
+        q += [(f"pool.redeemRequestOf/{a}", "pool", "redeemRequestOf", (a,)) for a in self.actors]
+        q += [("pool.redeemCooldown", "pool", "redeemCooldown", ()), ("pool.redeemWindow", "pool", "redeemWindow", ())]
+        for name in (
+            "safetyModuleFees",
+            "opensPaused",
+            "insuranceShareBps",
+            "safetyModuleShareBps",
+            "maxUtilisationBps",
+            "reserveFactorBps",
+            "guardian",
+        ):
+            q.append((f"engine.{name}", "engine", name, ()))
+        for m in self.market_ids:
+            q.append((f"insuranceFund.bucketOf/{m}", "insuranceFund", "bucketOf", (m,)))
+            q.append((f"engine.marketState/{m}", "engine", "marketState", (m,)))
+            q.append((f"engine.marketParams/{m}", "engine", "marketParams", (m,)))
+            q += [(f"engine.positionOf/{a}/{m}", "engine", "positionOf", (a, m)) for a in self.actors]
+            q.append((f"{feed_name(m)}.latestRoundData", feed_name(m), "latestRoundData", ()))
+            q.append((f"oracle.feedOf/{m}", "oracle", "feedOf", (m,)))
+        return q
+
+    def chain_state(self) -> dict[str, Any]:
+        queries = self._state_queries()
+        contracts = self.deployment.contracts
+        values = call_batch([(contracts[c], fn, args) for _, c, fn, args in queries])
+        return {key: value for (key, *_), value in zip(queries, values, strict=True)}
+
+    def model_state(self) -> dict[str, Any]:
+        c = self.system.c
+        state: dict[str, Any] = {}
+        for key, contract, function, args in self._state_queries():
+            state[key] = _model_view(c, contract, function, args)
+        return state
+
+    def require_same_state(self, action: Action | str = "state") -> None:
+        difference = first_difference(self.model_state(), self.chain_state())
+        if difference:
+            raise ParityError(f"after {action}: {difference}")
+
+    def require_conservation(self, action: Action | str = "state") -> None:
+        """SPEC §10: each contract's collateral equals the claims on it, to the wei."""
+        c = self.system.c
+        token = c.token
+        margins = sum(p.margin for p in c.engine.s.positions.values())
+        checks = {
+            "engine": (token.balance_of(c.engine.address), margins + c.engine.safety_module_fees),
+            "pool": (token.balance_of(c.pool.address), c.pool.cash),
+            "insuranceFund": (token.balance_of(c.insurance_fund.address), sum(c.insurance_fund.buckets.values())),
+        }
+        for holder, (balance, claims) in checks.items():
+            if balance != claims:
+                raise ParityError(f"after {action}: {holder} holds {balance} but claims on it are {claims}")
+
+    # Readable shorthands for scenarios
+
+    def mint_and_approve(self, actor: str, amount: int) -> None:
+        a = self.deployment.addresses
+        self.act(actor, "token", "mint", actor, amount)
+        for spender in (a.engine, a.pool, a.insurance_fund):
+            self.act(actor, "token", "approve", spender, UINT256_MAX)
+
+    def set_price(self, market_id: int, answer: int, updated_at: int | None = None, sender: str | None = None) -> None:
+        """A new oracle round (feed units). `updated_at` defaults to now; earlier = delayed."""
+        self.act(
+            sender or self.actors[0],
+            feed_name(market_id),
+            "setRoundData",
+            answer,
+            self.now if updated_at is None else updated_at,
+        )
+
+
+def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> Any:
+    """The model's answer to one state query, shaped like the ABI decoding of the chain's."""
+    if contract == "token":
+        return c.token.total_supply if function == "totalSupply" else c.token.balance_of(*args)
+    if contract == "pool":
+        pool = c.pool
+        return {
+            "totalSupply": lambda: pool.total_supply,
+            "cash": lambda: pool.cash,
+            "balanceOf": lambda: pool.balance_of(*args),
+            "redeemRequestOf": lambda: pool.redeem_request_of(*args),
+            "redeemCooldown": lambda: pool.redeem_cooldown,
+            "redeemWindow": lambda: pool.redeem_window,
+        }[function]()
+    if contract == "insuranceFund":
+        return c.insurance_fund.bucket_of(*args)
+    if contract == "oracle":
+        return c.oracle.feed_of(*args)
+    if contract.startswith("feed"):
+        return tuple(c.by_name(contract).latest_round_data())
+    engine = c.engine
+    if function == "marketState":
+        return engine.market_state(*args).as_tuple()
+    if function == "marketParams":
+        params = engine.market_params(*args)
+        return params.as_tuple() if params else None
+    if function == "positionOf":
+        return engine.position_of(*args).as_tuple()
+    return {
+        "safetyModuleFees": engine.safety_module_fees,
+        "opensPaused": engine.opens_paused,
+        "insuranceShareBps": engine.insurance_share_bps,
+        "safetyModuleShareBps": engine.safety_module_share_bps,
+        "maxUtilisationBps": engine.max_utilisation_bps,
+        "reserveFactorBps": engine.reserve_factor_bps,
+        "guardian": engine.guardian,
+    }[function]

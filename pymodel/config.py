@@ -1,0 +1,162 @@
+"""Validated parameters: the single source of truth for deployment, the model and the simulator.
+
+Every amount is an integer in its on-chain unit (collateral units with `collateral_decimals`,
+sizes in 1e18 base units, WAD prices, bps). The cross-field rules are the contract's own
+(`perp_engine.validate_market_params`), so a config that validates here deploys on chain.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pymodel.errors import Revert
+from pymodel.evm import UINT256_MAX
+from pymodel.perp_engine import BPS, MarketParams, validate_market_params
+
+Bps = Annotated[int, Field(ge=0, le=BPS)]
+Uint = Annotated[int, Field(ge=0, le=UINT256_MAX)]
+Seconds = Annotated[int, Field(gt=0, le=365 * 24 * 3600)]
+
+# What each cross-field rule of PerpEngine._validateMarketParams requires, by parameter name.
+MARKET_RULES = {
+    "initialMarginBps": "must be in [1, 10000]",
+    "tierMaintenanceBps": "each tier must be in [1, initial_margin_bps) and not below the previous tier",
+    "tierNotionalCaps": "caps must strictly increase and the last must be 2**256-1",
+    "spreadBps": "must be below 10000",
+    "liquidationSlippageBps": "must be below 10000",
+    "maxImpactBps": "must be below 10000 - max(spread_bps, liquidation_slippage_bps)",
+    "impactReferenceNotional": "must be positive",
+    "tradingFeeBps": "must be at most 1000",
+    "liquidationPenaltyBps": "must be at most 10000",
+    "keeperRewardBps": "must be at most 10000",
+    "partialLiquidationBps": "must be in [1, 10000]",
+    "partialLiquidationCooldown": "must be positive",
+    "maxFundingRatePerSecond": "must be at most 1e18 / 86400 (100% a day)",
+    "skewScale": "must be positive",
+    "maxLongOpenInterest": "must be positive",
+    "maxShortOpenInterest": "must be positive",
+}
+
+
+class MarketConfig(BaseModel):
+    """One market: its oracle feed and its IPerpEngine.MarketParams."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    market_id: Annotated[int, Field(ge=0, le=UINT256_MAX)]
+    symbol: str
+    feed_decimals: Annotated[int, Field(ge=0, le=36)] = 8
+    initial_answer: Annotated[int, Field(gt=0)]
+    oracle_max_age: Annotated[int, Field(gt=0, le=7 * 24 * 3600)]
+
+    initial_margin_bps: Bps
+    tier_notional_caps: tuple[Uint, Uint, Uint, Uint]
+    tier_maintenance_bps: tuple[Bps, Bps, Bps, Bps]
+    spread_bps: Bps
+    impact_bps: Bps
+    impact_reference_notional: Uint
+    max_impact_bps: Bps
+    trading_fee_bps: Bps
+    liquidation_slippage_bps: Bps
+    liquidation_penalty_bps: Bps
+    keeper_fixed_reward: Uint
+    keeper_reward_bps: Bps
+    keeper_reward_cap: Uint
+    partial_liquidation_threshold: Uint
+    partial_liquidation_bps: Bps
+    partial_liquidation_cooldown: Uint
+    max_funding_rate_per_second: Uint
+    skew_scale: Uint
+    max_long_open_interest: Uint
+    max_short_open_interest: Uint
+
+    def params(self) -> MarketParams:
+        return MarketParams(**{name: getattr(self, name) for name in MarketParams.__dataclass_fields__})
+
+    @model_validator(mode="after")
+    def _contract_rules(self) -> MarketConfig:
+        try:
+            validate_market_params(self.params())
+        except Revert as error:
+            name, value = error.signature()[1]
+            raise ValueError(f"market {self.market_id} ({self.symbol}): {name}={value} {MARKET_RULES[name]}") from None
+        return self
+
+
+class SystemConfig(BaseModel):
+    """A whole deployment: collateral, markets and the pool/fee settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    collateral_name: str = "Mock USD"
+    collateral_symbol: str = "mUSD"
+    collateral_decimals: Annotated[int, Field(ge=0, le=18)] = 6
+    markets: Annotated[list[MarketConfig], Field(min_length=1, max_length=16)]
+    insurance_share_bps: Bps = 2000
+    safety_module_share_bps: Bps = 0
+    max_utilisation_bps: Annotated[int, Field(gt=0, le=BPS)] = 8000
+    reserve_factor_bps: Annotated[int, Field(gt=0, le=BPS)] = 2000
+    redeem_cooldown: Seconds = 3 * 24 * 3600
+    redeem_window: Seconds = 2 * 24 * 3600
+
+    @model_validator(mode="after")
+    def _cross_rules(self) -> SystemConfig:
+        if self.insurance_share_bps + self.safety_module_share_bps > BPS:
+            raise ValueError(
+                f"insurance_share_bps + safety_module_share_bps = "
+                f"{self.insurance_share_bps + self.safety_module_share_bps} must be at most {BPS}"
+            )
+        ids = [m.market_id for m in self.markets]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"market ids must be unique, got {ids}")
+        return self
+
+    def usd(self, whole: int) -> int:
+        """`whole` US dollars in collateral units."""
+        return whole * 10**self.collateral_decimals
+
+
+def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, **overrides: int) -> MarketConfig:
+    """A market with defaults drawn from peers (SPEC / RESEARCH.md): 10x max leverage, tiered
+    maintenance 2.5-8%, 5 bps spread, 0.06% fee, 1% penalty, partial liquidation above $1M."""
+    unit = 10**decimals
+    values: dict = dict(
+        market_id=market_id,
+        symbol=symbol,
+        feed_decimals=8,
+        initial_answer=price_usd * 10**8,
+        oracle_max_age=3600 + 600,
+        initial_margin_bps=1000,
+        tier_notional_caps=(100_000 * unit, 1_000_000 * unit, 10_000_000 * unit, UINT256_MAX),
+        tier_maintenance_bps=(250, 400, 600, 800),
+        spread_bps=5,
+        impact_bps=1,
+        impact_reference_notional=100_000 * unit,
+        max_impact_bps=100,
+        trading_fee_bps=6,
+        liquidation_slippage_bps=50,
+        liquidation_penalty_bps=100,
+        keeper_fixed_reward=5 * unit,
+        keeper_reward_bps=5,
+        keeper_reward_cap=1_000 * unit,
+        partial_liquidation_threshold=1_000_000 * unit,
+        partial_liquidation_bps=2000,
+        partial_liquidation_cooldown=30,
+        max_funding_rate_per_second=10**18 // (86_400 * 10),  # 10% a day at full skew
+        skew_scale=1_000_000 * 10**18 // price_usd,
+        max_long_open_interest=50_000_000 * 10**18 // price_usd,
+        max_short_open_interest=50_000_000 * 10**18 // price_usd,
+    )
+    values.update(overrides)
+    return MarketConfig(**values)
+
+
+def default_config(collateral_decimals: int = 6, **overrides) -> SystemConfig:
+    """Two markets, ETH and BTC, over a 6-decimal stablecoin."""
+    markets = [
+        default_market(1, "ETH-USD", 3_000, collateral_decimals),
+        default_market(2, "BTC-USD", 60_000, collateral_decimals),
+    ]
+    return SystemConfig(collateral_decimals=collateral_decimals, markets=markets, **overrides)

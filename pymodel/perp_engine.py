@@ -1,0 +1,1111 @@
+"""Mirrors contracts/PerpEngine.sol statement for statement: markets, isolated positions,
+margin, fees, funding, liquidation and the loss waterfall (insurance bucket -> pool)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
+
+from pymodel import evm
+from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
+from pymodel.erc20 import ERC20
+from pymodel.errors import Revert
+from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
+from pymodel.ownable import Ownable
+from pymodel.signed_math import abs_, mul_div_ceil, mul_div_floor, mul_div_toward_zero
+from pymodel.units import funding_ceil, notional_down, notional_scale, notional_up, pnl_floor
+
+if TYPE_CHECKING:
+    from pymodel.insurance_fund import InsuranceFund
+    from pymodel.lp_pool import LPPool
+    from pymodel.oracle_adapter import OracleAdapter
+
+BPS = 10_000
+MAX_MARKETS = 16
+MAX_TRADING_FEE_BPS = 1_000
+MAX_FUNDING_RATE_PER_SECOND = WAD // 86_400
+UINT256_MAX = evm.UINT256_MAX
+
+# Types
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """IPerpEngine.MarketParams, fields in struct order."""
+
+    initial_margin_bps: int
+    tier_notional_caps: tuple[int, int, int, int]
+    tier_maintenance_bps: tuple[int, int, int, int]
+    spread_bps: int
+    impact_bps: int
+    impact_reference_notional: int
+    max_impact_bps: int
+    trading_fee_bps: int
+    liquidation_slippage_bps: int
+    liquidation_penalty_bps: int
+    keeper_fixed_reward: int
+    keeper_reward_bps: int
+    keeper_reward_cap: int
+    partial_liquidation_threshold: int
+    partial_liquidation_bps: int
+    partial_liquidation_cooldown: int
+    max_funding_rate_per_second: int
+    skew_scale: int
+    max_long_open_interest: int
+    max_short_open_interest: int
+
+    def as_tuple(self) -> tuple:
+        """The ABI tuple the contract takes and returns."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class MarketState:
+    """IPerpEngine.MarketState."""
+
+    listed: bool = False
+    long_size: int = 0
+    short_size: int = 0
+    long_entry_notional: int = 0
+    short_entry_notional: int = 0
+    funding_index: int = 0
+    last_funding_at: int = 0
+    sum_size_times_index: int = 0
+    accrued_funding_total: int = 0
+
+    def as_tuple(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class Position:
+    """IPerpEngine.Position."""
+
+    size: int = 0
+    entry_price: int = 0
+    margin: int = 0
+    accrued_funding: int = 0
+    funding_index: int = 0
+    last_liquidation_at: int = 0
+
+    def as_tuple(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class Trade:
+    price: int = 0
+    execution_price: int = 0
+    fee: int = 0
+
+
+@dataclass
+class Settlement:
+    realised_pnl: int = 0
+    funding_paid: int = 0
+    payout: int = 0
+
+
+@dataclass
+class Liquidation:
+    price: int = 0
+    execution_price: int = 0
+    bankruptcy_price: int = 0
+    full: bool = False
+    size_closed: int = 0
+    notional_closed: int = 0
+    margin_part: int = 0
+    funding_part: int = 0
+    pnl: int = 0
+    realised: int = 0
+    reward: int = 0
+    penalty: int = 0
+    refund: int = 0
+
+
+# Errors
+
+
+@dataclass
+class MarketNotListed(Revert):
+    market_id: int
+
+
+@dataclass
+class MarketAlreadyListed(Revert):
+    market_id: int
+
+
+@dataclass
+class TooManyMarkets(Revert):
+    pass
+
+
+@dataclass
+class InvalidParameter(Revert):
+    name: str
+    value: int
+
+
+@dataclass
+class ZeroSize(Revert):
+    pass
+
+
+@dataclass
+class ZeroAmount(Revert):
+    pass
+
+
+@dataclass
+class OpensPaused(Revert):
+    pass
+
+
+@dataclass
+class NotGuardian(Revert):
+    caller: str
+
+
+@dataclass
+class PositionExists(Revert):
+    account: str
+    market_id: int
+
+
+@dataclass
+class NoPosition(Revert):
+    account: str
+    market_id: int
+
+
+@dataclass
+class WrongDirection(Revert):
+    size: int
+    size_delta: int
+
+
+@dataclass
+class ReductionTooLarge(Revert):
+    reduction: int
+    size: int
+
+
+@dataclass
+class SlippageExceeded(Revert):
+    execution_price: int
+    acceptable_price: int
+
+
+@dataclass
+class InsufficientMargin(Revert):
+    equity: int
+    required: int
+
+
+@dataclass
+class PositionLiquidatable(Revert):
+    account: str
+    market_id: int
+
+
+@dataclass
+class OpenInterestCapExceeded(Revert):
+    market_id: int
+    open_interest: int
+    cap: int
+
+
+@dataclass
+class UtilisationCapExceeded(Revert):
+    reserved: int
+    limit: int
+
+
+@dataclass
+class PositionHealthy(Revert):
+    account: str
+    market_id: int
+    equity: int
+    maintenance_margin: int
+
+
+@dataclass
+class LiquidationCooldown(Revert):
+    account: str
+    market_id: int
+    ready_at: int
+
+
+@dataclass
+class WaterfallMismatch(Revert):
+    pass
+
+
+# Events
+
+
+@dataclass(frozen=True)
+class MarketListed(ModelEvent):
+    market_id: int
+
+
+@dataclass(frozen=True)
+class MarketParamsSet(ModelEvent):
+    market_id: int
+
+
+@dataclass(frozen=True)
+class FeeSharesSet(ModelEvent):
+    insurance_share_bps: int
+    safety_module_share_bps: int
+
+
+@dataclass(frozen=True)
+class PoolLimitsSet(ModelEvent):
+    max_utilisation_bps: int
+    reserve_factor_bps: int
+
+
+@dataclass(frozen=True)
+class GuardianSet(ModelEvent):
+    guardian: str
+
+
+@dataclass(frozen=True)
+class OpensPausedSet(ModelEvent):
+    paused: bool
+
+
+@dataclass(frozen=True)
+class FundingAccrued(ModelEvent):
+    market_id: int
+    rate_per_second: int
+    funding_index: int
+
+
+@dataclass(frozen=True)
+class PositionIncreased(ModelEvent):
+    account: str
+    market_id: int
+    size_delta: int
+    oracle_price: int
+    execution_price: int
+    size: int
+    entry_price: int
+    margin: int
+    fee: int
+
+
+@dataclass(frozen=True)
+class PositionDecreased(ModelEvent):
+    account: str
+    market_id: int
+    size_delta: int
+    oracle_price: int
+    execution_price: int
+    realised_pnl: int
+    funding_paid: int
+    fee: int
+    size: int
+    margin: int
+    payout: int
+
+
+@dataclass(frozen=True)
+class MarginChanged(ModelEvent):
+    account: str
+    market_id: int
+    delta: int
+    margin: int
+
+
+@dataclass(frozen=True)
+class FeesSplit(ModelEvent):
+    market_id: int
+    to_pool: int
+    to_insurance: int
+    to_safety_module: int
+
+
+@dataclass(frozen=True)
+class Liquidated(ModelEvent):
+    account: str
+    market_id: int
+    keeper: str
+    oracle_price: int
+    execution_price: int
+    bankruptcy_price: int
+    size_closed: int
+    realised: int
+    keeper_reward: int
+    penalty: int
+    refund: int
+
+
+@dataclass(frozen=True)
+class BadDebtSettled(ModelEvent):
+    account: str
+    market_id: int
+    shortfall: int
+    from_insurance: int
+    from_safety_module: int
+    from_pool: int
+
+
+def validate_market_params(p: MarketParams) -> None:
+    """Mirrors PerpEngine._validateMarketParams: the same bounds, in the same order."""
+    if p.initial_margin_bps == 0 or p.initial_margin_bps > BPS:
+        raise InvalidParameter("initialMarginBps", p.initial_margin_bps)
+    for i in range(4):
+        if p.tier_maintenance_bps[i] == 0 or p.tier_maintenance_bps[i] >= p.initial_margin_bps:
+            raise InvalidParameter("tierMaintenanceBps", p.tier_maintenance_bps[i])
+        if i > 0 and p.tier_maintenance_bps[i] < p.tier_maintenance_bps[i - 1]:
+            raise InvalidParameter("tierMaintenanceBps", p.tier_maintenance_bps[i])
+        if i > 0 and p.tier_notional_caps[i] <= p.tier_notional_caps[i - 1]:
+            raise InvalidParameter("tierNotionalCaps", p.tier_notional_caps[i])
+    if p.tier_notional_caps[3] != UINT256_MAX:
+        raise InvalidParameter("tierNotionalCaps", p.tier_notional_caps[3])
+    if p.spread_bps >= BPS:
+        raise InvalidParameter("spreadBps", p.spread_bps)
+    if p.liquidation_slippage_bps >= BPS:
+        raise InvalidParameter("liquidationSlippageBps", p.liquidation_slippage_bps)
+    widest = p.spread_bps if p.spread_bps > p.liquidation_slippage_bps else p.liquidation_slippage_bps
+    # Sell prices are price * (1 - bps): they must stay positive.
+    if p.max_impact_bps >= BPS - widest:
+        raise InvalidParameter("maxImpactBps", p.max_impact_bps)
+    if p.impact_reference_notional == 0:
+        raise InvalidParameter("impactReferenceNotional", 0)
+    if p.trading_fee_bps > MAX_TRADING_FEE_BPS:
+        raise InvalidParameter("tradingFeeBps", p.trading_fee_bps)
+    if p.liquidation_penalty_bps > BPS:
+        raise InvalidParameter("liquidationPenaltyBps", p.liquidation_penalty_bps)
+    if p.keeper_reward_bps > BPS:
+        raise InvalidParameter("keeperRewardBps", p.keeper_reward_bps)
+    if p.partial_liquidation_bps == 0 or p.partial_liquidation_bps > BPS:
+        raise InvalidParameter("partialLiquidationBps", p.partial_liquidation_bps)
+    if p.partial_liquidation_cooldown == 0:
+        raise InvalidParameter("partialLiquidationCooldown", 0)
+    if p.max_funding_rate_per_second > MAX_FUNDING_RATE_PER_SECOND:
+        raise InvalidParameter("maxFundingRatePerSecond", p.max_funding_rate_per_second)
+    if p.skew_scale == 0:
+        raise InvalidParameter("skewScale", 0)
+    if p.max_long_open_interest == 0:
+        raise InvalidParameter("maxLongOpenInterest", 0)
+    if p.max_short_open_interest == 0:
+        raise InvalidParameter("maxShortOpenInterest", 0)
+
+
+@dataclass
+class _Storage:
+    markets: dict[int, MarketState] = field(default_factory=dict)
+    params: dict[int, MarketParams] = field(default_factory=dict)
+    positions: dict[tuple[str, int], Position] = field(default_factory=dict)
+
+
+class PerpEngine(Ownable):
+    """Mirrors PerpEngine."""
+
+    def __init__(
+        self,
+        address: str,
+        log: EventLog,
+        collateral: ERC20,
+        oracle: OracleAdapter,
+        pool: LPPool,
+        insurance_fund: InsuranceFund,
+        owner: str,
+    ) -> None:
+        super().__init__(address, log)
+        self._init_ownable(owner)
+        self.collateral = collateral
+        self.oracle = oracle
+        self.pool = pool
+        self.insurance_fund = insurance_fund
+        self.notional_scale = notional_scale(collateral.decimals)
+        # The pool and the insurance fund pull what the engine credits to them (forceApprove:
+        # OpenZeppelin's SafeERC20 emits one Approval each).
+        collateral._approve(address, pool.address, UINT256_MAX, emit=True)
+        collateral._approve(address, insurance_fund.address, UINT256_MAX, emit=True)
+        self.guardian = ZERO_ADDRESS
+        self.opens_paused = False
+        self.insurance_share_bps = 0
+        self.safety_module_share_bps = 0
+        self.max_utilisation_bps = 0
+        self.reserve_factor_bps = 0
+        self.safety_module_fees = 0
+        self.market_ids: list[int] = []
+        self.s = _Storage()
+
+    # Admin
+
+    def list_market(self, env: Env, market_id: int, params: MarketParams) -> None:
+        """Mirrors PerpEngine.listMarket."""
+        self._check_owner(env)
+        if self._market(market_id).listed:
+            raise MarketAlreadyListed(market_id)
+        if len(self.market_ids) == MAX_MARKETS:
+            raise TooManyMarkets()
+        validate_market_params(params)
+        self.s.params[market_id] = params
+        m = self.s.markets.setdefault(market_id, MarketState())
+        m.listed = True
+        m.last_funding_at = env.timestamp
+        self.market_ids.append(market_id)
+        self.emit(MarketListed(market_id))
+
+    def set_market_params(self, env: Env, market_id: int, params: MarketParams) -> None:
+        """Mirrors PerpEngine.setMarketParams."""
+        self._check_owner(env)
+        if not self._market(market_id).listed:
+            raise MarketNotListed(market_id)
+        validate_market_params(params)
+        self.s.params[market_id] = params
+        self.emit(MarketParamsSet(market_id))
+
+    def set_fee_shares(self, env: Env, insurance_share_bps: int, safety_module_share_bps: int) -> None:
+        """Mirrors PerpEngine.setFeeShares."""
+        self._check_owner(env)
+        if evm.add(insurance_share_bps, safety_module_share_bps) > BPS:
+            raise InvalidParameter("feeShares", insurance_share_bps + safety_module_share_bps)
+        self.insurance_share_bps = insurance_share_bps
+        self.safety_module_share_bps = safety_module_share_bps
+        self.emit(FeeSharesSet(insurance_share_bps, safety_module_share_bps))
+
+    def set_pool_limits(self, env: Env, max_utilisation_bps: int, reserve_factor_bps: int) -> None:
+        """Mirrors PerpEngine.setPoolLimits."""
+        self._check_owner(env)
+        if max_utilisation_bps == 0 or max_utilisation_bps > BPS:
+            raise InvalidParameter("maxUtilisationBps", max_utilisation_bps)
+        if reserve_factor_bps == 0 or reserve_factor_bps > BPS:
+            raise InvalidParameter("reserveFactorBps", reserve_factor_bps)
+        self.max_utilisation_bps = max_utilisation_bps
+        self.reserve_factor_bps = reserve_factor_bps
+        self.emit(PoolLimitsSet(max_utilisation_bps, reserve_factor_bps))
+
+    def set_guardian(self, env: Env, guardian: str) -> None:
+        """Mirrors PerpEngine.setGuardian."""
+        self._check_owner(env)
+        self.guardian = guardian
+        self.emit(GuardianSet(guardian))
+
+    def set_opens_paused(self, env: Env, paused: bool) -> None:
+        """Mirrors PerpEngine.setOpensPaused (guardian or owner)."""
+        if env.sender != self.guardian and env.sender != self.owner():
+            raise NotGuardian(env.sender)
+        self.opens_paused = paused
+        self.emit(OpensPausedSet(paused))
+
+    # Trading
+
+    def open_position(self, env: Env, market_id: int, size: int, margin: int, acceptable_price: int) -> None:
+        """Mirrors PerpEngine.openPosition."""
+        self._increase(env, market_id, size, margin, acceptable_price, True)
+
+    def increase_position(
+        self, env: Env, market_id: int, size_delta: int, margin_in: int, acceptable_price: int
+    ) -> None:
+        """Mirrors PerpEngine.increasePosition."""
+        self._increase(env, market_id, size_delta, margin_in, acceptable_price, False)
+
+    def decrease_position(self, env: Env, market_id: int, reduction: int, acceptable_price: int) -> None:
+        """Mirrors PerpEngine.decreasePosition."""
+        self._decrease(env, market_id, reduction, acceptable_price)
+
+    def close_position(self, env: Env, market_id: int, acceptable_price: int) -> None:
+        """Mirrors PerpEngine.closePosition."""
+        self._decrease(env, market_id, abs_(self.position_of(env.sender, market_id).size), acceptable_price)
+
+    def _increase(
+        self, env: Env, market_id: int, size_delta: int, margin_in: int, acceptable_price: int, is_open: bool
+    ) -> None:
+        if self.opens_paused:
+            raise OpensPaused()
+        if size_delta == 0:
+            raise ZeroSize()
+        p, m = self._listed(market_id)
+        before = self.position_of(env.sender, market_id)
+        if is_open and before.size != 0:
+            raise PositionExists(env.sender, market_id)
+        if not is_open and before.size == 0:
+            raise NoPosition(env.sender, market_id)
+        if not is_open and (before.size > 0) != (size_delta > 0):
+            raise WrongDirection(before.size, size_delta)
+
+        trade = self._quote(env, market_id, p, m, before, size_delta, acceptable_price)
+        nxt = self._increased(p, self._settle_funding(before, m.funding_index), size_delta, margin_in, trade)
+        self._replace_in_aggregates(m, before, nxt)
+        self._store(env.sender, market_id, nxt)
+        self._check_open_interest(market_id, p, m, size_delta > 0)
+        self._check_utilisation()
+
+        if margin_in > 0:
+            self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, margin_in)
+        self._distribute_fee(env, market_id, trade.fee)
+        self.emit(
+            PositionIncreased(
+                env.sender,
+                market_id,
+                size_delta,
+                trade.price,
+                trade.execution_price,
+                nxt.size,
+                nxt.entry_price,
+                nxt.margin,
+                trade.fee,
+            )
+        )
+
+    def _increased(self, p: MarketParams, nxt: Position, size_delta: int, margin_in: int, trade: Trade) -> Position:
+        new_size = evm.sadd(nxt.size, size_delta)
+        nxt.entry_price = self._average_entry_price(nxt, size_delta, trade.execution_price, new_size)
+        nxt.size = new_size
+        margin_after = evm.ssub(evm.to_int256(evm.add(nxt.margin, margin_in)), evm.to_int256(trade.fee))
+        equity_after = evm.ssub(
+            evm.sadd(margin_after, pnl_floor(new_size, nxt.entry_price, trade.price, self.notional_scale)),
+            nxt.accrued_funding,
+        )
+        # Rounds up: the requirement is owed to the protocol.
+        required = mul_div_up(notional_up(new_size, trade.price, self.notional_scale), p.initial_margin_bps, BPS)
+        if margin_after < 0 or equity_after < evm.to_int256(required):
+            raise InsufficientMargin(equity_after, required)
+        nxt.margin = margin_after
+        return nxt
+
+    def _quote(
+        self,
+        env: Env,
+        market_id: int,
+        p: MarketParams,
+        m: MarketState,
+        before: Position,
+        size_delta: int,
+        acceptable_price: int,
+    ) -> Trade:
+        trade = Trade()
+        trade.price = self.oracle.price(env, market_id)
+        self._accrue_funding(env, market_id, p, m, trade.price)
+        if before.size != 0 and self._is_liquidatable(p, before, trade.price, m.funding_index):
+            raise PositionLiquidatable(env.sender, market_id)
+        trade.execution_price = self._execution_price(
+            p, trade.price, notional_up(size_delta, trade.price, self.notional_scale), size_delta > 0, p.spread_bps
+        )
+        self._check_slippage(size_delta > 0, trade.execution_price, acceptable_price)
+        # Rounds up: the fee is owed to the protocol.
+        trade.fee = mul_div_up(
+            notional_up(size_delta, trade.execution_price, self.notional_scale), p.trading_fee_bps, BPS
+        )
+        return trade
+
+    def _decrease(self, env: Env, market_id: int, reduction: int, acceptable_price: int) -> None:
+        if reduction == 0:
+            raise ZeroSize()
+        p, m = self._listed(market_id)
+        before = self.position_of(env.sender, market_id)
+        if before.size == 0:
+            raise NoPosition(env.sender, market_id)
+        if reduction > abs_(before.size):
+            raise ReductionTooLarge(reduction, abs_(before.size))
+
+        size_delta = evm.sneg(evm.to_int256(reduction)) if before.size > 0 else evm.to_int256(reduction)
+        trade = self._quote(env, market_id, p, m, before, size_delta, acceptable_price)
+        nxt, settled = self._decreased(
+            p, self._settle_funding(before, m.funding_index), size_delta, trade, m.funding_index
+        )
+        self._replace_in_aggregates(m, before, nxt)
+        self._store(env.sender, market_id, nxt)
+
+        # The pool, as counterparty, receives the trader's loss and funding, or pays the profit.
+        self._settle_with_pool(env, evm.ssub(settled.funding_paid, settled.realised_pnl))
+        self._distribute_fee(env, market_id, trade.fee)
+        if settled.payout > 0:
+            self.collateral.transfer(env.calling(self.address), env.sender, settled.payout)
+        self.emit(
+            PositionDecreased(
+                env.sender,
+                market_id,
+                size_delta,
+                trade.price,
+                trade.execution_price,
+                settled.realised_pnl,
+                settled.funding_paid,
+                trade.fee,
+                nxt.size,
+                nxt.margin,
+                settled.payout,
+            )
+        )
+
+    def _decreased(
+        self, p: MarketParams, nxt: Position, size_delta: int, trade: Trade, index: int
+    ) -> tuple[Position, Settlement]:
+        settled = Settlement()
+        # The closed part keeps the position's sign; PnL is floored (favours the protocol).
+        settled.realised_pnl = pnl_floor(
+            evm.sneg(size_delta), nxt.entry_price, trade.execution_price, self.notional_scale
+        )
+        settled.funding_paid = nxt.accrued_funding
+        margin_after = evm.ssub(
+            evm.ssub(evm.sadd(evm.to_int256(nxt.margin), settled.realised_pnl), settled.funding_paid),
+            evm.to_int256(trade.fee),
+        )
+        if margin_after < 0:
+            raise InsufficientMargin(margin_after, 0)
+        nxt.size = evm.sadd(nxt.size, size_delta)
+        nxt.accrued_funding = 0
+        if nxt.size == 0:
+            settled.payout = margin_after
+            return Position(), settled
+        nxt.margin = margin_after
+        equity_after = self._equity(nxt, trade.price, index)
+        maintenance = self._maintenance_margin(p, nxt.size, trade.price)
+        if equity_after < evm.to_int256(maintenance):
+            raise InsufficientMargin(equity_after, maintenance)
+        return nxt, settled
+
+    def add_margin(self, env: Env, market_id: int, amount: int) -> None:
+        """Mirrors PerpEngine.addMargin (allowed when liquidatable: it can rescue the position)."""
+        if amount == 0:
+            raise ZeroAmount()
+        self._listed(market_id)
+        position = self.position_of(env.sender, market_id)
+        if position.size == 0:
+            raise NoPosition(env.sender, market_id)
+        position.margin = evm.add(position.margin, amount)
+        self._store(env.sender, market_id, position)
+        self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, amount)
+        self.emit(MarginChanged(env.sender, market_id, evm.to_int256(amount), position.margin))
+
+    def remove_margin(self, env: Env, market_id: int, amount: int) -> None:
+        """Mirrors PerpEngine.removeMargin."""
+        if amount == 0:
+            raise ZeroAmount()
+        p, m = self._listed(market_id)
+        position = self.position_of(env.sender, market_id)
+        if position.size == 0:
+            raise NoPosition(env.sender, market_id)
+        if amount > position.margin:
+            raise InsufficientMargin(evm.ssub(evm.to_int256(position.margin), evm.to_int256(amount)), 0)
+
+        price = self.oracle.price(env, market_id)
+        self._accrue_funding(env, market_id, p, m, price)
+        position.margin -= amount
+        equity_after = self._equity(position, price, m.funding_index)
+        required = mul_div_up(notional_up(position.size, price, self.notional_scale), p.initial_margin_bps, BPS)
+        if equity_after < evm.to_int256(required):
+            raise InsufficientMargin(equity_after, required)
+        self._store(env.sender, market_id, position)
+
+        self.collateral.transfer(env.calling(self.address), env.sender, amount)
+        self.emit(MarginChanged(env.sender, market_id, evm.sneg(evm.to_int256(amount)), position.margin))
+
+    # Liquidation
+
+    def liquidate(self, env: Env, account: str, market_id: int) -> None:
+        """Mirrors PerpEngine.liquidate."""
+        p, m = self._listed(market_id)
+        before = self.position_of(account, market_id)
+        if before.size == 0:
+            raise NoPosition(account, market_id)
+
+        liq = self._plan_liquidation(env, account, market_id, p, m, before)
+        nxt = self._close_part(env, p, liq, self._settle_funding(before, m.funding_index))
+        # What the pool is owed as counterparty: the trader's loss and funding on the closed part.
+        pool_claim = evm.ssub(liq.funding_part, liq.pnl)
+
+        if liq.realised >= evm.to_int256(liq.reward):
+            rest = liq.realised - liq.reward
+            # Rounds up: the penalty is owed to the protocol; capped by what is left.
+            liq.penalty = mul_div_up(liq.notional_closed, p.liquidation_penalty_bps, BPS)
+            if liq.penalty > rest:
+                liq.penalty = rest
+            liq.refund = rest - liq.penalty
+            # A partial step keeps the refund as margin of the remaining position.
+            if not liq.full:
+                nxt.margin = evm.add(nxt.margin, liq.refund)
+            self._replace_in_aggregates(m, before, nxt)
+            self._store(account, market_id, nxt)
+            self._settle_with_pool(env, pool_claim)
+            self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
+            if liq.penalty > 0:
+                self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, liq.penalty)
+            if liq.full and liq.refund > 0:
+                self.collateral.transfer(env.calling(self.address), account, liq.refund)
+        else:
+            self._replace_in_aggregates(m, before, nxt)
+            self._store(account, market_id, nxt)
+            self._settle_bad_debt(
+                env, account, market_id, evm.ssub(evm.to_int256(liq.reward), liq.realised), pool_claim
+            )
+            self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
+        self.emit(
+            Liquidated(
+                account,
+                market_id,
+                env.sender,
+                liq.price,
+                liq.execution_price,
+                liq.bankruptcy_price,
+                liq.size_closed,
+                liq.realised,
+                liq.reward,
+                liq.penalty,
+                liq.refund,
+            )
+        )
+
+    def _plan_liquidation(
+        self, env: Env, account: str, market_id: int, p: MarketParams, m: MarketState, before: Position
+    ) -> Liquidation:
+        liq = Liquidation()
+        liq.price = self.oracle.price(env, market_id)
+        self._accrue_funding(env, market_id, p, m, liq.price)
+        equity_now = self._equity(before, liq.price, m.funding_index)
+        maintenance = self._maintenance_margin(p, before.size, liq.price)
+        if equity_now >= evm.to_int256(maintenance):
+            raise PositionHealthy(account, market_id, equity_now, maintenance)
+        liq.bankruptcy_price = self._bankruptcy_price(before, m.funding_index)
+
+        # Large positions close in partial steps, with a cooldown between steps.
+        size_abs = abs_(before.size)
+        close_abs = size_abs
+        if notional_up(before.size, liq.price, self.notional_scale) > p.partial_liquidation_threshold:
+            ready_at = evm.add(before.last_liquidation_at, p.partial_liquidation_cooldown)
+            if before.last_liquidation_at != 0 and env.timestamp < ready_at:
+                raise LiquidationCooldown(account, market_id, ready_at)
+            # Rounds up: closes at least the configured fraction.
+            close_abs = mul_div_up(size_abs, p.partial_liquidation_bps, BPS)
+        liq.full = close_abs == size_abs
+        liq.size_closed = evm.to_int256(close_abs) if before.size > 0 else evm.sneg(evm.to_int256(close_abs))
+
+        # Execution moves against the position: the on-chain stand-in for a book with no depth.
+        liq.execution_price = self._execution_price(
+            p,
+            liq.price,
+            notional_up(liq.size_closed, liq.price, self.notional_scale),
+            before.size < 0,
+            p.liquidation_slippage_bps,
+        )
+        liq.notional_closed = notional_down(liq.size_closed, liq.price, self.notional_scale)
+        return liq
+
+    def _close_part(self, env: Env, p: MarketParams, liq: Liquidation, nxt: Position) -> Position:
+        size_abs = abs_(nxt.size)
+        close_abs = abs_(liq.size_closed)
+        liq.margin_part = nxt.margin if liq.full else mul_div_down(nxt.margin, close_abs, size_abs)
+        liq.funding_part = (
+            nxt.accrued_funding if liq.full else mul_div_toward_zero(nxt.accrued_funding, close_abs, size_abs)
+        )
+        liq.pnl = pnl_floor(liq.size_closed, nxt.entry_price, liq.execution_price, self.notional_scale)
+        liq.realised = evm.ssub(evm.sadd(evm.to_int256(liq.margin_part), liq.pnl), liq.funding_part)
+        # Rounds down: the reward is paid out.
+        liq.reward = evm.add(p.keeper_fixed_reward, mul_div_down(liq.notional_closed, p.keeper_reward_bps, BPS))
+        if liq.reward > p.keeper_reward_cap:
+            liq.reward = p.keeper_reward_cap
+
+        nxt.size = evm.ssub(nxt.size, liq.size_closed)
+        nxt.margin = evm.sub(nxt.margin, liq.margin_part)
+        nxt.accrued_funding = evm.ssub(nxt.accrued_funding, liq.funding_part)
+        nxt.last_liquidation_at = env.timestamp
+        if nxt.size == 0:
+            return Position()
+        return nxt
+
+    def _settle_bad_debt(self, env: Env, account: str, market_id: int, shortfall: int, pool_claim: int) -> None:
+        """The loss waterfall: the market's insurance bucket, then the pool."""
+        from_insurance = self.insurance_fund.cover(env.calling(self.address), market_id, shortfall)
+        from_safety_module = 0
+        from_pool = evm.sub(evm.sub(shortfall, from_insurance), from_safety_module)
+        if shortfall != from_insurance + from_safety_module + from_pool:
+            raise WaterfallMismatch()
+        self._settle_with_pool(env, evm.ssub(pool_claim, evm.to_int256(from_pool)))
+        self.emit(BadDebtSettled(account, market_id, shortfall, from_insurance, from_safety_module, from_pool))
+
+    # Internal: cash
+
+    def _settle_with_pool(self, env: Env, amount: int) -> None:
+        """Positive: the engine pays the pool; negative: the pool pays the engine."""
+        if amount > 0:
+            self.pool.credit_from_engine(env.calling(self.address), amount)
+        elif amount < 0:
+            self.pool.pay_to_engine(env.calling(self.address), abs_(amount))
+
+    def _distribute_fee(self, env: Env, market_id: int, fee: int) -> None:
+        """Shares round down (paid out); the pool takes the remainder."""
+        if fee == 0:
+            return
+        to_insurance = mul_div_down(fee, self.insurance_share_bps, BPS)
+        to_safety_module = mul_div_down(fee, self.safety_module_share_bps, BPS)
+        to_pool = fee - to_insurance - to_safety_module
+        self.safety_module_fees = evm.add(self.safety_module_fees, to_safety_module)
+        if to_pool > 0:
+            self.pool.credit_from_engine(env.calling(self.address), to_pool)
+        if to_insurance > 0:
+            self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, to_insurance)
+        self.emit(FeesSplit(market_id, to_pool, to_insurance, to_safety_module))
+
+    # Internal: market state
+
+    def _market(self, market_id: int) -> MarketState:
+        return self.s.markets.get(market_id, MarketState())
+
+    def _listed(self, market_id: int) -> tuple[MarketParams, MarketState]:
+        m = self.s.markets.get(market_id)
+        if m is None or not m.listed:
+            raise MarketNotListed(market_id)
+        return self.s.params[market_id], m
+
+    def _store(self, account: str, market_id: int, position: Position) -> None:
+        if position == Position():
+            self.s.positions.pop((account, market_id), None)
+        else:
+            self.s.positions[(account, market_id)] = position
+
+    def _funding_rate(self, p: MarketParams, m: MarketState) -> int:
+        """rate = skew / skewScale x maxRate, clamped; longs pay when the skew is long."""
+        skew = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
+        max_rate = evm.to_int256(p.max_funding_rate_per_second)
+        rate = mul_div_toward_zero(skew, p.max_funding_rate_per_second, p.skew_scale)
+        if rate > max_rate:
+            rate = max_rate
+        if rate < -max_rate:
+            rate = -max_rate
+        return rate
+
+    def _current_funding_index(self, env: Env, p: MarketParams, m: MarketState, price: int) -> tuple[int, int]:
+        rate = self._funding_rate(p, m)
+        elapsed = evm.sub(env.timestamp, m.last_funding_at)
+        index = evm.sadd(m.funding_index, mul_div_toward_zero(evm.smul(rate, evm.to_int256(elapsed)), price, WAD))
+        return rate, index
+
+    def _accrue_funding(self, env: Env, market_id: int, p: MarketParams, m: MarketState, price: int) -> None:
+        if env.timestamp == m.last_funding_at:
+            return
+        rate, index = self._current_funding_index(env, p, m, price)
+        m.funding_index = index
+        m.last_funding_at = env.timestamp
+        self.emit(FundingAccrued(market_id, rate, index))
+
+    def _settle_funding(self, position: Position, index: int) -> Position:
+        """Moves funding owed since the last settlement into accruedFunding (on a copy)."""
+        position = copy.copy(position)
+        position.accrued_funding = evm.sadd(
+            position.accrued_funding,
+            funding_ceil(position.size, evm.ssub(index, position.funding_index), self.notional_scale),
+        )
+        position.funding_index = index
+        return position
+
+    def _replace_in_aggregates(self, m: MarketState, before: Position, nxt: Position) -> None:
+        self._remove_from_aggregates(m, before)
+        self._add_to_aggregates(m, nxt)
+
+    def _add_to_aggregates(self, m: MarketState, position: Position) -> None:
+        if position.size > 0:
+            m.long_size = evm.add(m.long_size, position.size)
+            m.long_entry_notional = evm.add(m.long_entry_notional, evm.mul(position.size, position.entry_price))
+        elif position.size < 0:
+            m.short_size = evm.add(m.short_size, abs_(position.size))
+            m.short_entry_notional = evm.add(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
+        m.sum_size_times_index = evm.sadd(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
+        m.accrued_funding_total = evm.sadd(m.accrued_funding_total, position.accrued_funding)
+
+    def _remove_from_aggregates(self, m: MarketState, position: Position) -> None:
+        if position.size > 0:
+            m.long_size = evm.sub(m.long_size, position.size)
+            m.long_entry_notional = evm.sub(m.long_entry_notional, evm.mul(position.size, position.entry_price))
+        elif position.size < 0:
+            m.short_size = evm.sub(m.short_size, abs_(position.size))
+            m.short_entry_notional = evm.sub(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
+        m.sum_size_times_index = evm.ssub(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
+        m.accrued_funding_total = evm.ssub(m.accrued_funding_total, position.accrued_funding)
+
+    def _check_open_interest(self, market_id: int, p: MarketParams, m: MarketState, is_long: bool) -> None:
+        if is_long and m.long_size > p.max_long_open_interest:
+            raise OpenInterestCapExceeded(market_id, m.long_size, p.max_long_open_interest)
+        if not is_long and m.short_size > p.max_short_open_interest:
+            raise OpenInterestCapExceeded(market_id, m.short_size, p.max_short_open_interest)
+
+    def _check_utilisation(self) -> None:
+        reserved = self.reserved_cash()
+        # Rounds down: the limit is what the pool allows.
+        limit = mul_div_down(self.pool.cash, self.max_utilisation_bps, BPS)
+        if reserved > limit:
+            raise UtilisationCapExceeded(reserved, limit)
+
+    # Internal: position math
+
+    def _execution_price(self, p: MarketParams, price: int, notional: int, is_buy: bool, base_bps: int) -> int:
+        """Oracle price moved against the trader; buys round up, sells round down."""
+        impact_bps = mul_div_up(notional, p.impact_bps, p.impact_reference_notional)
+        if impact_bps > p.max_impact_bps:
+            impact_bps = p.max_impact_bps
+        bps = evm.add(base_bps, impact_bps)
+        if is_buy:
+            return mul_div_up(price, evm.add(BPS, bps), BPS)
+        return mul_div_down(price, evm.sub(BPS, bps), BPS)
+
+    @staticmethod
+    def _check_slippage(is_buy: bool, execution_price: int, acceptable_price: int) -> None:
+        if execution_price > acceptable_price if is_buy else execution_price < acceptable_price:
+            raise SlippageExceeded(execution_price, acceptable_price)
+
+    @staticmethod
+    def _average_entry_price(position: Position, size_delta: int, execution_price: int, new_size: int) -> int:
+        """Size-weighted entry; rounds against the trader (up for longs, down for shorts)."""
+        if position.size == 0:
+            return execution_price
+        weighted = evm.add(
+            evm.mul(abs_(position.size), position.entry_price), evm.mul(abs_(size_delta), execution_price)
+        )
+        if new_size > 0:
+            return mul_div_up(weighted, 1, abs_(new_size))
+        return mul_div_down(weighted, 1, abs_(new_size))
+
+    def _equity(self, position: Position, price: int, index: int) -> int:
+        pnl = pnl_floor(position.size, position.entry_price, price, self.notional_scale)
+        pending = funding_ceil(position.size, evm.ssub(index, position.funding_index), self.notional_scale)
+        return evm.ssub(evm.ssub(evm.sadd(evm.to_int256(position.margin), pnl), position.accrued_funding), pending)
+
+    def _maintenance_margin(self, p: MarketParams, size: int, price: int) -> int:
+        notional = notional_up(size, price, self.notional_scale)
+        # Rounds up: the requirement is owed to the protocol.
+        return mul_div_up(notional, self._tier_bps(p, notional), BPS)
+
+    @staticmethod
+    def _tier_bps(p: MarketParams, notional: int) -> int:
+        for i in range(3):
+            if notional <= p.tier_notional_caps[i]:
+                return p.tier_maintenance_bps[i]
+        return p.tier_maintenance_bps[3]
+
+    def _is_liquidatable(self, p: MarketParams, position: Position, price: int, index: int) -> bool:
+        return self._equity(position, price, index) < evm.to_int256(self._maintenance_margin(p, position.size, price))
+
+    def _bankruptcy_price(self, position: Position, index: int) -> int:
+        """Exact with floored PnL: long -> the lowest price with equity >= 0, short -> the highest."""
+        funding = evm.sadd(
+            position.accrued_funding,
+            funding_ceil(position.size, evm.ssub(index, position.funding_index), self.notional_scale),
+        )
+        cushion = evm.ssub(evm.to_int256(position.margin), funding)
+        size_abs = abs_(position.size)
+        move = (
+            evm.sneg(mul_div_floor(cushion, self.notional_scale, size_abs))
+            if position.size > 0
+            else mul_div_floor(cushion, self.notional_scale, size_abs)
+        )
+        bankruptcy = evm.sadd(evm.to_int256(position.entry_price), move)
+        return bankruptcy if bankruptcy > 0 else 0
+
+    def _liquidation_price(self, p: MarketParams, position: Position, index: int) -> int:
+        """Solves equity(p) = rate x notional(p) per tier, ignoring rounding; the first tier whose
+        notional holds at its solution wins. Longs round up, shorts down."""
+        funding = evm.sadd(
+            position.accrued_funding,
+            funding_ceil(position.size, evm.ssub(index, position.funding_index), self.notional_scale),
+        )
+        cushion_scaled = evm.smul(evm.ssub(evm.to_int256(position.margin), funding), evm.to_int256(self.notional_scale))
+        size_abs = abs_(position.size)
+        base = evm.to_int256(evm.mul(size_abs, position.entry_price))
+        numerator = evm.ssub(base, cushion_scaled) if position.size > 0 else evm.sadd(base, cushion_scaled)
+        if numerator <= 0:
+            return 0
+        liquidation = 0
+        for i in range(4):
+            rate = p.tier_maintenance_bps[i]
+            liquidation = (
+                mul_div_up(numerator, BPS, evm.mul(size_abs, BPS - rate))
+                if position.size > 0
+                else mul_div_down(numerator, BPS, evm.mul(size_abs, BPS + rate))
+            )
+            if notional_up(position.size, liquidation, self.notional_scale) <= p.tier_notional_caps[i]:
+                return liquidation
+        return liquidation
+
+    # Views
+
+    def market_params(self, market_id: int) -> MarketParams | None:
+        return self.s.params.get(market_id)
+
+    def market_state(self, market_id: int) -> MarketState:
+        return self._market(market_id)
+
+    def position_of(self, account: str, market_id: int) -> Position:
+        """A copy: callers write back through _store, as the contract writes storage."""
+        return copy.copy(self.s.positions.get((account, market_id), Position()))
+
+    def _view_context(self, env: Env, market_id: int) -> tuple[MarketParams, int, int]:
+        p, m = self._listed(market_id)
+        price = self.oracle.price(env, market_id)
+        _, index = self._current_funding_index(env, p, m, price)
+        return p, price, index
+
+    def equity(self, env: Env, account: str, market_id: int) -> int:
+        _, price, index = self._view_context(env, market_id)
+        return self._equity(self.position_of(account, market_id), price, index)
+
+    def maintenance_margin(self, env: Env, account: str, market_id: int) -> int:
+        p, price, _ = self._view_context(env, market_id)
+        return self._maintenance_margin(p, self.position_of(account, market_id).size, price)
+
+    def is_liquidatable(self, env: Env, account: str, market_id: int) -> bool:
+        p, price, index = self._view_context(env, market_id)
+        position = self.position_of(account, market_id)
+        return position.size != 0 and self._is_liquidatable(p, position, price, index)
+
+    def liquidation_price(self, env: Env, account: str, market_id: int) -> int:
+        p, _, index = self._view_context(env, market_id)
+        position = self.position_of(account, market_id)
+        if position.size == 0:
+            return 0
+        return self._liquidation_price(p, position, index)
+
+    def bankruptcy_price(self, env: Env, account: str, market_id: int) -> int:
+        _, _, index = self._view_context(env, market_id)
+        position = self.position_of(account, market_id)
+        if position.size == 0:
+            return 0
+        return self._bankruptcy_price(position, index)
+
+    def pool_claim_on_traders(self, env: Env, round_up: bool) -> int:
+        """Mirrors PerpEngine.poolClaimOnTraders."""
+        claim = 0
+        for market_id in self.market_ids:
+            m = self.s.markets[market_id]
+            if m.long_size == 0 and m.short_size == 0 and m.accrued_funding_total == 0:
+                continue
+            _, price, index = self._view_context(env, market_id)
+            # Traders' PnL and pending funding, as the pool sees them, in 1e36 units.
+            net_size = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
+            numerator = evm.ssub(
+                evm.ssub(
+                    evm.ssub(evm.to_int256(m.long_entry_notional), evm.to_int256(m.short_entry_notional)),
+                    evm.smul(net_size, evm.ssub(evm.to_int256(price), index)),
+                ),
+                m.sum_size_times_index,
+            )
+            scaled = (
+                mul_div_ceil(numerator, 1, self.notional_scale)
+                if round_up
+                else mul_div_floor(numerator, 1, self.notional_scale)
+            )
+            claim = evm.sadd(claim, evm.sadd(scaled, m.accrued_funding_total))
+        return claim
+
+    def reserved_cash(self) -> int:
+        """Mirrors PerpEngine.reservedCash."""
+        reserved = 0
+        for market_id in self.market_ids:
+            m = self.s.markets[market_id]
+            # Rounds up: reserves are what the protocol holds back.
+            reserved = evm.add(
+                reserved,
+                mul_div_up(
+                    evm.add(m.long_entry_notional, m.short_entry_notional),
+                    self.reserve_factor_bps,
+                    evm.mul(self.notional_scale, BPS),
+                ),
+            )
+        return reserved
