@@ -154,9 +154,13 @@ def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, *
 
 
 def default_config(collateral_decimals: int = 6, **overrides) -> SystemConfig:
-    """Two markets, ETH and BTC, over a 6-decimal stablecoin."""
-    markets = [
-        default_market(1, "ETH-USD", 3_000, collateral_decimals),
-        default_market(2, "BTC-USD", 60_000, collateral_decimals),
-    ]
-    return SystemConfig(collateral_decimals=collateral_decimals, markets=markets, **overrides)
+    """Two markets, ETH and BTC, over a 6-decimal stablecoin (`markets=` replaces them)."""
+    values: dict = dict(
+        collateral_decimals=collateral_decimals,
+        markets=[
+            default_market(1, "ETH-USD", 3_000, collateral_decimals),
+            default_market(2, "BTC-USD", 60_000, collateral_decimals),
+        ],
+    )
+    values.update(overrides)
+    return SystemConfig(**values)

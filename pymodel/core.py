@@ -65,3 +65,15 @@ class ModelContract:
 
     def emit(self, event: ModelEvent) -> None:
         self.log.record(self.address, event)
+
+
+def event_class(name: str) -> type[ModelEvent]:
+    """The model event class with this Solidity name (same-named events share their shape)."""
+    stack: list[type[ModelEvent]] = [ModelEvent]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub.__name__ == name:
+                return sub
+            stack.append(sub)
+    raise KeyError(f"no model event named {name}")

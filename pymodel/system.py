@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymodel.config import SystemConfig
-from pymodel.core import EmittedEvent, Env, EventLog, ModelContract
+from pymodel.core import EmittedEvent, Env, EventLog, ModelContract, event_class
 from pymodel.erc20 import MockStablecoin
 from pymodel.errors import Revert
 from pymodel.insurance_fund import InsuranceFund
@@ -57,6 +57,16 @@ class Outcome:
     error: tuple[str, tuple[Any, ...]] | None = None
     return_value: Any = None
     events: list[EmittedEvent] = field(default_factory=list)
+
+    def events_named(self, name: str) -> list[Any]:
+        """This action's events called `name`, as model event dataclasses (fields by name)."""
+        return [event_class(name)(*event.values) for event in self.events if event.name == name]
+
+    def event(self, name: str) -> Any:
+        """The one event called `name`."""
+        found = self.events_named(name)
+        assert len(found) == 1, f"expected one {name} event, got {len(found)}"
+        return found[0]
 
 
 class _Contracts:
