@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chainio.abi import AbiRegistry
 from chainio.contract import ChainRevert, call_batch
-from chainio.deploy import Deployment
+from chainio.deploy import Deployment, deploy_system
 from chainio.rpc import RpcClient
+from pymodel.config import SystemConfig
 from pymodel.core import EmittedEvent
 from pymodel.evm import UINT256_MAX
 from pymodel.system import Outcome, System, feed_name
@@ -68,6 +70,26 @@ class Ledger:
         self.now = deployment.timestamp
         self.market_ids = [m.market_id for m in system.config.markets]
         self.history: list[tuple[Action, Outcome]] = []
+        self.last_chain: Outcome | None = None  # the chain's side of the last action
+
+    @classmethod
+    def deploy(
+        cls,
+        project: Any,
+        deployer: Any,
+        actors: list[str],
+        config: SystemConfig,
+        rpc: RpcClient,
+        registry: AbiRegistry,
+        timestamp: int,
+    ) -> Ledger:
+        """Deploys `config` on chain with every deployment block at `timestamp`, builds the
+        model at the same addresses, and checks both start in the same state."""
+        deployment = deploy_system(project, deployer, config, rpc, registry, timestamp=timestamp)
+        system = System(config, deployment.addresses, deployment.deployer, deployment.timestamp)
+        ledger = cls(deployment, system, rpc, actors)
+        ledger.require_same_state("deployment")
+        return ledger
 
     # Actions
 
@@ -76,6 +98,7 @@ class Ledger:
         action = Action(sender, contract, function, args, self.now)
         model = self.system.execute(sender, self.now, contract, function, args)
         chain = self._execute_on_chain(action)
+        self.last_chain = chain
         self._require_same_outcome(action, model, chain)
         self.require_same_state(action)
         self.require_conservation(action)
@@ -96,7 +119,7 @@ class Ledger:
         except ChainRevert as revert:
             return Outcome(reverted=True, error=revert.signature())
         events = [EmittedEvent(e.emitter, e.name, tuple(value for _, value in e.args)) for e in receipt.events]
-        return Outcome(reverted=False, return_value=receipt.return_value, events=events)
+        return Outcome(reverted=False, return_value=receipt.return_value, events=events, gas_used=receipt.gas_used)
 
     @staticmethod
     def _require_same_outcome(action: Action, model: Outcome, chain: Outcome) -> None:

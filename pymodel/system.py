@@ -57,6 +57,7 @@ class Outcome:
     error: tuple[str, tuple[Any, ...]] | None = None
     return_value: Any = None
     events: list[EmittedEvent] = field(default_factory=list)
+    gas_used: int | None = None  # chain side only
 
     def events_named(self, name: str) -> list[Any]:
         """This action's events called `name`, as model event dataclasses (fields by name)."""

@@ -27,6 +27,12 @@ from rich.table import Table  # noqa: E402
 
 from chainio import RpcClient  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
+from difftest.ledger import Ledger  # noqa: E402
+from pymodel.config import default_config  # noqa: E402
+
+WAD = 10**18
+FEED = 10**8
+ETH = 1
 
 
 def _rate(count: int, seconds: float) -> str:
@@ -80,12 +86,53 @@ def bench_math_differential(harness, n: int) -> tuple[int, float]:
     return executed, time.perf_counter() - start
 
 
+def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, float]:
+    """Gas of each core action (chain side of a differential run), then differential
+    throughput: actions/s with model + chain + event and full-state comparison + conservation."""
+    owner, lp, trader, whale, keeper = ledger.actors[:5]
+    usd = ledger.system.config.usd
+    gas: dict[str, int] = {}
+
+    def measured(name: str, *action) -> None:
+        out = ledger.act(*action)
+        assert not out.reverted, (name, out.error)
+        gas[name] = ledger.last_chain.gas_used
+
+    for actor, amount in ((lp, 5_000_000), (trader, 1_000_000), (whale, 1_000_000)):
+        ledger.mint_and_approve(actor, usd(amount))
+    measured("deposit", lp, "pool", "deposit", usd(5_000_000), lp)
+    measured("openPosition", trader, "engine", "openPosition", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
+    measured("closePosition", trader, "engine", "closePosition", ETH, 0)
+    ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, usd(3_200), 3_100 * WAD)
+    ledger.act(whale, "engine", "openPosition", ETH, 600 * WAD, usd(190_000), 3_100 * WAD)
+    ledger.advance(60)
+    ledger.set_price(ETH, 2_750 * FEED)
+    measured("liquidate (full)", keeper, "engine", "liquidate", trader, ETH)
+    measured("liquidate (partial step)", keeper, "engine", "liquidate", whale, ETH)
+    measured("requestRedeem", lp, "pool", "requestRedeem", 10**18)
+    ledger.advance(3 * 24 * 3600)
+    ledger.set_price(ETH, 2_750 * FEED)
+    measured("redeem", lp, "pool", "redeem", 10**18, lp, lp)
+
+    start = time.perf_counter()
+    actions = 0
+    for i in range(rounds):
+        ledger.advance(30)
+        ledger.set_price(ETH, (2_700 + i % 50) * FEED)
+        ledger.act(trader, "engine", "openPosition", ETH, WAD, usd(1_000), 3_000 * WAD)
+        ledger.act(trader, "engine", "addMargin", ETH, usd(10))
+        ledger.act(trader, "engine", "closePosition", ETH, 0)
+        actions += 4
+    return gas, actions, time.perf_counter() - start
+
+
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--calls", default=2000, show_default=True, help="eth_calls per call benchmark")
 @click.option("--txs", default=500, show_default=True, help="transactions for the tx/s benchmark")
 @click.option("--examples", default=2000, show_default=True, help="math differential examples")
+@click.option("--rounds", default=50, show_default=True, help="rounds of 4 differential ledger actions")
 @click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
-def cli(calls: int, txs: int, examples: int, skip_compile: bool) -> None:
+def cli(calls: int, txs: int, examples: int, rounds: int, skip_compile: bool) -> None:
     console = Console()
     table = Table(title="perp-backstop benchmarks (lean JSON-RPC path, Anvil)")
     table.add_column("measure")
@@ -107,5 +154,17 @@ def cli(calls: int, txs: int, examples: int, skip_compile: bool) -> None:
     )
     executed, seconds = bench_math_differential(harness, examples)
     table.add_row("math differential examples (model + chain)", _rate(executed, seconds))
+
+    actors = [account.address for account in accounts.test_accounts[:8]]
+    ledger = Ledger.deploy(project, sender, actors, default_config(), rpc, registry, chain.blocks.head.timestamp + 100)
+    gas, actions, seconds = bench_ledger(ledger, rounds)
+    table.add_row("ledger differential actions (model + chain + full state)", _rate(actions, seconds))
     console.print(table)
+
+    gas_table = Table(title="Gas per action (Anvil, solc 0.8.28, optimizer 200 runs)")
+    gas_table.add_column("action")
+    gas_table.add_column("gas", justify="right")
+    for name, used in gas.items():
+        gas_table.add_row(name, f"{used:,}")
+    console.print(gas_table)
     sys.stdout.flush()

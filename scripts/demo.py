@@ -1,7 +1,11 @@
-"""`make demo` / `ape run demo`: start Anvil, deploy the contracts, show model ⇄ chain agreement.
+"""`make demo` / `ape run demo`: a small crash on a local Anvil, model and chain side by side.
 
-For now the deployed system is the math layer (MathHarness over the libraries);
-the demo evaluates SPEC §2 conversions on chain and in the model side by side.
+Three LPs fund the pool, five leveraged traders open ETH positions, then ETH crashes
+3,000 -> 2,500 with a gap. The feed publishes on a 0.5% deviation and its rounds land on
+chain 60 s late, so some positions are closed past their bankruptcy price. A keeper
+liquidates whatever the on-chain oracle shows as liquidatable. Every transaction runs on
+the Python model and on Anvil (difftest.Ledger checks events and full state after each);
+the table prints both sides' numbers for every liquidation.
 """
 
 from __future__ import annotations
@@ -15,40 +19,160 @@ sys.path.insert(0, str(ROOT))  # `ape run` does not put the project root on sys.
 import click  # noqa: E402
 from ape import accounts, chain, project  # noqa: E402
 from ape.cli import ConnectedProviderCommand  # noqa: E402
+from ape.logging import logger  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from chainio import RpcClient  # noqa: E402
-from chainio.project import lean, project_registry  # noqa: E402
-from pymodel import units  # noqa: E402
+from chainio.project import project_registry  # noqa: E402
+from difftest.ledger import Ledger  # noqa: E402
+from pymodel.config import default_config  # noqa: E402
+from pymodel.core import Env  # noqa: E402
 
 WAD = 10**18
+FEED = 10**8
+ETH = 1
+DEVIATION_BPS = 50  # the feed publishes on a 0.5% move...
+LATENCY = 60  # ...and its round lands on chain a minute later
+STEP = 30  # seconds between looks at the market
+
+# (seconds from start, real ETH price in USD): a slide, a gap, a second leg down.
+CRASH = [(0, 3_000), (600, 2_880), (660, 2_880), (690, 2_640), (1_080, 2_500), (1_500, 2_520)]
+
+
+def real_price(t: int) -> int:
+    """The real market price (feed units) at t, linear between the waypoints."""
+    for (t0, p0), (t1, p1) in zip(CRASH, CRASH[1:], strict=False):
+        if t0 <= t <= t1:
+            return (p0 * (t1 - t) + p1 * (t - t0)) * FEED // (t1 - t0)
+    return CRASH[-1][1] * FEED
+
+
+def usd(amount: int, decimals: int = 6) -> str:
+    sign = "-" if amount < 0 else ""
+    whole, frac = divmod(abs(amount), 10**decimals)
+    return f"{sign}{whole:,}.{frac * 100 // 10**decimals:02d}"
+
+
+def price(wad: int) -> str:
+    return usd(wad, 18)
 
 
 @click.command(cls=ConnectedProviderCommand)
 def cli() -> None:
-    console = Console()
-    deployer = accounts.test_accounts[0]
-    console.print(f"Chain: {chain.provider.name} at {chain.provider.uri} (chain id {chain.chain_id})")
-    harness_address = project.MathHarness.deploy(sender=deployer).address
-    console.print(f"MathHarness deployed at {harness_address}")
-    harness = lean(RpcClient(chain.provider.uri), project_registry(project), project.MathHarness, harness_address)
+    console = Console(width=160)
+    logger.set_level("WARNING")  # ape's per-transaction lines would bury the tables
+    rpc = RpcClient(chain.provider.uri)
+    start = chain.blocks.head.timestamp + 100
+    names = ["owner", "lp-a", "lp-b", "lp-c", "t-9x", "t-9.5x", "t-8x", "t-5x", "t-short", "keeper"]
+    actors = [account.address for account in accounts.test_accounts[: len(names)]]
+    label = dict(zip(actors, names, strict=True))
+    owner, lp_a, lp_b, lp_c, *traders, keeper = actors
 
-    table = Table(title="SPEC §2 conversions: model vs chain")
-    for column in ("quantity", "decimals", "model", "chain", "match"):
-        table.add_column(column)
-    for decimals in (6, 18):
-        scale = units.notional_scale(decimals)
-        cases = [
-            ("notional 1.5 BTC @ 64,123.45 (up)", "notionalUp", (3 * WAD // 2, 64_123_450_000_000_000_000_000, scale)),
-            ("notional -2 ETH @ 2,695.01 (down)", "notionalDown", (-2 * WAD, 2_695_010_000_000_000_000_000, scale)),
-            ("PnL long 1 wei-size 1 -> 2 (floor)", "pnlFloor", (1, WAD, 2 * WAD, scale)),
-            ("PnL short 0.3 ETH 2,000 -> 2,000.01", "pnlFloor", (-3 * WAD // 10, 2000 * WAD, 2000 * WAD + 10**16, scale)),
-        ]
-        for label, fn, args in cases:
-            model = getattr(units, {"notionalUp": "notional_up", "notionalDown": "notional_down"}.get(fn, "pnl_floor"))(
-                *args
+    console.print(f"[bold]perp-backstop demo[/] on {chain.provider.name} at {chain.provider.uri}")
+    config = default_config()
+    ledger = Ledger.deploy(project, accounts.test_accounts[0], actors, config, rpc, project_registry(project), start)
+    for name, address in ledger.deployment.addresses.by_name().items():
+        console.print(f"  {name:14} {address}")
+
+    # LPs, insurance and traders.
+    for lp, amount in ((lp_a, 400_000), (lp_b, 300_000), (lp_c, 300_000)):
+        ledger.mint_and_approve(lp, config.usd(amount))
+        ledger.act(lp, "pool", "deposit", config.usd(amount), lp)
+    ledger.mint_and_approve(owner, config.usd(3_000))
+    ledger.act(owner, "insuranceFund", "fund", ETH, config.usd(3_000))
+    book = [(30, 10_000), (40, 12_600), (20, 7_500), (25, 15_000), (-15, 9_000)]  # (ETH, margin USD)
+    for trader, (size, margin) in zip(traders, book, strict=True):
+        ledger.mint_and_approve(trader, config.usd(margin))
+        limit = 3_100 * WAD if size > 0 else 2_900 * WAD
+        ledger.act(trader, "engine", "openPosition", ETH, size * WAD, config.usd(margin), limit)
+
+    pool = ledger.deployment.contracts["pool"]
+    share_unit = 10 ** pool.call("decimals")
+    share_price_before = pool.call("convertToAssets", share_unit)
+    bucket_before = ledger.system.c.insurance_fund.bucket_of(ETH)
+
+    # The crash: publish on deviation, land late, liquidate what the chain shows.
+    published, pending, rows, rounds = 3_000 * FEED, [], [], []
+    for t in range(STEP, CRASH[-1][0] + STEP, STEP):
+        ledger.advance(STEP)
+        real = real_price(t)
+        if abs(real - published) * 10_000 >= DEVIATION_BPS * published:
+            published = real
+            pending.append((ledger.now + LATENCY, real, ledger.now))
+        while pending and pending[0][0] <= ledger.now:
+            _, answer, updated_at = pending.pop(0)
+            ledger.set_price(ETH, answer, updated_at=updated_at)
+            rounds.append((updated_at - start, t, answer, real))
+        for trader in traders:
+            if ledger.system.c.engine.is_liquidatable(Env(keeper, ledger.now), trader, ETH):
+                model = ledger.act(keeper, "engine", "liquidate", trader, ETH)
+                rows.append((t, label[trader], model, ledger.last_chain))
+
+    timeline = Table(title=f"Oracle rounds: published on a {DEVIATION_BPS / 100}% move, landing {LATENCY} s late")
+    for column in ("updatedAt (s)", "landed (s)", "answer", "real price at landing"):
+        timeline.add_column(column, justify="right")
+    for updated_at, landed, answer, real in rounds:
+        timeline.add_row(str(updated_at), str(landed), usd(answer, 8), usd(real, 8))
+    console.print(timeline)
+
+    table = Table(title="Liquidations: model | chain", show_lines=True)
+    for column in (
+        "t (s)",
+        "trader",
+        "oracle",
+        "execution",
+        "bankruptcy",
+        "realised",
+        "keeper",
+        "penalty",
+        "shortfall",
+        "insurance",
+        "pool",
+        "match",
+    ):
+        table.add_column(column, justify="right")
+    for t, who, model, on_chain in rows:
+        sides = []
+        for outcome in (model, on_chain):
+            liq = outcome.event("Liquidated")
+            debt = outcome.events_named("BadDebtSettled")
+            debt_values = (debt[0].shortfall, debt[0].from_insurance, debt[0].from_pool) if debt else (0, 0, 0)
+            sides.append(
+                (
+                    liq.oracle_price,
+                    liq.execution_price,
+                    liq.bankruptcy_price,
+                    liq.realised,
+                    liq.keeper_reward,
+                    liq.penalty,
+                    *debt_values,
+                )
             )
-            on_chain = harness.call(fn, *args)
-            table.add_row(label, str(decimals), str(model), str(on_chain), "yes" if model == on_chain else "NO")
+        cells = [
+            f"{fmt(a)}\n{fmt(b)}"
+            for (a, b, fmt) in zip(*sides, [price, price, price, usd, usd, usd, usd, usd, usd], strict=True)
+        ]
+        exact = sides[0] == sides[1] and model.events == on_chain.events
+        table.add_row(str(t), who, *cells, "[green]exact[/]" if exact else "[red]DIFFERS[/]")
     console.print(table)
+
+    share_price_after = pool.call("convertToAssets", share_unit)
+    debts = [m.event("BadDebtSettled") for _, _, m, _ in rows if m.events_named("BadDebtSettled")]
+    summary = Table(title="Summary (chain)")
+    summary.add_column("")
+    summary.add_column("before", justify="right")
+    summary.add_column("after", justify="right")
+    summary.add_row("LP share price (USD per share)", usd(share_price_before), usd(share_price_after))
+    summary.add_row("ETH insurance bucket", usd(bucket_before), usd(ledger.system.c.insurance_fund.bucket_of(ETH)))
+    summary.add_row(
+        "bad debt: shortfall / from insurance / from pool",
+        "",
+        " / ".join(usd(sum(getattr(d, f) for d in debts)) for f in ("shortfall", "from_insurance", "from_pool")),
+    )
+    console.print(summary)
+    verdict = all(r[2].events == r[3].events for r in rows)
+    console.print(
+        f"{len(ledger.history)} transactions, model == chain after every one (events and full state): "
+        + ("[bold green]EXACT MATCH[/]" if verdict else "[bold red]MISMATCH[/]")
+    )
