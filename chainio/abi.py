@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode, encode
+from eth_abi.exceptions import InsufficientDataBytes
 from eth_utils import keccak, to_checksum_address
 
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -34,6 +35,67 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
         return to_checksum_address(value)
     return value
+
+
+def _split_top_level(inner: str) -> list[str]:
+    """`uint256,(int256,bool),address` -> its three components."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(inner):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    if inner:
+        parts.append(inner[start:])
+    return parts
+
+
+def static_decoder(kind: str) -> Any:
+    """A fast decoder `(data, offset) -> (value, offset)` for a static ABI type, or None when
+    the type is dynamic (strings, bytes, T[]): those go through eth-abi. Decodes like eth-abi
+    followed by `_normalise` (checksummed addresses, tuples for structs and fixed arrays)."""
+    if kind.endswith("]"):
+        base, _, count = kind[:-1].rpartition("[")
+        if not count:
+            return None
+        element = static_decoder(base)
+        if element is None:
+            return None
+        n = int(count)
+
+        def decode_array(data: bytes, offset: int) -> tuple[Any, int]:
+            values = []
+            for _ in range(n):
+                value, offset = element(data, offset)
+                values.append(value)
+            return tuple(values), offset
+
+        return decode_array
+    if kind.startswith("("):
+        elements = [static_decoder(part) for part in _split_top_level(kind[1:-1])]
+        if any(e is None for e in elements):
+            return None
+
+        def decode_tuple(data: bytes, offset: int) -> tuple[Any, int]:
+            values = []
+            for element in elements:
+                value, offset = element(data, offset)
+                values.append(value)
+            return tuple(values), offset
+
+        return decode_tuple
+    if kind.startswith("uint"):
+        return lambda data, offset: (int.from_bytes(data[offset : offset + 32], "big"), offset + 32)
+    if kind.startswith("int"):
+        return lambda data, offset: (int.from_bytes(data[offset : offset + 32], "big", signed=True), offset + 32)
+    if kind == "bool":
+        return lambda data, offset: (data[offset + 31] == 1, offset + 32)
+    if kind == "address":
+        return lambda data, offset: (to_checksum_address(data[offset + 12 : offset + 32]), offset + 32)
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,10 +167,14 @@ class AbiCodec:
         for item in abi:
             if item["type"] != "function":
                 continue
+            outputs = [canonical_type(p) for p in item["outputs"]]
+            decoders = [static_decoder(kind) for kind in outputs]
             entry = {
                 "selector": keccak(text=signature(item))[:4],
                 "inputs": [canonical_type(p) for p in item["inputs"]],
-                "outputs": [canonical_type(p) for p in item["outputs"]],
+                "outputs": outputs,
+                # All-static outputs decode without eth-abi (the differential hot loop reads many).
+                "decoders": decoders if all(d is not None for d in decoders) else None,
             }
             self._functions[signature(item)] = entry
             if names[item["name"]] == 1:
@@ -123,14 +189,29 @@ class AbiCodec:
     def has_outputs(self, name: str) -> bool:
         return bool(self._function(name)["outputs"])
 
+    @staticmethod
+    def _decode_static(decoders: list[Any], data: bytes) -> tuple[Any, ...]:
+        offset, decoded = 0, []
+        for decoder in decoders:
+            value, offset = decoder(data, offset)
+            decoded.append(value)
+        if offset > len(data):
+            # Strict, whatever eth-abi's registry was set to: a short return is a bug, not zeros.
+            raise InsufficientDataBytes(f"return data has {len(data)} bytes, the outputs need {offset}")
+        return tuple(decoded)
+
     def encode_call(self, name: str, args: tuple[Any, ...] | list[Any]) -> str:
         fn = self._function(name)
         return "0x" + (fn["selector"] + encode(fn["inputs"], list(args))).hex()
 
     def decode_output(self, name: str, data: bytes) -> Any:
         """A single return value as itself, several as a tuple, none as None."""
-        outputs = self._function(name)["outputs"]
-        values = tuple(_normalise(v) for v in decode(outputs, data))
+        fn = self._function(name)
+        outputs = fn["outputs"]
+        if fn["decoders"] is not None:
+            values = self._decode_static(fn["decoders"], data)
+        else:
+            values = tuple(_normalise(v) for v in decode(outputs, data))
         if not outputs:
             return None
         return values[0] if len(values) == 1 else values
