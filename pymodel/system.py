@@ -63,7 +63,7 @@ class Outcome:
 
     def events_named(self, name: str) -> list[Any]:
         """This action's events called `name`, as model event dataclasses (fields by name)."""
-        return [event_class(name)(*event.values) for event in self.events if event.name == name]
+        return [event_class(name, len(event.values))(*event.values) for event in self.events if event.name == name]
 
     def event(self, name: str) -> Any:
         """The one event called `name`."""
