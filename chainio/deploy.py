@@ -51,13 +51,29 @@ def deploy_system(
         send(oracle, "setFeed", market.market_id, feeds[market.market_id].address, market.oracle_max_age)
     pool = deploy(project.LPPool, token.address, deployer.address, config.redeem_cooldown, config.redeem_window)
     insurance_fund = deploy(project.InsuranceFund, token.address, deployer.address)
+    safety_module = deploy(
+        project.SafetyModule,
+        token.address,
+        deployer.address,
+        config.safety_module_cooldown,
+        config.safety_module_unstake_window,
+        config.max_slash_bps,
+    )
     engine = deploy(
-        project.PerpEngine, token.address, oracle.address, pool.address, insurance_fund.address, deployer.address
+        project.PerpEngine,
+        token.address,
+        oracle.address,
+        pool.address,
+        insurance_fund.address,
+        safety_module.address,
+        deployer.address,
     )
     send(pool, "setEngine", engine.address)
     send(insurance_fund, "setEngine", engine.address)
+    send(safety_module, "setEngine", engine.address)
     send(engine, "setFeeShares", config.insurance_share_bps, config.safety_module_share_bps)
     send(engine, "setPoolLimits", config.max_utilisation_bps, config.reserve_factor_bps)
+    send(engine, "setAdlParams", config.adl_trigger_bps, config.adl_target_bps)
     for market in config.markets:
         send(engine, "listMarket", market.market_id, market.params().as_tuple())
 
@@ -67,6 +83,7 @@ def deploy_system(
         oracle=oracle.address,
         pool=pool.address,
         insurance_fund=insurance_fund.address,
+        safety_module=safety_module.address,
         engine=engine.address,
     )
     contracts: dict[str, LeanContract] = {}
@@ -76,6 +93,7 @@ def deploy_system(
             "oracle": project.OracleAdapter,
             "pool": project.LPPool,
             "insuranceFund": project.InsuranceFund,
+            "safetyModule": project.SafetyModule,
             "engine": project.PerpEngine,
         }
         for name, address in addresses.by_name().items():

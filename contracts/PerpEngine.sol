@@ -10,13 +10,15 @@ import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 import {ILPPool} from "./interfaces/ILPPool.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IPerpEngine} from "./interfaces/IPerpEngine.sol";
+import {ISafetyModule} from "./interfaces/ISafetyModule.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 import {SignedMath} from "./libraries/SignedMath.sol";
 import {Units} from "./libraries/Units.sol";
 
 /// @title PerpEngine
 /// @notice Isolated perpetual positions against the LP pool, oracle-priced, with tiered
-/// maintenance margin, skew funding, partial liquidations and the loss waterfall.
+/// maintenance margin, skew funding, partial liquidations, the four-layer loss waterfall,
+/// auto-deleveraging and socialised loss.
 /// @dev `pymodel/perp_engine.py` mirrors this contract statement for statement.
 contract PerpEngine is IPerpEngine, Ownable {
     using SafeCast for uint256;
@@ -38,6 +40,7 @@ contract PerpEngine is IPerpEngine, Ownable {
     IOracleAdapter public immutable oracle;
     ILPPool public immutable pool;
     IInsuranceFund public immutable insuranceFund;
+    ISafetyModule public immutable safetyModule;
     /// @dev 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
     uint256 public immutable notionalScale;
 
@@ -47,8 +50,10 @@ contract PerpEngine is IPerpEngine, Ownable {
     uint256 public safetyModuleShareBps;
     uint256 public maxUtilisationBps;
     uint256 public reserveFactorBps;
-    /// @notice Fee share held for the safety module (wired in with the safety module).
-    uint256 public safetyModuleFees;
+    uint256 public adlTriggerBps;
+    uint256 public adlTargetBps;
+    /// @notice Realised profit the pool could not pay, summed over all haircuts.
+    uint256 public socialisedLoss;
 
     uint256[] internal _marketIds;
     mapping(uint256 marketId => MarketParams) internal _params;
@@ -57,17 +62,24 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /* CONSTRUCTOR */
 
-    constructor(IERC20 collateral_, IOracleAdapter oracle_, ILPPool pool_, IInsuranceFund insuranceFund_, address owner_)
-        Ownable(owner_)
-    {
+    constructor(
+        IERC20 collateral_,
+        IOracleAdapter oracle_,
+        ILPPool pool_,
+        IInsuranceFund insuranceFund_,
+        ISafetyModule safetyModule_,
+        address owner_
+    ) Ownable(owner_) {
         collateral = collateral_;
         oracle = oracle_;
         pool = pool_;
         insuranceFund = insuranceFund_;
+        safetyModule = safetyModule_;
         notionalScale = Units.notionalScale(IERC20Metadata(address(collateral_)).decimals());
-        // The pool and the insurance fund pull what the engine credits to them.
+        // The pool, the insurance fund and the safety module pull what the engine credits to them.
         collateral_.forceApprove(address(pool_), type(uint256).max);
         collateral_.forceApprove(address(insuranceFund_), type(uint256).max);
+        collateral_.forceApprove(address(safetyModule_), type(uint256).max);
     }
 
     /* ADMIN */
@@ -119,6 +131,15 @@ contract PerpEngine is IPerpEngine, Ownable {
     function setGuardian(address guardian_) external onlyOwner {
         guardian = guardian_;
         emit GuardianSet(guardian_);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setAdlParams(uint256 triggerBps, uint256 targetBps) external onlyOwner {
+        if (triggerBps == 0 || triggerBps > BPS) revert InvalidParameter("adlTriggerBps", triggerBps);
+        if (targetBps == 0 || targetBps >= triggerBps) revert InvalidParameter("adlTargetBps", targetBps);
+        adlTriggerBps = triggerBps;
+        adlTargetBps = targetBps;
+        emit AdlParamsSet(triggerBps, targetBps);
     }
 
     /// @inheritdoc IPerpEngine
@@ -286,6 +307,46 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 payout;
     }
 
+    /// @dev Stores the decreased position and moves the cash: the pool, as counterparty, receives
+    /// the trader's loss and funding or pays the profit — out of its free cash only: the rest of
+    /// the profit is cut from the payout (or the remaining margin), recorded and emitted.
+    function _settleDecrease(
+        address account,
+        uint256 marketId,
+        Position memory next,
+        Settlement memory settled,
+        uint256 fee
+    ) internal returns (Position memory) {
+        int256 poolDelta = settled.fundingPaid - settled.realisedPnl;
+        if (poolDelta < 0) {
+            uint256 owed = SignedMath.abs(poolDelta);
+            uint256 haircut = _haircut(owed, next.size == 0 ? settled.payout : next.margin);
+            if (haircut > 0) {
+                if (next.size == 0) settled.payout -= haircut;
+                else next.margin -= haircut;
+                poolDelta += haircut.toInt256();
+                socialisedLoss += haircut;
+                emit ProfitHaircut(account, marketId, owed, owed - haircut, haircut);
+            }
+        }
+        _positions[account][marketId] = next;
+        _settleWithPool(poolDelta);
+        _distributeFee(marketId, fee);
+        if (settled.payout > 0) collateral.safeTransfer(account, settled.payout);
+        return next;
+    }
+
+    /// @dev The part of `owed` the pool's free cash (cash above what open interest reserves)
+    /// cannot pay, at most `room` (what the trader has left to cut from).
+    function _haircut(uint256 owed, uint256 room) internal view returns (uint256 haircut) {
+        uint256 cash = pool.cash();
+        uint256 reserved = reservedCash();
+        uint256 freeCash = cash > reserved ? cash - reserved : 0;
+        if (owed <= freeCash) return 0;
+        haircut = owed - freeCash;
+        if (haircut > room) haircut = room;
+    }
+
     function _decrease(uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
         if (reduction == 0) revert ZeroSize();
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
@@ -298,12 +359,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         (Position memory next, Settlement memory settled) =
             _decreased(p, _settleFunding(before, m.fundingIndex), sizeDelta, trade, m.fundingIndex);
         _replaceInAggregates(m, before, next);
-        _positions[msg.sender][marketId] = next;
-
-        // The pool, as counterparty, receives the trader's loss and funding, or pays the profit.
-        _settleWithPool(settled.fundingPaid - settled.realisedPnl);
-        _distributeFee(marketId, trade.fee);
-        if (settled.payout > 0) collateral.safeTransfer(msg.sender, settled.payout);
+        next = _settleDecrease(msg.sender, marketId, next, settled, trade.fee);
         emit PositionDecreased(
             msg.sender,
             marketId,
@@ -406,17 +462,15 @@ contract PerpEngine is IPerpEngine, Ownable {
         Position memory before = _positions[account][marketId];
         if (before.size == 0) revert NoPosition(account, marketId);
 
-        Liquidation memory liq = _planLiquidation(account, marketId, p, m, before);
+        uint256 price = oracle.price(marketId);
+        _accrueFunding(marketId, p, m, price);
+        Liquidation memory liq = _planLiquidation(account, marketId, p, before, price, m.fundingIndex);
         Position memory next = _closePart(p, liq, _settleFunding(before, m.fundingIndex));
         // What the pool is owed as counterparty: the trader's loss and funding on the closed part.
         int256 poolClaim = liq.fundingPart - liq.pnl;
 
         if (liq.realised >= liq.reward.toInt256()) {
-            uint256 rest = uint256(liq.realised) - liq.reward;
-            // Rounds up: the penalty is owed to the protocol; capped by what is left.
-            liq.penalty = FixedPointMath.mulDivUp(liq.notionalClosed, p.liquidationPenaltyBps, BPS);
-            if (liq.penalty > rest) liq.penalty = rest;
-            liq.refund = rest - liq.penalty;
+            _splitRemainder(p, liq);
             // A partial step keeps the refund as margin of the remaining position.
             if (!liq.full) next.margin += liq.refund;
             _replaceInAggregates(m, before, next);
@@ -446,20 +500,29 @@ contract PerpEngine is IPerpEngine, Ownable {
         );
     }
 
-    /// @dev Checks the position is liquidatable and fixes the size closed and its prices.
+    /// @dev After the keeper reward: the penalty (rounded up: owed to the protocol; capped by
+    /// what is left) to insurance, the rest refunded.
+    function _splitRemainder(MarketParams storage p, Liquidation memory liq) internal view {
+        uint256 rest = uint256(liq.realised) - liq.reward;
+        liq.penalty = FixedPointMath.mulDivUp(liq.notionalClosed, p.liquidationPenaltyBps, BPS);
+        if (liq.penalty > rest) liq.penalty = rest;
+        liq.refund = rest - liq.penalty;
+    }
+
+    /// @dev Checks the position is liquidatable at `price` and fixes the size closed and its prices.
     function _planLiquidation(
         address account,
         uint256 marketId,
         MarketParams storage p,
-        MarketState storage m,
-        Position memory before
-    ) internal returns (Liquidation memory liq) {
-        liq.price = oracle.price(marketId);
-        _accrueFunding(marketId, p, m, liq.price);
-        int256 equityNow = _equity(before, liq.price, m.fundingIndex);
-        uint256 maintenance = _maintenanceMargin(p, before.size, liq.price);
+        Position memory before,
+        uint256 price,
+        int256 index
+    ) internal view returns (Liquidation memory liq) {
+        liq.price = price;
+        int256 equityNow = _equity(before, price, index);
+        uint256 maintenance = _maintenanceMargin(p, before.size, price);
         if (equityNow >= maintenance.toInt256()) revert PositionHealthy(account, marketId, equityNow, maintenance);
-        liq.bankruptcyPrice = _bankruptcyPrice(before, m.fundingIndex);
+        liq.bankruptcyPrice = _bankruptcyPrice(before, index);
 
         // Large positions close in partial steps, with a cooldown between steps.
         uint256 sizeAbs = SignedMath.abs(before.size);
@@ -512,15 +575,68 @@ contract PerpEngine is IPerpEngine, Ownable {
         return next;
     }
 
-    /// @dev The loss waterfall: insurance bucket of the market, then the pool (whose claim
-    /// as counterparty shrinks by what nobody else covers).
+    /// @dev The loss waterfall: the market's insurance bucket, then the safety module (capped per
+    /// event), then the pool, whose claim as counterparty shrinks by what nobody else covers.
     function _settleBadDebt(address account, uint256 marketId, uint256 shortfall, int256 poolClaim) internal {
         uint256 fromInsurance = insuranceFund.cover(marketId, shortfall);
-        uint256 fromSafetyModule = 0;
+        uint256 fromSafetyModule = shortfall > fromInsurance ? safetyModule.slash(shortfall - fromInsurance) : 0;
         uint256 fromPool = shortfall - fromInsurance - fromSafetyModule;
         if (shortfall != fromInsurance + fromSafetyModule + fromPool) revert WaterfallMismatch();
         _settleWithPool(poolClaim - fromPool.toInt256());
         emit BadDebtSettled(account, marketId, shortfall, fromInsurance, fromSafetyModule, fromPool);
+    }
+
+    /* AUTO-DELEVERAGING */
+
+    /// @inheritdoc IPerpEngine
+    function autoDeleverage(address account, uint256 marketId, uint256 reduction) external {
+        if (reduction == 0) revert ZeroSize();
+        (MarketParams storage p, MarketState storage m) = _listed(marketId);
+        Position memory before = _positions[account][marketId];
+        if (before.size == 0) revert NoPosition(account, marketId);
+        if (reduction > SignedMath.abs(before.size)) revert ReductionTooLarge(reduction, SignedMath.abs(before.size));
+
+        uint256 price = oracle.price(marketId);
+        _accrueFunding(marketId, p, m, price);
+        bool isLong = before.size > 0;
+        uint256 ratioBefore = _sideProfitRatio(m, price, isLong);
+        _checkAdlTriggered(marketId, m, isLong, ratioBefore);
+        int256 pnl = Units.pnlFloor(before.size, before.entryPrice, price, notionalScale);
+        if (pnl <= 0) revert AdlNotProfitable(account, marketId, pnl);
+
+        // At the oracle price, without fees.
+        int256 sizeDelta = isLong ? -reduction.toInt256() : reduction.toInt256();
+        (Position memory next, Settlement memory settled) = _decreased(
+            p, _settleFunding(before, m.fundingIndex), sizeDelta, Trade(price, price, 0), m.fundingIndex
+        );
+        _replaceInAggregates(m, before, next);
+        _settleDecrease(account, marketId, next, settled, 0);
+
+        uint256 ratioAfter = _sideProfitRatio(m, price, isLong);
+        if (ratioAfter >= ratioBefore) revert AdlNotImproving(ratioBefore, ratioAfter);
+        if (isLong) m.adlLongActive = ratioAfter > adlTargetBps;
+        else m.adlShortActive = ratioAfter > adlTargetBps;
+        emit AutoDeleveraged(account, marketId, msg.sender, -sizeDelta, price, settled.realisedPnl, ratioBefore, ratioAfter);
+    }
+
+    /// @dev ADL opens above the trigger and, once open, stays open down to the target.
+    function _checkAdlTriggered(uint256 marketId, MarketState storage m, bool isLong, uint256 ratio) internal view {
+        bool active = isLong ? m.adlLongActive : m.adlShortActive;
+        uint256 threshold = active ? adlTargetBps : adlTriggerBps;
+        if (ratio <= threshold) revert AdlNotTriggered(marketId, isLong, ratio, threshold);
+    }
+
+    /// @dev The side's net unrealised profit at `price` over the pool's redemption mark, in bps
+    /// (rounded down; no assets at all reads as the maximum).
+    function _sideProfitRatio(MarketState storage m, uint256 price, bool isLong) internal view returns (uint256) {
+        int256 numerator = isLong
+            ? m.longSize.toInt256() * price.toInt256() - m.longEntryNotional.toInt256()
+            : m.shortEntryNotional.toInt256() - m.shortSize.toInt256() * price.toInt256();
+        if (numerator <= 0) return 0;
+        uint256 profit = FixedPointMath.mulDivDown(uint256(numerator), 1, notionalScale);
+        uint256 assets = pool.totalAssetsForRedeem();
+        if (assets == 0) return type(uint256).max;
+        return FixedPointMath.mulDivDown(profit, BPS, assets);
     }
 
     /* INTERNAL: CASH */
@@ -537,9 +653,9 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 toInsurance = FixedPointMath.mulDivDown(fee, insuranceShareBps, BPS);
         uint256 toSafetyModule = FixedPointMath.mulDivDown(fee, safetyModuleShareBps, BPS);
         uint256 toPool = fee - toInsurance - toSafetyModule;
-        safetyModuleFees += toSafetyModule;
         if (toPool > 0) pool.creditFromEngine(toPool);
         if (toInsurance > 0) insuranceFund.depositFromEngine(marketId, toInsurance);
+        if (toSafetyModule > 0) safetyModule.depositReward(toSafetyModule);
         emit FeesSplit(marketId, toPool, toInsurance, toSafetyModule);
     }
 
@@ -828,6 +944,44 @@ contract PerpEngine is IPerpEngine, Ownable {
                 : SignedMath.mulDivFloor(numerator, 1, notionalScale);
             claim += scaled + m.accruedFundingTotal;
         }
+    }
+
+    /// @inheritdoc IPerpEngine
+    function sideProfitRatio(uint256 marketId, bool isLong) external view returns (uint256) {
+        (, uint256 price,) = _viewContext(marketId);
+        return _sideProfitRatio(_markets[marketId], price, isLong);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function previewLiquidation(address account, uint256 marketId)
+        external
+        view
+        returns (LiquidationPreview memory preview)
+    {
+        (MarketParams storage p, uint256 price, int256 index) = _viewContext(marketId);
+        Position memory before = _positions[account][marketId];
+        if (before.size == 0) revert NoPosition(account, marketId);
+        Liquidation memory liq = _planLiquidation(account, marketId, p, before, price, index);
+        _closePart(p, liq, _settleFunding(before, index));
+        if (liq.realised >= liq.reward.toInt256()) {
+            _splitRemainder(p, liq);
+        } else {
+            preview.shortfall = uint256(liq.reward.toInt256() - liq.realised);
+            uint256 bucket = insuranceFund.bucketOf(marketId);
+            preview.fromInsurance = preview.shortfall < bucket ? preview.shortfall : bucket;
+            uint256 rest = preview.shortfall - preview.fromInsurance;
+            uint256 cap = safetyModule.slashCap();
+            preview.fromSafetyModule = rest < cap ? rest : cap;
+            preview.fromPool = rest - preview.fromSafetyModule;
+        }
+        preview.oraclePrice = liq.price;
+        preview.executionPrice = liq.executionPrice;
+        preview.bankruptcyPrice = liq.bankruptcyPrice;
+        preview.sizeClosed = liq.sizeClosed;
+        preview.realised = liq.realised;
+        preview.keeperReward = liq.reward;
+        preview.penalty = liq.penalty;
+        preview.refund = liq.refund;
     }
 
     /// @inheritdoc IPerpEngine

@@ -109,7 +109,7 @@ contract SafetyModule is ISafetyModule, Ownable {
         sharesOf[msg.sender] = owned - shares;
         _pendingShares[msg.sender] += shares;
         _pendingAt[msg.sender] = block.timestamp;
-        emit RedeemRequested(msg.sender, shares, block.timestamp + 1);
+        emit UnstakeRequested(msg.sender, shares, block.timestamp + 1);
     }
 
     /// @inheritdoc ISafetyModule

@@ -102,6 +102,7 @@ class Ledger:
         self._require_same_outcome(action, model, chain)
         self.require_same_state(action)
         self.require_conservation(action)
+        self.require_waterfall_order(action, model)
         self.history.append((action, model))
         return model
 
@@ -137,7 +138,7 @@ class Ledger:
 
     def _holders(self) -> list[str]:
         a = self.deployment.addresses
-        return [*self.actors, a.engine, a.pool, a.insurance_fund]
+        return [*self.actors, a.engine, a.pool, a.insurance_fund, a.safety_module]
 
     def _state_queries(self) -> list[tuple[str, str, str, tuple[Any, ...]]]:
         """(key, contract, function, args) for every piece of state compared."""
@@ -148,15 +149,23 @@ class Ledger:
         q += [(f"pool.redeemRequestOf/{a}", "pool", "redeemRequestOf", (a,)) for a in self.actors]
         q += [("pool.redeemCooldown", "pool", "redeemCooldown", ()), ("pool.redeemWindow", "pool", "redeemWindow", ())]
         for name in (
-            "safetyModuleFees",
+            "socialisedLoss",
             "opensPaused",
             "insuranceShareBps",
             "safetyModuleShareBps",
             "maxUtilisationBps",
             "reserveFactorBps",
             "guardian",
+            "adlTriggerBps",
+            "adlTargetBps",
         ):
             q.append((f"engine.{name}", "engine", name, ()))
+        for name in ("totalAssets", "totalShares", "cooldownPeriod", "unstakeWindow", "maxSlashBps"):
+            q.append((f"safetyModule.{name}", "safetyModule", name, ()))
+        for a in self.actors:
+            q.append((f"safetyModule.sharesOf/{a}", "safetyModule", "sharesOf", (a,)))
+            q.append((f"safetyModule.cooldownStartOf/{a}", "safetyModule", "cooldownStartOf", (a,)))
+            q.append((f"safetyModule.pendingOf/{a}", "safetyModule", "pendingOf", (a,)))
         for m in self.market_ids:
             q.append((f"insuranceFund.bucketOf/{m}", "insuranceFund", "bucketOf", (m,)))
             q.append((f"engine.marketState/{m}", "engine", "marketState", (m,)))
@@ -190,20 +199,34 @@ class Ledger:
         token = c.token
         margins = sum(p.margin for p in c.engine.s.positions.values())
         checks = {
-            "engine": (token.balance_of(c.engine.address), margins + c.engine.safety_module_fees),
+            "engine": (token.balance_of(c.engine.address), margins),
             "pool": (token.balance_of(c.pool.address), c.pool.cash),
             "insuranceFund": (token.balance_of(c.insurance_fund.address), sum(c.insurance_fund.buckets.values())),
+            "safetyModule": (token.balance_of(c.safety_module.address), c.safety_module.total_assets),
         }
         for holder, (balance, claims) in checks.items():
             if balance != claims:
                 raise ParityError(f"after {action}: {holder} holds {balance} but claims on it are {claims}")
+
+    def require_waterfall_order(self, action: Action, outcome: Outcome) -> None:
+        """SPEC §10: every shortfall is fully split, and no layer pays before the one above it is
+        exhausted (insurance bucket empty) or capped (the safety module slashed its cap)."""
+        slashes = outcome.events_named("Slashed")
+        for debt in outcome.events_named("BadDebtSettled"):
+            if debt.shortfall != debt.from_insurance + debt.from_safety_module + debt.from_pool:
+                raise ParityError(f"{action}: shortfall {debt.shortfall} is not the sum of its layers")
+            bucket_empty = self.system.c.insurance_fund.bucket_of(debt.market_id) == 0
+            if (debt.from_safety_module or debt.from_pool) and not bucket_empty:
+                raise ParityError(f"{action}: a lower layer paid while the insurance bucket still held funds")
+            if debt.from_pool and not (slashes and slashes[-1].slashed == slashes[-1].cap):
+                raise ParityError(f"{action}: the pool paid while the safety module was below its cap")
 
     # Readable shorthands for scenarios
 
     def mint_and_approve(self, actor: str, amount: int) -> None:
         a = self.deployment.addresses
         self.act(actor, "token", "mint", actor, amount)
-        for spender in (a.engine, a.pool, a.insurance_fund):
+        for spender in (a.engine, a.pool, a.insurance_fund, a.safety_module):
             self.act(actor, "token", "approve", spender, UINT256_MAX)
 
     def set_price(self, market_id: int, answer: int, updated_at: int | None = None, sender: str | None = None) -> None:
@@ -233,6 +256,18 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
         }[function]()
     if contract == "insuranceFund":
         return c.insurance_fund.bucket_of(*args)
+    if contract == "safetyModule":
+        sm = c.safety_module
+        return {
+            "totalAssets": lambda: sm.total_assets,
+            "totalShares": lambda: sm.total_shares,
+            "cooldownPeriod": lambda: sm.cooldown_period,
+            "unstakeWindow": lambda: sm.unstake_window,
+            "maxSlashBps": lambda: sm.max_slash_bps,
+            "sharesOf": lambda: sm.shares_of(*args),
+            "cooldownStartOf": lambda: sm.cooldown_start_of(*args),
+            "pendingOf": lambda: sm.pending_of(*args),
+        }[function]()
     if contract == "oracle":
         return c.oracle.feed_of(*args)
     if contract.startswith("feed"):
@@ -246,7 +281,9 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
     if function == "positionOf":
         return engine.position_of(*args).as_tuple()
     return {
-        "safetyModuleFees": engine.safety_module_fees,
+        "socialisedLoss": engine.socialised_loss,
+        "adlTriggerBps": engine.adl_trigger_bps,
+        "adlTargetBps": engine.adl_target_bps,
         "opensPaused": engine.opens_paused,
         "insuranceShareBps": engine.insurance_share_bps,
         "safetyModuleShareBps": engine.safety_module_share_bps,

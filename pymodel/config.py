@@ -95,11 +95,18 @@ class SystemConfig(BaseModel):
     collateral_decimals: Annotated[int, Field(ge=0, le=18)] = 6
     markets: Annotated[list[MarketConfig], Field(min_length=1, max_length=16)]
     insurance_share_bps: Bps = 2000
-    safety_module_share_bps: Bps = 0
+    safety_module_share_bps: Bps = 1000
     max_utilisation_bps: Annotated[int, Field(gt=0, le=BPS)] = 8000
     reserve_factor_bps: Annotated[int, Field(gt=0, le=BPS)] = 2000
     redeem_cooldown: Seconds = 3 * 24 * 3600
     redeem_window: Seconds = 2 * 24 * 3600
+    # Safety module: Aave-style cooldown and unstake window, slash cap per event (Aave v1.5: 30%).
+    safety_module_cooldown: Seconds = 10 * 24 * 3600
+    safety_module_unstake_window: Seconds = 2 * 24 * 3600
+    max_slash_bps: Bps = 3000
+    # ADL: a side's open profit over pool assets (GMX: trigger 85%, end at or below 77%).
+    adl_trigger_bps: Annotated[int, Field(gt=0, le=BPS)] = 5000
+    adl_target_bps: Annotated[int, Field(gt=0, le=BPS)] = 4000
 
     @model_validator(mode="after")
     def _cross_rules(self) -> SystemConfig:
@@ -107,6 +114,10 @@ class SystemConfig(BaseModel):
             raise ValueError(
                 f"insurance_share_bps + safety_module_share_bps = "
                 f"{self.insurance_share_bps + self.safety_module_share_bps} must be at most {BPS}"
+            )
+        if self.adl_target_bps >= self.adl_trigger_bps:
+            raise ValueError(
+                f"adl_target_bps={self.adl_target_bps} must be below adl_trigger_bps={self.adl_trigger_bps}"
             )
         ids = [m.market_id for m in self.markets]
         if len(set(ids)) != len(ids):

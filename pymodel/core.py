@@ -67,13 +67,13 @@ class ModelContract:
         self.log.record(self.address, event)
 
 
-def event_class(name: str) -> type[ModelEvent]:
-    """The model event class with this Solidity name (same-named events share their shape)."""
+def event_class(name: str, arity: int) -> type[ModelEvent]:
+    """The model event class with this Solidity name and number of fields."""
     stack: list[type[ModelEvent]] = [ModelEvent]
     while stack:
         cls = stack.pop()
         for sub in cls.__subclasses__():
-            if sub.__name__ == name:
+            if sub.__name__ == name and len(fields(sub)) == arity:
                 return sub
             stack.append(sub)
-    raise KeyError(f"no model event named {name}")
+    raise KeyError(f"no model event {name} with {arity} fields")

@@ -1,5 +1,6 @@
 """Mirrors contracts/PerpEngine.sol statement for statement: markets, isolated positions,
-margin, fees, funding, liquidation and the loss waterfall (insurance bucket -> pool)."""
+margin, fees, funding, liquidation, the loss waterfall (insurance bucket -> safety module ->
+pool), auto-deleveraging and socialised loss."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from pymodel.insurance_fund import InsuranceFund
     from pymodel.lp_pool import LPPool
     from pymodel.oracle_adapter import OracleAdapter
+    from pymodel.safety_module import SafetyModule
 
 BPS = 10_000
 MAX_MARKETS = 16
@@ -73,6 +75,8 @@ class MarketState:
     last_funding_at: int = 0
     sum_size_times_index: int = 0
     accrued_funding_total: int = 0
+    adl_long_active: bool = False
+    adl_short_active: bool = False
 
     def as_tuple(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -105,6 +109,27 @@ class Settlement:
     realised_pnl: int = 0
     funding_paid: int = 0
     payout: int = 0
+
+
+@dataclass
+class LiquidationPreview:
+    """IPerpEngine.LiquidationPreview."""
+
+    oracle_price: int = 0
+    execution_price: int = 0
+    bankruptcy_price: int = 0
+    size_closed: int = 0
+    realised: int = 0
+    keeper_reward: int = 0
+    penalty: int = 0
+    refund: int = 0
+    shortfall: int = 0
+    from_insurance: int = 0
+    from_safety_module: int = 0
+    from_pool: int = 0
+
+    def as_tuple(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
 
 
 @dataclass
@@ -243,6 +268,27 @@ class WaterfallMismatch(Revert):
     pass
 
 
+@dataclass
+class AdlNotTriggered(Revert):
+    market_id: int
+    is_long: bool
+    ratio_bps: int
+    threshold_bps: int
+
+
+@dataclass
+class AdlNotProfitable(Revert):
+    account: str
+    market_id: int
+    pnl: int
+
+
+@dataclass
+class AdlNotImproving(Revert):
+    ratio_before_bps: int
+    ratio_after_bps: int
+
+
 # Events
 
 
@@ -276,6 +322,33 @@ class GuardianSet(ModelEvent):
 @dataclass(frozen=True)
 class OpensPausedSet(ModelEvent):
     paused: bool
+
+
+@dataclass(frozen=True)
+class AdlParamsSet(ModelEvent):
+    trigger_bps: int
+    target_bps: int
+
+
+@dataclass(frozen=True)
+class AutoDeleveraged(ModelEvent):
+    account: str
+    market_id: int
+    keeper: str
+    size_closed: int
+    oracle_price: int
+    realised_pnl: int
+    ratio_before_bps: int
+    ratio_after_bps: int
+
+
+@dataclass(frozen=True)
+class ProfitHaircut(ModelEvent):
+    account: str
+    market_id: int
+    owed: int
+    paid: int
+    haircut: int
 
 
 @dataclass(frozen=True)
@@ -415,6 +488,7 @@ class PerpEngine(Ownable):
         oracle: OracleAdapter,
         pool: LPPool,
         insurance_fund: InsuranceFund,
+        safety_module: SafetyModule,
         owner: str,
     ) -> None:
         super().__init__(address, log)
@@ -423,18 +497,22 @@ class PerpEngine(Ownable):
         self.oracle = oracle
         self.pool = pool
         self.insurance_fund = insurance_fund
+        self.safety_module = safety_module
         self.notional_scale = notional_scale(collateral.decimals)
-        # The pool and the insurance fund pull what the engine credits to them (forceApprove:
-        # OpenZeppelin's SafeERC20 emits one Approval each).
+        # The pool, the insurance fund and the safety module pull what the engine credits to
+        # them (forceApprove: OpenZeppelin's SafeERC20 emits one Approval each).
         collateral._approve(address, pool.address, UINT256_MAX, emit=True)
         collateral._approve(address, insurance_fund.address, UINT256_MAX, emit=True)
+        collateral._approve(address, safety_module.address, UINT256_MAX, emit=True)
         self.guardian = ZERO_ADDRESS
         self.opens_paused = False
         self.insurance_share_bps = 0
         self.safety_module_share_bps = 0
         self.max_utilisation_bps = 0
         self.reserve_factor_bps = 0
-        self.safety_module_fees = 0
+        self.adl_trigger_bps = 0
+        self.adl_target_bps = 0
+        self.socialised_loss = 0
         self.market_ids: list[int] = []
         self.s = _Storage()
 
@@ -489,6 +567,17 @@ class PerpEngine(Ownable):
         self._check_owner(env)
         self.guardian = guardian
         self.emit(GuardianSet(guardian))
+
+    def set_adl_params(self, env: Env, trigger_bps: int, target_bps: int) -> None:
+        """Mirrors PerpEngine.setAdlParams."""
+        self._check_owner(env)
+        if trigger_bps == 0 or trigger_bps > BPS:
+            raise InvalidParameter("adlTriggerBps", trigger_bps)
+        if target_bps == 0 or target_bps >= trigger_bps:
+            raise InvalidParameter("adlTargetBps", target_bps)
+        self.adl_trigger_bps = trigger_bps
+        self.adl_target_bps = target_bps
+        self.emit(AdlParamsSet(trigger_bps, target_bps))
 
     def set_opens_paused(self, env: Env, paused: bool) -> None:
         """Mirrors PerpEngine.setOpensPaused (guardian or owner)."""
@@ -614,13 +703,7 @@ class PerpEngine(Ownable):
             p, self._settle_funding(before, m.funding_index), size_delta, trade, m.funding_index
         )
         self._replace_in_aggregates(m, before, nxt)
-        self._store(env.sender, market_id, nxt)
-
-        # The pool, as counterparty, receives the trader's loss and funding, or pays the profit.
-        self._settle_with_pool(env, evm.ssub(settled.funding_paid, settled.realised_pnl))
-        self._distribute_fee(env, market_id, trade.fee)
-        if settled.payout > 0:
-            self.collateral.transfer(env.calling(self.address), env.sender, settled.payout)
+        nxt = self._settle_decrease(env, env.sender, market_id, nxt, settled, trade.fee)
         self.emit(
             PositionDecreased(
                 env.sender,
@@ -636,6 +719,41 @@ class PerpEngine(Ownable):
                 settled.payout,
             )
         )
+
+    def _settle_decrease(
+        self, env: Env, account: str, market_id: int, nxt: Position, settled: Settlement, fee: int
+    ) -> Position:
+        """Stores the position and moves the cash; a profit beyond the pool's free cash is cut."""
+        pool_delta = evm.ssub(settled.funding_paid, settled.realised_pnl)
+        if pool_delta < 0:
+            owed = abs_(pool_delta)
+            haircut = self._haircut(owed, settled.payout if nxt.size == 0 else nxt.margin)
+            if haircut > 0:
+                if nxt.size == 0:
+                    settled.payout -= haircut
+                else:
+                    nxt.margin -= haircut
+                pool_delta = evm.sadd(pool_delta, evm.to_int256(haircut))
+                self.socialised_loss = evm.add(self.socialised_loss, haircut)
+                self.emit(ProfitHaircut(account, market_id, owed, owed - haircut, haircut))
+        self._store(account, market_id, nxt)
+        self._settle_with_pool(env, pool_delta)
+        self._distribute_fee(env, market_id, fee)
+        if settled.payout > 0:
+            self.collateral.transfer(env.calling(self.address), account, settled.payout)
+        return nxt
+
+    def _haircut(self, owed: int, room: int) -> int:
+        """The part of `owed` the pool's free cash cannot pay, at most `room`."""
+        cash = self.pool.cash
+        reserved = self.reserved_cash()
+        free_cash = cash - reserved if cash > reserved else 0
+        if owed <= free_cash:
+            return 0
+        haircut = owed - free_cash
+        if haircut > room:
+            haircut = room
+        return haircut
 
     def _decreased(
         self, p: MarketParams, nxt: Position, size_delta: int, trade: Trade, index: int
@@ -709,18 +827,15 @@ class PerpEngine(Ownable):
         if before.size == 0:
             raise NoPosition(account, market_id)
 
-        liq = self._plan_liquidation(env, account, market_id, p, m, before)
+        price = self.oracle.price(env, market_id)
+        self._accrue_funding(env, market_id, p, m, price)
+        liq = self._plan_liquidation(env, account, market_id, p, before, price, m.funding_index)
         nxt = self._close_part(env, p, liq, self._settle_funding(before, m.funding_index))
         # What the pool is owed as counterparty: the trader's loss and funding on the closed part.
         pool_claim = evm.ssub(liq.funding_part, liq.pnl)
 
         if liq.realised >= evm.to_int256(liq.reward):
-            rest = liq.realised - liq.reward
-            # Rounds up: the penalty is owed to the protocol; capped by what is left.
-            liq.penalty = mul_div_up(liq.notional_closed, p.liquidation_penalty_bps, BPS)
-            if liq.penalty > rest:
-                liq.penalty = rest
-            liq.refund = rest - liq.penalty
+            self._split_remainder(p, liq)
             # A partial step keeps the refund as margin of the remaining position.
             if not liq.full:
                 nxt.margin = evm.add(nxt.margin, liq.refund)
@@ -755,17 +870,25 @@ class PerpEngine(Ownable):
             )
         )
 
+    @staticmethod
+    def _split_remainder(p: MarketParams, liq: Liquidation) -> None:
+        """After the reward: the penalty (rounded up, capped by what is left), then the refund."""
+        rest = liq.realised - liq.reward
+        liq.penalty = mul_div_up(liq.notional_closed, p.liquidation_penalty_bps, BPS)
+        if liq.penalty > rest:
+            liq.penalty = rest
+        liq.refund = rest - liq.penalty
+
     def _plan_liquidation(
-        self, env: Env, account: str, market_id: int, p: MarketParams, m: MarketState, before: Position
+        self, env: Env, account: str, market_id: int, p: MarketParams, before: Position, price: int, index: int
     ) -> Liquidation:
         liq = Liquidation()
-        liq.price = self.oracle.price(env, market_id)
-        self._accrue_funding(env, market_id, p, m, liq.price)
-        equity_now = self._equity(before, liq.price, m.funding_index)
-        maintenance = self._maintenance_margin(p, before.size, liq.price)
+        liq.price = price
+        equity_now = self._equity(before, price, index)
+        maintenance = self._maintenance_margin(p, before.size, price)
         if equity_now >= evm.to_int256(maintenance):
             raise PositionHealthy(account, market_id, equity_now, maintenance)
-        liq.bankruptcy_price = self._bankruptcy_price(before, m.funding_index)
+        liq.bankruptcy_price = self._bankruptcy_price(before, index)
 
         # Large positions close in partial steps, with a cooldown between steps.
         size_abs = abs_(before.size)
@@ -813,14 +936,92 @@ class PerpEngine(Ownable):
         return nxt
 
     def _settle_bad_debt(self, env: Env, account: str, market_id: int, shortfall: int, pool_claim: int) -> None:
-        """The loss waterfall: the market's insurance bucket, then the pool."""
+        """The loss waterfall: the market's insurance bucket, the safety module (capped), the pool."""
         from_insurance = self.insurance_fund.cover(env.calling(self.address), market_id, shortfall)
-        from_safety_module = 0
+        from_safety_module = (
+            self.safety_module.slash(env.calling(self.address), shortfall - from_insurance)
+            if shortfall > from_insurance
+            else 0
+        )
         from_pool = evm.sub(evm.sub(shortfall, from_insurance), from_safety_module)
         if shortfall != from_insurance + from_safety_module + from_pool:
             raise WaterfallMismatch()
         self._settle_with_pool(env, evm.ssub(pool_claim, evm.to_int256(from_pool)))
         self.emit(BadDebtSettled(account, market_id, shortfall, from_insurance, from_safety_module, from_pool))
+
+    # Auto-deleveraging
+
+    def auto_deleverage(self, env: Env, account: str, market_id: int, reduction: int) -> None:
+        """Mirrors PerpEngine.autoDeleverage."""
+        if reduction == 0:
+            raise ZeroSize()
+        p, m = self._listed(market_id)
+        before = self.position_of(account, market_id)
+        if before.size == 0:
+            raise NoPosition(account, market_id)
+        if reduction > abs_(before.size):
+            raise ReductionTooLarge(reduction, abs_(before.size))
+
+        price = self.oracle.price(env, market_id)
+        self._accrue_funding(env, market_id, p, m, price)
+        is_long = before.size > 0
+        ratio_before = self._side_profit_ratio(env, m, price, is_long)
+        self._check_adl_triggered(market_id, m, is_long, ratio_before)
+        pnl = pnl_floor(before.size, before.entry_price, price, self.notional_scale)
+        if pnl <= 0:
+            raise AdlNotProfitable(account, market_id, pnl)
+
+        # At the oracle price, without fees.
+        size_delta = evm.sneg(evm.to_int256(reduction)) if is_long else evm.to_int256(reduction)
+        nxt, settled = self._decreased(
+            p, self._settle_funding(before, m.funding_index), size_delta, Trade(price, price, 0), m.funding_index
+        )
+        self._replace_in_aggregates(m, before, nxt)
+        self._settle_decrease(env, account, market_id, nxt, settled, 0)
+
+        ratio_after = self._side_profit_ratio(env, m, price, is_long)
+        if ratio_after >= ratio_before:
+            raise AdlNotImproving(ratio_before, ratio_after)
+        if is_long:
+            m.adl_long_active = ratio_after > self.adl_target_bps
+        else:
+            m.adl_short_active = ratio_after > self.adl_target_bps
+        self.emit(
+            AutoDeleveraged(
+                account,
+                market_id,
+                env.sender,
+                evm.sneg(size_delta),
+                price,
+                settled.realised_pnl,
+                ratio_before,
+                ratio_after,
+            )
+        )
+
+    def _check_adl_triggered(self, market_id: int, m: MarketState, is_long: bool, ratio: int) -> None:
+        """ADL opens above the trigger and, once open, stays open down to the target."""
+        active = m.adl_long_active if is_long else m.adl_short_active
+        threshold = self.adl_target_bps if active else self.adl_trigger_bps
+        if ratio <= threshold:
+            raise AdlNotTriggered(market_id, is_long, ratio, threshold)
+
+    def _side_profit_ratio(self, env: Env, m: MarketState, price: int, is_long: bool) -> int:
+        """The side's net unrealised profit over the pool's redemption mark, bps (rounded down)."""
+        numerator = (
+            evm.ssub(evm.smul(evm.to_int256(m.long_size), evm.to_int256(price)), evm.to_int256(m.long_entry_notional))
+            if is_long
+            else evm.ssub(
+                evm.to_int256(m.short_entry_notional), evm.smul(evm.to_int256(m.short_size), evm.to_int256(price))
+            )
+        )
+        if numerator <= 0:
+            return 0
+        profit = mul_div_down(numerator, 1, self.notional_scale)
+        assets = self.pool.total_assets_for_redeem(env)
+        if assets == 0:
+            return UINT256_MAX
+        return mul_div_down(profit, BPS, assets)
 
     # Internal: cash
 
@@ -838,11 +1039,12 @@ class PerpEngine(Ownable):
         to_insurance = mul_div_down(fee, self.insurance_share_bps, BPS)
         to_safety_module = mul_div_down(fee, self.safety_module_share_bps, BPS)
         to_pool = fee - to_insurance - to_safety_module
-        self.safety_module_fees = evm.add(self.safety_module_fees, to_safety_module)
         if to_pool > 0:
             self.pool.credit_from_engine(env.calling(self.address), to_pool)
         if to_insurance > 0:
             self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, to_insurance)
+        if to_safety_module > 0:
+            self.safety_module.deposit_reward(env.calling(self.address), to_safety_module)
         self.emit(FeesSplit(market_id, to_pool, to_insurance, to_safety_module))
 
     # Internal: market state
@@ -1093,6 +1295,40 @@ class PerpEngine(Ownable):
             )
             claim = evm.sadd(claim, evm.sadd(scaled, m.accrued_funding_total))
         return claim
+
+    def side_profit_ratio(self, env: Env, market_id: int, is_long: bool) -> int:
+        """Mirrors PerpEngine.sideProfitRatio."""
+        _, price, _ = self._view_context(env, market_id)
+        return self._side_profit_ratio(env, self.s.markets[market_id], price, is_long)
+
+    def preview_liquidation(self, env: Env, account: str, market_id: int) -> LiquidationPreview:
+        """Mirrors PerpEngine.previewLiquidation: the liquidation and its waterfall split, now."""
+        p, price, index = self._view_context(env, market_id)
+        before = self.position_of(account, market_id)
+        if before.size == 0:
+            raise NoPosition(account, market_id)
+        preview = LiquidationPreview()
+        liq = self._plan_liquidation(env, account, market_id, p, before, price, index)
+        self._close_part(env, p, liq, self._settle_funding(before, index))
+        if liq.realised >= evm.to_int256(liq.reward):
+            self._split_remainder(p, liq)
+        else:
+            preview.shortfall = liq.reward - liq.realised
+            bucket = self.insurance_fund.bucket_of(market_id)
+            preview.from_insurance = preview.shortfall if preview.shortfall < bucket else bucket
+            rest = preview.shortfall - preview.from_insurance
+            cap = self.safety_module.slash_cap()
+            preview.from_safety_module = rest if rest < cap else cap
+            preview.from_pool = rest - preview.from_safety_module
+        preview.oracle_price = liq.price
+        preview.execution_price = liq.execution_price
+        preview.bankruptcy_price = liq.bankruptcy_price
+        preview.size_closed = liq.size_closed
+        preview.realised = liq.realised
+        preview.keeper_reward = liq.reward
+        preview.penalty = liq.penalty
+        preview.refund = liq.refund
+        return preview
 
     def reserved_cash(self) -> int:
         """Mirrors PerpEngine.reservedCash."""

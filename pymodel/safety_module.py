@@ -98,7 +98,7 @@ class CooldownStarted(ModelEvent):
 
 
 @dataclass(frozen=True)
-class RedeemRequested(ModelEvent):
+class UnstakeRequested(ModelEvent):
     staker: str
     shares: int
     claimable_at: int
@@ -219,7 +219,7 @@ class SafetyModule(Ownable):
         self.shares[env.sender] = owned - shares
         self.pending_shares[env.sender] = evm.add(self.pending_shares.get(env.sender, 0), shares)
         self.pending_at[env.sender] = env.timestamp
-        self.emit(RedeemRequested(env.sender, shares, evm.add(env.timestamp, 1)))
+        self.emit(UnstakeRequested(env.sender, shares, evm.add(env.timestamp, 1)))
 
     def claim(self, env: Env, receiver: str) -> int:
         """Mirrors SafetyModule.claim."""

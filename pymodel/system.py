@@ -20,6 +20,7 @@ from pymodel.lp_pool import LPPool
 from pymodel.mock_price_feed import MockPriceFeed
 from pymodel.oracle_adapter import OracleAdapter
 from pymodel.perp_engine import PerpEngine
+from pymodel.safety_module import SafetyModule
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,12 @@ class Addresses:
     oracle: str
     pool: str
     insurance_fund: str
+    safety_module: str
     engine: str
 
     def by_name(self) -> dict[str, str]:
         names = {"token": self.token, "oracle": self.oracle, "pool": self.pool}
-        names |= {"insuranceFund": self.insurance_fund, "engine": self.engine}
+        names |= {"insuranceFund": self.insurance_fund, "safetyModule": self.safety_module, "engine": self.engine}
         names |= {feed_name(market_id): address for market_id, address in self.feeds.items()}
         return names
 
@@ -61,7 +63,7 @@ class Outcome:
 
     def events_named(self, name: str) -> list[Any]:
         """This action's events called `name`, as model event dataclasses (fields by name)."""
-        return [event_class(name)(*event.values) for event in self.events if event.name == name]
+        return [event_class(name, len(event.values))(*event.values) for event in self.events if event.name == name]
 
     def event(self, name: str) -> Any:
         """The one event called `name`."""
@@ -92,13 +94,31 @@ class _Contracts:
             self.oracle.set_feed(env, market.market_id, addresses.feeds[market.market_id], market.oracle_max_age)
         self.pool = LPPool(addresses.pool, self.log, self.token, deployer, config.redeem_cooldown, config.redeem_window)
         self.insurance_fund = InsuranceFund(addresses.insurance_fund, self.log, self.token, deployer)
+        self.safety_module = SafetyModule(
+            addresses.safety_module,
+            self.log,
+            self.token,
+            deployer,
+            config.safety_module_cooldown,
+            config.safety_module_unstake_window,
+            config.max_slash_bps,
+        )
         self.engine = PerpEngine(
-            addresses.engine, self.log, self.token, self.oracle, self.pool, self.insurance_fund, deployer
+            addresses.engine,
+            self.log,
+            self.token,
+            self.oracle,
+            self.pool,
+            self.insurance_fund,
+            self.safety_module,
+            deployer,
         )
         self.pool.set_engine(env, self.engine)
         self.insurance_fund.set_engine(env, self.engine.address)
+        self.safety_module.set_engine(env, self.engine.address)
         self.engine.set_fee_shares(env, config.insurance_share_bps, config.safety_module_share_bps)
         self.engine.set_pool_limits(env, config.max_utilisation_bps, config.reserve_factor_bps)
+        self.engine.set_adl_params(env, config.adl_trigger_bps, config.adl_target_bps)
         for market in config.markets:
             self.engine.list_market(env, market.market_id, market.params())
         self.log.take()  # deployment events are not part of any action
@@ -111,6 +131,7 @@ class _Contracts:
             "oracle": self.oracle,
             "pool": self.pool,
             "insuranceFund": self.insurance_fund,
+            "safetyModule": self.safety_module,
             "engine": self.engine,
         }[name]
 

@@ -89,7 +89,7 @@ def bench_math_differential(harness, n: int) -> tuple[int, float]:
 def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, float]:
     """Gas of each core action (chain side of a differential run), then differential
     throughput: actions/s with model + chain + event and full-state comparison + conservation."""
-    owner, lp, trader, whale, keeper = ledger.actors[:5]
+    owner, lp, trader, whale, keeper, staker, bankrupt, winner = ledger.actors[:8]
     usd = ledger.system.config.usd
     gas: dict[str, int] = {}
 
@@ -98,17 +98,34 @@ def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, floa
         assert not out.reverted, (name, out.error)
         gas[name] = ledger.last_chain.gas_used
 
-    for actor, amount in ((lp, 5_000_000), (trader, 1_000_000), (whale, 1_000_000)):
+    for actor, amount in (
+        (lp, 5_000_000),
+        (trader, 1_000_000),
+        (whale, 1_000_000),
+        (staker, 10_000),
+        (bankrupt, 10_000),
+        (winner, 100_000),
+    ):
         ledger.mint_and_approve(actor, usd(amount))
     measured("deposit", lp, "pool", "deposit", usd(5_000_000), lp)
+    measured("stake (safety module)", staker, "safetyModule", "stake", usd(10_000))
     measured("openPosition", trader, "engine", "openPosition", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
     measured("closePosition", trader, "engine", "closePosition", ETH, 0)
     ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, usd(3_200), 3_100 * WAD)
     ledger.act(whale, "engine", "openPosition", ETH, 600 * WAD, usd(190_000), 3_100 * WAD)
+    ledger.act(bankrupt, "engine", "openPosition", ETH, 10 * WAD, usd(3_100), 3_100 * WAD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_750 * FEED)
     measured("liquidate (full)", keeper, "engine", "liquidate", trader, ETH)
     measured("liquidate (partial step)", keeper, "engine", "liquidate", whale, ETH)
+    ledger.advance(60)
+    ledger.set_price(ETH, 2_300 * FEED)
+    measured("liquidate (bad debt: insurance, safety module, pool)", keeper, "engine", "liquidate", bankrupt, ETH)
+    ledger.act(owner, "engine", "setAdlParams", 20, 10)  # a low trigger so one winner opens ADL
+    ledger.act(winner, "engine", "openPosition", ETH, -100 * WAD, usd(50_000), 2_200 * WAD)
+    ledger.advance(60)
+    ledger.set_price(ETH, 2_100 * FEED)
+    measured("autoDeleverage", keeper, "engine", "autoDeleverage", winner, ETH, 10 * WAD)
     measured("requestRedeem", lp, "pool", "requestRedeem", 10**18)
     ledger.advance(3 * 24 * 3600)
     ledger.set_price(ETH, 2_750 * FEED)

@@ -1,6 +1,7 @@
 """`make demo` / `ape run demo`: a small crash on a local Anvil, model and chain side by side.
 
-Three LPs fund the pool, five leveraged traders open ETH positions, then ETH crashes
+Three LPs fund the pool, two of them also back it through the safety module, five leveraged
+traders open ETH positions, then ETH crashes
 3,000 -> 2,500 with a gap. The feed publishes on a 0.5% deviation and its rounds land on
 chain 60 s late, so some positions are closed past their bankruptcy price. A keeper
 liquidates whatever the on-chain oracle shows as liquidatable. Every transaction runs on
@@ -79,8 +80,11 @@ def cli() -> None:
     for lp, amount in ((lp_a, 400_000), (lp_b, 300_000), (lp_c, 300_000)):
         ledger.mint_and_approve(lp, config.usd(amount))
         ledger.act(lp, "pool", "deposit", config.usd(amount), lp)
-    ledger.mint_and_approve(owner, config.usd(3_000))
-    ledger.act(owner, "insuranceFund", "fund", ETH, config.usd(3_000))
+    ledger.mint_and_approve(owner, config.usd(1_000))
+    ledger.act(owner, "insuranceFund", "fund", ETH, config.usd(1_000))
+    for staker, amount in ((lp_b, 2_500), (lp_c, 1_500)):
+        ledger.mint_and_approve(staker, config.usd(amount))
+        ledger.act(staker, "safetyModule", "stake", config.usd(amount))
     book = [(30, 10_000), (40, 12_600), (20, 7_500), (25, 15_000), (-15, 9_000)]  # (ETH, margin USD)
     for trader, (size, margin) in zip(traders, book, strict=True):
         ledger.mint_and_approve(trader, config.usd(margin))
@@ -91,6 +95,7 @@ def cli() -> None:
     share_unit = 10 ** pool.call("decimals")
     share_price_before = pool.call("convertToAssets", share_unit)
     bucket_before = ledger.system.c.insurance_fund.bucket_of(ETH)
+    staked_before = ledger.system.c.safety_module.total_assets
 
     # The crash: publish on deviation, land late, liquidate what the chain shows.
     published, pending, rows, rounds = 3_000 * FEED, [], [], []
@@ -128,6 +133,7 @@ def cli() -> None:
         "penalty",
         "shortfall",
         "insurance",
+        "safety module",
         "pool",
         "match",
     ):
@@ -137,7 +143,8 @@ def cli() -> None:
         for outcome in (model, on_chain):
             liq = outcome.event("Liquidated")
             debt = outcome.events_named("BadDebtSettled")
-            debt_values = (debt[0].shortfall, debt[0].from_insurance, debt[0].from_pool) if debt else (0, 0, 0)
+            layers = ("shortfall", "from_insurance", "from_safety_module", "from_pool")
+            debt_values = tuple(getattr(debt[0], f) for f in layers) if debt else (0, 0, 0, 0)
             sides.append(
                 (
                     liq.oracle_price,
@@ -149,10 +156,7 @@ def cli() -> None:
                     *debt_values,
                 )
             )
-        cells = [
-            f"{fmt(a)}\n{fmt(b)}"
-            for (a, b, fmt) in zip(*sides, [price, price, price, usd, usd, usd, usd, usd, usd], strict=True)
-        ]
+        cells = [f"{fmt(a)}\n{fmt(b)}" for (a, b, fmt) in zip(*sides, [price, price, price] + [usd] * 7, strict=True)]
         exact = sides[0] == sides[1] and model.events == on_chain.events
         table.add_row(str(t), who, *cells, "[green]exact[/]" if exact else "[red]DIFFERS[/]")
     console.print(table)
@@ -165,10 +169,14 @@ def cli() -> None:
     summary.add_column("after", justify="right")
     summary.add_row("LP share price (USD per share)", usd(share_price_before), usd(share_price_after))
     summary.add_row("ETH insurance bucket", usd(bucket_before), usd(ledger.system.c.insurance_fund.bucket_of(ETH)))
+    summary.add_row("safety module assets", usd(staked_before), usd(ledger.system.c.safety_module.total_assets))
     summary.add_row(
-        "bad debt: shortfall / from insurance / from pool",
+        "bad debt: shortfall / insurance / safety module / pool",
         "",
-        " / ".join(usd(sum(getattr(d, f) for d in debts)) for f in ("shortfall", "from_insurance", "from_pool")),
+        " / ".join(
+            usd(sum(getattr(d, f) for d in debts))
+            for f in ("shortfall", "from_insurance", "from_safety_module", "from_pool")
+        ),
     )
     console.print(summary)
     verdict = all(r[2].events == r[3].events for r in rows)

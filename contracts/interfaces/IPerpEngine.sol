@@ -2,9 +2,12 @@
 pragma solidity 0.8.28;
 
 /// @title IPerpEngine
-/// @notice Markets, isolated positions, margin, fees, funding, liquidation and the loss
-/// waterfall. The LP pool is every trader's counterparty; a liquidation that closes past the
-/// bankruptcy price leaves a shortfall that walks insurance bucket -> safety module -> pool.
+/// @notice Markets, isolated positions, margin, fees, funding, liquidation, the loss waterfall,
+/// auto-deleveraging and socialised loss. The LP pool is every trader's counterparty; a
+/// liquidation that closes past the bankruptcy price leaves a shortfall that walks insurance
+/// bucket -> safety module (capped) -> pool. When a side's open profit grows too large for the
+/// pool, ADL closes profitable positions at the oracle price; a profit the pool cannot pay out
+/// of its free cash is cut (socialised) and the cut is recorded.
 interface IPerpEngine {
     /* TYPES */
 
@@ -45,6 +48,8 @@ interface IPerpEngine {
         uint256 lastFundingAt;
         int256 sumSizeTimesIndex; // sum of size * position.fundingIndex
         int256 accruedFundingTotal; // sum of positions' settled-but-unpaid funding (collateral units)
+        bool adlLongActive; // ADL triggered on the long side and not yet back under target
+        bool adlShortActive;
     }
 
     struct Position {
@@ -54,6 +59,22 @@ interface IPerpEngine {
         int256 accruedFunding; // funding owed (negative: earned), settled into cash on close/liquidation
         int256 fundingIndex; // market index at the last settlement
         uint256 lastLiquidationAt;
+    }
+
+    /// @notice What `liquidate` would do now (the waterfall split included).
+    struct LiquidationPreview {
+        uint256 oraclePrice;
+        uint256 executionPrice;
+        uint256 bankruptcyPrice;
+        int256 sizeClosed;
+        int256 realised;
+        uint256 keeperReward;
+        uint256 penalty;
+        uint256 refund;
+        uint256 shortfall;
+        uint256 fromInsurance;
+        uint256 fromSafetyModule;
+        uint256 fromPool;
     }
 
     /* ERRORS */
@@ -78,6 +99,12 @@ interface IPerpEngine {
     error PositionHealthy(address account, uint256 marketId, int256 equity, uint256 maintenanceMargin);
     error LiquidationCooldown(address account, uint256 marketId, uint256 readyAt);
     error WaterfallMismatch();
+    /// @notice The side's profit-to-pool ratio is not above the trigger (or, once triggered, the target).
+    error AdlNotTriggered(uint256 marketId, bool isLong, uint256 ratioBps, uint256 thresholdBps);
+    /// @notice Only a profitable position can be auto-deleveraged.
+    error AdlNotProfitable(address account, uint256 marketId, int256 pnl);
+    /// @notice An ADL step must lower the side's ratio.
+    error AdlNotImproving(uint256 ratioBeforeBps, uint256 ratioAfterBps);
 
     /* EVENTS */
 
@@ -87,6 +114,7 @@ interface IPerpEngine {
     event PoolLimitsSet(uint256 maxUtilisationBps, uint256 reserveFactorBps);
     event GuardianSet(address guardian);
     event OpensPausedSet(bool paused);
+    event AdlParamsSet(uint256 triggerBps, uint256 targetBps);
     event FundingAccrued(uint256 indexed marketId, int256 ratePerSecond, int256 fundingIndex);
     event PositionIncreased(
         address indexed account,
@@ -127,6 +155,18 @@ interface IPerpEngine {
         uint256 penalty,
         uint256 refund
     );
+    event AutoDeleveraged(
+        address indexed account,
+        uint256 indexed marketId,
+        address indexed keeper,
+        int256 sizeClosed,
+        uint256 oraclePrice,
+        int256 realisedPnl,
+        uint256 ratioBeforeBps,
+        uint256 ratioAfterBps
+    );
+    /// @notice The pool paid `paid` of a realised profit of `owed`; `haircut` is socialised.
+    event ProfitHaircut(address indexed account, uint256 indexed marketId, uint256 owed, uint256 paid, uint256 haircut);
     event BadDebtSettled(
         address indexed account,
         uint256 indexed marketId,
@@ -143,6 +183,9 @@ interface IPerpEngine {
     function setFeeShares(uint256 insuranceShareBps, uint256 safetyModuleShareBps) external;
     function setPoolLimits(uint256 maxUtilisationBps, uint256 reserveFactorBps) external;
     function setGuardian(address guardian) external;
+    /// @notice ADL becomes possible on a side above `triggerBps` of pool assets and stays possible
+    /// until a step brings it to `targetBps` or below. Bounds: 0 < target < trigger <= 10000.
+    function setAdlParams(uint256 triggerBps, uint256 targetBps) external;
     /// @notice Guardian or owner: pauses opening and increasing positions. Closes,
     /// decreases, margin changes and liquidations keep working.
     function setOpensPaused(bool paused) external;
@@ -175,6 +218,12 @@ interface IPerpEngine {
     /// at a fresh oracle price; the caller receives the keeper reward.
     function liquidate(address account, uint256 marketId) external;
 
+    /// @notice Permissionless ADL: closes `reduction` of a profitable position on a side whose
+    /// profit-to-pool ratio is over the trigger, at the oracle price, without fees. Reverts
+    /// unless the step lowers the ratio. Keepers should follow the model's ranking
+    /// (profit % x effective leverage).
+    function autoDeleverage(address account, uint256 marketId, uint256 reduction) external;
+
     /* VIEWS */
 
     function marketParams(uint256 marketId) external view returns (MarketParams memory);
@@ -197,4 +246,11 @@ interface IPerpEngine {
 
     /// @notice Pool cash that open interest reserves (entry notional x reserve factor).
     function reservedCash() external view returns (uint256);
+
+    /// @notice The side's unrealised trader profit over the pool's (redemption-marked) assets, bps.
+    function sideProfitRatio(uint256 marketId, bool isLong) external view returns (uint256);
+
+    /// @notice What liquidating the position now would do, the waterfall split included.
+    /// Reverts as `liquidate` would (NoPosition, PositionHealthy, LiquidationCooldown, oracle errors).
+    function previewLiquidation(address account, uint256 marketId) external view returns (LiquidationPreview memory);
 }

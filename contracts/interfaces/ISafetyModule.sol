@@ -29,7 +29,7 @@ interface ISafetyModule {
     event ParamsSet(uint256 cooldownPeriod, uint256 unstakeWindow, uint256 maxSlashBps);
     event Staked(address indexed staker, uint256 assets, uint256 shares);
     event CooldownStarted(address indexed staker, uint256 at);
-    event RedeemRequested(address indexed staker, uint256 shares, uint256 claimableAt);
+    event UnstakeRequested(address indexed staker, uint256 shares, uint256 claimableAt);
     event Claimed(address indexed staker, address receiver, uint256 shares, uint256 assets);
     event RewardDeposited(uint256 amount);
     /// @notice `requested` of a shortfall reached the module; `slashed` was taken (cap applied).

@@ -112,7 +112,7 @@ def test_liquidate__empty_insurance__pool_total_assets_fall_by_exactly_from_pool
     market = default_market(
         ETH, "ETH-USD", 3_000, 6, liquidation_slippage_bps=0, impact_bps=0, max_funding_rate_per_second=0
     )
-    ledger = make_ledger(default_config(markets=[market], insurance_share_bps=0))
+    ledger = make_ledger(default_config(markets=[market], insurance_share_bps=0, safety_module_share_bps=0))
     owner, lp1, lp2, trader, keeper = ledger.actors[:5]
     open_pool(ledger, [lp1], 600_000 * USD)
     open_pool(ledger, [lp2], 200_000 * USD)
@@ -158,7 +158,8 @@ def test_liquidate__short_squeezed_past_bankruptcy__insurance_then_pool(ledger):
     assert liq.execution_price == ceil_div(3_600 * WAD * (10_000 + 51), 10_000)  # buying back, against the short
     assert liq.execution_price > liq.bankruptcy_price
     assert debt.from_insurance == insurance_before  # the bucket is emptied first...
-    assert debt.from_pool == debt.shortfall - insurance_before > 0  # ...and the pool pays the rest
+    # ...then the safety module (holding only its fee share here), and the pool pays the rest.
+    assert debt.from_pool == debt.shortfall - insurance_before - debt.from_safety_module > 0
     assert bucket(ledger, ETH) == 0
 
 
@@ -223,7 +224,7 @@ def test_bad_debt__two_markets__never_touches_other_markets_bucket(ledger):
 
     assert debt.market_id == ETH
     assert debt.from_insurance == bucket(ledger, ETH) + debt.from_insurance and bucket(ledger, ETH) == 0
-    assert debt.from_pool == debt.shortfall - debt.from_insurance > 0
+    assert debt.from_pool == debt.shortfall - debt.from_insurance - debt.from_safety_module > 0
     assert bucket(ledger, BTC) == btc_bucket
 
 
