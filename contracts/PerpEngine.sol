@@ -836,27 +836,41 @@ contract PerpEngine is IPerpEngine, Ownable {
         return bankruptcy > 0 ? uint256(bankruptcy) : 0;
     }
 
-    /// @dev Solves equity(p) = rate x notional(p) per tier, ignoring rounding, and returns the
-    /// first tier's solution whose notional falls in that tier. Longs round up, shorts down.
+    /// @dev Long: liquidatable below the returned price; short: above it (0: no such price).
+    /// Per tier, equity = rate x notional is solved ignoring rounding (longs round up, shorts
+    /// down) and clipped to the prices at which that tier applies: the maintenance rate jumps at
+    /// each tier boundary, so the liquidatable prices need not be one interval. The region met
+    /// first as the price moves against the position wins: longs scan from the top tier down,
+    /// shorts from the bottom tier up.
     function _liquidationPrice(MarketParams storage p, Position memory position, int256 index)
         internal
         view
-        returns (uint256 liquidation)
+        returns (uint256)
     {
         int256 funding =
             position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
         int256 cushionScaled = (position.margin.toInt256() - funding) * notionalScale.toInt256();
         uint256 sizeAbs = SignedMath.abs(position.size);
         int256 base = (sizeAbs * position.entryPrice).toInt256();
-        int256 numerator = position.size > 0 ? base - cushionScaled : base + cushionScaled;
+        bool isLong = position.size > 0;
+        int256 numerator = isLong ? base - cushionScaled : base + cushionScaled;
         if (numerator <= 0) return 0;
-        for (uint256 i = 0; i < 4; ++i) {
+        for (uint256 k = 0; k < 4; ++k) {
+            uint256 i = isLong ? 3 - k : k;
             uint256 rate = p.tierMaintenanceBps[i];
-            liquidation = position.size > 0
-                ? FixedPointMath.mulDivUp(uint256(numerator), BPS, sizeAbs * (BPS - rate))
-                : FixedPointMath.mulDivDown(uint256(numerator), BPS, sizeAbs * (BPS + rate));
-            if (Units.notionalUp(position.size, liquidation, notionalScale) <= p.tierNotionalCaps[i]) return liquidation;
+            // The tier applies to prices in (low, high].
+            uint256 low = i == 0 ? 0 : FixedPointMath.mulDivDown(p.tierNotionalCaps[i - 1], notionalScale, sizeAbs);
+            uint256 high =
+                i == 3 ? type(uint256).max : FixedPointMath.mulDivDown(p.tierNotionalCaps[i], notionalScale, sizeAbs);
+            if (isLong) {
+                uint256 solution = FixedPointMath.mulDivUp(uint256(numerator), BPS, sizeAbs * (BPS - rate));
+                if (solution >= low + 2) return solution <= high ? solution : high + 1;
+            } else {
+                uint256 solution = FixedPointMath.mulDivDown(uint256(numerator), BPS, sizeAbs * (BPS + rate));
+                if (solution < high) return solution > low ? solution : low;
+            }
         }
+        return 0;
     }
 
     /* VIEWS */

@@ -231,6 +231,26 @@ class LPPool(ERC20, Ownable):
         """Rounds down on the redemption mark (favours the pool)."""
         return mul_div_down(shares, evm.add(self.total_assets_for_redeem(env), 1), self._virtual_supply())
 
+    def convert_to_shares(self, env: Env, assets: int) -> int:
+        """ERC4626.convertToShares over totalAssets (the deposit mark), rounded down."""
+        return mul_div_down(assets, self._virtual_supply(), evm.add(self.total_assets(env), 1))
+
+    def convert_to_assets(self, env: Env, shares: int) -> int:
+        """ERC4626.convertToAssets over totalAssets (the deposit mark), rounded down."""
+        return mul_div_down(shares, evm.add(self.total_assets(env), 1), self._virtual_supply())
+
+    def max_deposit(self, receiver: str) -> int:
+        return evm.UINT256_MAX
+
+    def max_mint(self, receiver: str) -> int:
+        return evm.UINT256_MAX
+
+    def max_withdraw(self, owner: str) -> int:
+        return 0
+
+    def preview_withdraw(self, assets: int) -> int:
+        raise AsyncRedeemOnly()
+
     def max_redeem(self, env: Env, owner: str) -> int:
         request = self.requests.get(owner, RedeemRequest())
         claimable_at = evm.add(request.requested_at, self.redeem_cooldown)

@@ -1202,8 +1202,9 @@ class PerpEngine(Ownable):
         return bankruptcy if bankruptcy > 0 else 0
 
     def _liquidation_price(self, p: MarketParams, position: Position, index: int) -> int:
-        """Solves equity(p) = rate x notional(p) per tier, ignoring rounding; the first tier whose
-        notional holds at its solution wins. Longs round up, shorts down."""
+        """Long: liquidatable below the returned price; short: above it (0: none). Per tier,
+        equity = rate x notional solved without rounding and clipped to the tier's prices; the
+        region met first as the price moves against the position wins."""
         funding = evm.sadd(
             position.accrued_funding,
             funding_ceil(position.size, evm.ssub(index, position.funding_index), self.notional_scale),
@@ -1211,20 +1212,25 @@ class PerpEngine(Ownable):
         cushion_scaled = evm.smul(evm.ssub(evm.to_int256(position.margin), funding), evm.to_int256(self.notional_scale))
         size_abs = abs_(position.size)
         base = evm.to_int256(evm.mul(size_abs, position.entry_price))
-        numerator = evm.ssub(base, cushion_scaled) if position.size > 0 else evm.sadd(base, cushion_scaled)
+        is_long = position.size > 0
+        numerator = evm.ssub(base, cushion_scaled) if is_long else evm.sadd(base, cushion_scaled)
         if numerator <= 0:
             return 0
-        liquidation = 0
-        for i in range(4):
+        for k in range(4):
+            i = 3 - k if is_long else k
             rate = p.tier_maintenance_bps[i]
-            liquidation = (
-                mul_div_up(numerator, BPS, evm.mul(size_abs, BPS - rate))
-                if position.size > 0
-                else mul_div_down(numerator, BPS, evm.mul(size_abs, BPS + rate))
-            )
-            if notional_up(position.size, liquidation, self.notional_scale) <= p.tier_notional_caps[i]:
-                return liquidation
-        return liquidation
+            # The tier applies to prices in (low, high].
+            low = 0 if i == 0 else mul_div_down(p.tier_notional_caps[i - 1], self.notional_scale, size_abs)
+            high = UINT256_MAX if i == 3 else mul_div_down(p.tier_notional_caps[i], self.notional_scale, size_abs)
+            if is_long:
+                solution = mul_div_up(numerator, BPS, evm.mul(size_abs, BPS - rate))
+                if solution >= evm.add(low, 2):
+                    return solution if solution <= high else high + 1
+            else:
+                solution = mul_div_down(numerator, BPS, evm.mul(size_abs, BPS + rate))
+                if solution < high:
+                    return solution if solution > low else low
+        return 0
 
     # Views
 

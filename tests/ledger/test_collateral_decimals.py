@@ -24,7 +24,7 @@ DAY = 24 * 3600
 
 @pytest.mark.parametrize("decimals", [6, 18])
 def test_waterfall_scenario__collateral_decimals__same_dollar_amounts_model_equals_chain(make_ledger, decimals):
-    ledger = make_ledger(default_config(collateral_decimals=decimals))
+    ledger = make_ledger(default_config(collateral_decimals=decimals, safety_module_share_bps=0))
 
     def usd(whole: int) -> int:
         return whole * 10**decimals

@@ -38,7 +38,8 @@ ETH, BTC = 1, 2
 UNLISTED = 99
 GENESIS_TIME = 1_800_000_000  # the deployment time of tests/ledger/conftest.py
 DAY = 24 * 3600
-CONFIG = default_config()
+# No safety-module fee share by default here: these tests check each layer with the others at rest.
+CONFIG = default_config(safety_module_share_bps=0)
 ETH_PARAMS = CONFIG.markets[0].params()
 
 # The standard long: 10 ETH at oracle 3,000 with 3,100 USD margin, opened at 3,001.8
@@ -175,7 +176,7 @@ def test_set_fee_shares__with_safety_module_share__fees_split_three_ways(ledger)
     split = open_long(ledger, trader).event("FeesSplit")
     to_insurance, to_safety = LONG_FEE * 3_000 // 10_000, LONG_FEE * 1_000 // 10_000
     assert split.values() == (ETH, LONG_FEE - to_insurance - to_safety, to_insurance, to_safety)
-    assert ledger.system.c.engine.safety_module_fees == to_safety
+    assert ledger.system.c.safety_module.total_assets == to_safety
 
 
 def test_set_pool_limits__valid__limits_replaced(ledger):

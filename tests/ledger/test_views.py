@@ -48,6 +48,14 @@ MODEL_VIEWS: dict[tuple[str, str], ModelView] = {
     ("pool", "previewMint"): lambda c, env, shares: c.pool.preview_mint(env, shares),
     ("pool", "previewRedeem"): lambda c, env, shares: c.pool.preview_redeem(env, shares),
     ("pool", "maxRedeem"): lambda c, env, owner: c.pool.max_redeem(env, owner),
+    ("pool", "convertToShares"): lambda c, env, assets: c.pool.convert_to_shares(env, assets),
+    ("pool", "convertToAssets"): lambda c, env, shares: c.pool.convert_to_assets(env, shares),
+    ("pool", "maxDeposit"): lambda c, env, receiver: c.pool.max_deposit(receiver),
+    ("pool", "maxMint"): lambda c, env, receiver: c.pool.max_mint(receiver),
+    ("pool", "maxWithdraw"): lambda c, env, owner: c.pool.max_withdraw(owner),
+    ("pool", "previewWithdraw"): lambda c, env, assets: c.pool.preview_withdraw(assets),
+    ("engine", "sideProfitRatio"): lambda c, env, m, is_long: c.engine.side_profit_ratio(env, m, is_long),
+    ("engine", "previewLiquidation"): lambda c, env, a, m: c.engine.preview_liquidation(env, a, m).as_tuple(),
     ("oracle", "price"): lambda c, env, m: c.oracle.price(env, m),
     ("feed1", "getRoundData"): lambda c, env, r: tuple(c.feeds[ETH].get_round_data(r)),
 }
@@ -290,16 +298,13 @@ def test_liquidation_price__is_liquidatable_flips_there_within_tolerance(ledger,
 
 @pytest.mark.parametrize("side", ["long", "short"])
 def test_liquidation_price__thin_margin_next_to_a_tier_boundary__is_where_liquidation_starts(ledger, side):
-    """FAILS (model and chain agree, so this is a bug of the formula, not a mismatch).
-
-    Maintenance jumps from 2.5% to 4% where 33 ETH cross $100k of notional (3,030.30). The view
-    returns the first tier's solution that lies under that tier's cap, and ignores the jump:
-    - long, margin 2,200 after taking profit: it reports ~3,010.39, yet the position is
-      liquidatable again from 3,030.30 up to ~3,057.5 (above its reported liquidation price);
-    - short, margin 4,000: it reports ~2,999.43 (the 4% tier's solution, below that tier's
-      lower bound), yet the position is safe up to 3,030.30, where liquidation really starts.
-    Probed more than 25 USD away from the reported price: far beyond any rounding tolerance.
-    """
+    """Maintenance jumps from 2.5% to 4% where 33 ETH cross $100k of notional (3,030.30), so the
+    liquidatable prices need not be one interval:
+    - long, margin 2,200 after taking profit: liquidatable from ~3,057.5 down (4% tier), safe
+      again just under 3,030.30 (2.5% tier) — the view reports the first price met, ~3,057.5;
+    - short, margin 4,000: safe up to 3,030.30, liquidatable just above it (4% tier) — the view
+      reports the tier boundary.
+    Found by this test against an earlier formula that ignored the jump (regression guard)."""
     lp, trader = ledger.actors[1:3]
     deposit(ledger, lp, 1_000_000 * USD)
     fund(ledger, trader, 100_000 * USD)
@@ -317,19 +322,31 @@ def test_liquidation_price__thin_margin_next_to_a_tier_boundary__is_where_liquid
     set_eth(ledger, 3_500 * WAD if is_long else 2_500 * WAD)  # in profit: margin can come out
     margin = ledger.system.c.engine.position_of(trader, ETH).margin
     act_ok(ledger, trader, "engine", "removeMargin", ETH, margin - (2_200 if is_long else 4_000) * USD)
-    probe = 3_040 * WAD if is_long else 3_025 * WAD
-    set_eth(ledger, probe)
-    mine(ledger)
-    liquidation = same_view(ledger, "engine", "liquidationPrice", trader, ETH)
-    liquidatable = same_view(ledger, "engine", "isLiquidatable", trader, ETH)
-    assert abs(probe - liquidation) > 25 * WAD
-    assert liquidatable == (probe < liquidation if is_long else probe > liquidation)
+    boundary = 100_000 * USD * 10**30 // (33 * WAD)  # the highest price of the 2.5% tier
+    probes = (3_040 * WAD, 3_070 * WAD, boundary - WAD) if is_long else (3_025 * WAD, 3_035 * WAD)
+    reported = []
+    for probe in probes:
+        set_eth(ledger, probe)
+        mine(ledger)
+        liquidation = same_view(ledger, "engine", "liquidationPrice", trader, ETH)
+        liquidatable = same_view(ledger, "engine", "isLiquidatable", trader, ETH)
+        assert not isinstance(liquidation, tuple), liquidation
+        reported.append(liquidation)
+        # Liquidatable on the far side of the reported price, never on the near side.
+        if is_long and probe > liquidation or not is_long and probe < liquidation:
+            assert not liquidatable, probe
+        if probe != boundary - WAD:
+            assert liquidatable == (probe < liquidation if is_long else probe > liquidation), probe
+    assert len(set(reported)) == 1  # the view does not depend on where the oracle is now
+    if is_long:
+        assert 3_057 * WAD < reported[0] < 3_058 * WAD
+    else:
+        assert reported[0] == boundary
 
 
-def test_convert_views__model_has_none__chain_follows_openzeppelin_over_total_assets(ledger):
-    """The model mirrors no `convertToShares`/`convertToAssets`/`maxDeposit`/`maxMint`/
-    `maxWithdraw`/`previewWithdraw` (reported). Pin the chain's to OpenZeppelin's formulas over
-    the model's `totalAssets` (the deposit mark), so a drift would show."""
+def test_erc4626_views__model_equals_chain_and_openzeppelin(ledger):
+    """convertToShares/convertToAssets/maxDeposit/maxMint/maxWithdraw/previewWithdraw on both
+    sides, and pinned to OpenZeppelin's formulas over the deposit mark."""
     lp, trader = ledger.actors[1:3]
     deposit(ledger, lp, 1_000_000 * USD)
     fund(ledger, trader, 100_000 * USD)
@@ -339,12 +356,27 @@ def test_convert_views__model_has_none__chain_follows_openzeppelin_over_total_as
     mine(ledger)
     pool, env = ledger.system.c.pool, Env(lp, ledger.now)
     total, supply = pool.total_assets(env), pool.total_supply + 10**6
-    chain = ledger.deployment.contracts["pool"]
     for amount in (1, USD, 777_777 * USD):
-        assert chain.call("convertToShares", amount) == mul_div_down(amount, supply, total + 1)
-        assert chain.call("convertToAssets", amount * 10**6) == mul_div_down(amount * 10**6, total + 1, supply)
-    assert chain.call("maxDeposit", lp) == chain.call("maxMint", lp) == UINT256_MAX
-    assert chain.call("maxWithdraw", lp) == 0
-    with pytest.raises(ChainRevert) as reverted:
-        chain.call("previewWithdraw", USD)
-    assert reverted.value.signature() == ("AsyncRedeemOnly", ())
+        assert same_view(ledger, "pool", "convertToShares", amount) == mul_div_down(amount, supply, total + 1)
+        shares = amount * 10**6
+        assert same_view(ledger, "pool", "convertToAssets", shares) == mul_div_down(shares, total + 1, supply)
+    assert same_view(ledger, "pool", "maxDeposit", lp) == same_view(ledger, "pool", "maxMint", lp) == UINT256_MAX
+    assert same_view(ledger, "pool", "maxWithdraw", lp) == 0
+    assert same_view(ledger, "pool", "previewWithdraw", USD) == ("revert", "AsyncRedeemOnly", ())
+
+
+def test_waterfall_views__side_profit_ratio_and_liquidation_preview__model_equals_chain(ledger):
+    lp, trader, short = ledger.actors[1:4]
+    deposit(ledger, lp, 1_000_000 * USD)
+    fund(ledger, trader, 100_000 * USD)
+    fund(ledger, short, 100_000 * USD)
+    act_ok(ledger, trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    act_ok(ledger, short, "engine", "openPosition", ETH, -5 * WAD, 2_000 * USD, 0)
+    for price in (3_000, 2_700, 2_300, 3_400):
+        set_eth(ledger, price * WAD)
+        mine(ledger)
+        for is_long in (True, False):
+            same_view(ledger, "engine", "sideProfitRatio", ETH, is_long)
+        for account in (trader, short, lp):
+            same_view(ledger, "engine", "previewLiquidation", account, ETH)
+    assert same_view(ledger, "engine", "previewLiquidation", lp, ETH) == ("revert", "NoPosition", (lp, ETH))
