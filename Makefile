@@ -24,7 +24,7 @@ bench: compile
 	@$(APE) run bench
 
 fuzz-deep: compile
-	HYPOTHESIS_PROFILE=deep $(VENV)/pytest tests -n 2 --dist loadgroup -q
+	HYPOTHESIS_PROFILE=deep $(VENV)/pytest tests/fuzz -q -s
 
 lint: setup
 	$(VENV)/ruff check . && $(VENV)/ruff format --check .

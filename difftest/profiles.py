@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 from hypothesis import HealthCheck, settings
 
@@ -20,4 +21,15 @@ settings.register_profile("dev", max_examples=30, **_common)
 settings.register_profile("ci", max_examples=150, **_common)
 settings.register_profile("deep", max_examples=3000, **_common)
 
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+class Stateful(NamedTuple):
+    examples: int  # sequences
+    steps: int  # steps per sequence (stateful_step_count)
+
+
+# The stateful ledger fuzzer (tests/fuzz): sequences x steps per profile.
+# Steps count rules after the opening `initialize` step.
+STATEFUL = {"dev": Stateful(20, 31), "ci": Stateful(300, 31), "deep": Stateful(5_000, 41)}[PROFILE]

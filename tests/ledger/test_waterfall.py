@@ -259,3 +259,22 @@ def test_conservation__holds_after_every_step_of_a_mixed_run(make_ledger):
     holders = [*ledger.actors, *ledger.deployment.addresses.by_name().values()]
     assert sum(token.balance_of(h) for h in holders) == token.total_supply
     assert len(ledger.history) > 20
+
+
+def test_set_adl_params__owner_only_and_bounded(ledger):
+    owner, stranger = ledger.actors[0], ledger.actors[5]
+    assert ledger.act(stranger, "engine", "setAdlParams", 5_000, 4_000).error == (
+        "OwnableUnauthorizedAccount",
+        (stranger,),
+    )
+    assert ledger.act(owner, "engine", "setAdlParams", 0, 0).error == ("InvalidParameter", ("adlTriggerBps", 0))
+    assert ledger.act(owner, "engine", "setAdlParams", 10_001, 1).error == (
+        "InvalidParameter",
+        ("adlTriggerBps", 10_001),
+    )
+    assert ledger.act(owner, "engine", "setAdlParams", 5_000, 5_000).error == (
+        "InvalidParameter",
+        ("adlTargetBps", 5_000),
+    )
+    assert ledger.act(owner, "engine", "setAdlParams", 5_000, 0).error == ("InvalidParameter", ("adlTargetBps", 0))
+    assert ledger.act(owner, "engine", "setAdlParams", 8_500, 7_700).event("AdlParamsSet").values() == (8_500, 7_700)
