@@ -140,3 +140,50 @@ def call_batch(calls: list[tuple[LeanContract, str, tuple[Any, ...]]], block: st
             raise ChainRevert(*contract.registry.decode_revert(data))
         results.append(contract.codec.decode_output(fn, bytes.fromhex(reply["result"][2:])))
     return results
+
+
+def _decode_bytes_array(data: bytes) -> list[bytes]:
+    """ABI `bytes[]` (the only return value), decoded directly: offsets, lengths, payloads."""
+    base = int.from_bytes(data[0:32], "big")
+    count = int.from_bytes(data[base : base + 32], "big")
+    heads = base + 32
+    items = []
+    for i in range(count):
+        start = heads + int.from_bytes(data[heads + 32 * i : heads + 32 * i + 32], "big")
+        length = int.from_bytes(data[start : start + 32], "big")
+        items.append(data[start + 32 : start + 32 + length])
+    return items
+
+
+class Multicall:
+    """Reads many views in one eth_call through a deployed StaticMulticall."""
+
+    def __init__(self, aggregator: LeanContract) -> None:
+        self.aggregator = aggregator
+
+    def prepare(self, calls: list[tuple[LeanContract, str, tuple[Any, ...]]]) -> str:
+        """The aggregate calldata for `calls`: encode once, call many times."""
+        targets = [contract.address for contract, _, _ in calls]
+        payloads = [bytes.fromhex(contract.codec.encode_call(fn, args)[2:]) for contract, fn, args in calls]
+        return self.aggregator.codec.encode_call("aggregate", (targets, payloads))
+
+    def call(
+        self,
+        calls: list[tuple[LeanContract, str, tuple[Any, ...]]],
+        block: str = "latest",
+        prepared: str | None = None,
+    ) -> list[Any]:
+        request = {"to": self.aggregator.address, "data": prepared or self.prepare(calls)}
+        try:
+            raw = self.aggregator.rpc.request("eth_call", [request, block])
+        except RpcError as error:
+            data = _revert_bytes(error)
+            if data is None:
+                raise
+            name, args = self.aggregator.registry.decode_revert(data)
+            if name == "CallFailed":
+                index, inner = args
+                raise ChainRevert(*calls[index][0].registry.decode_revert(inner)) from None
+            raise ChainRevert(name, args) from None
+        results = _decode_bytes_array(bytes.fromhex(raw[2:]))
+        return [contract.codec.decode_output(fn, data) for (contract, fn, _), data in zip(calls, results, strict=True)]

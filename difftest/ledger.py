@@ -13,13 +13,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainio.abi import AbiRegistry
-from chainio.contract import ChainRevert, call_batch
+from chainio.contract import ChainRevert, Multicall, call_batch
 from chainio.deploy import Deployment, deploy_system
+from chainio.project import lean
 from chainio.rpc import RpcClient
 from pymodel.config import SystemConfig
 from pymodel.core import EmittedEvent
 from pymodel.evm import UINT256_MAX
 from pymodel.system import Outcome, System, feed_name
+
+# Deployments in tests and replays are mined at this block time (Jan 2027) while it lies ahead of
+# the chain (Anvil starts at the wall clock); after that, shortly after the chain's head.
+GENESIS = 1_800_000_000
+
+
+def genesis_time(rpc: RpcClient) -> int:
+    """GENESIS while it is ahead of the chain's head block, else the head's time + 100."""
+    head = int(rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    return GENESIS if GENESIS > head else head + 100
 
 
 class ParityError(AssertionError):
@@ -62,8 +73,18 @@ def first_difference(model: Any, chain: Any, path: str = "") -> str | None:
 class Ledger:
     """One deployment on both sides, driven action by action."""
 
-    def __init__(self, deployment: Deployment, system: System, rpc: RpcClient, actors: list[str]) -> None:
+    def __init__(
+        self,
+        deployment: Deployment,
+        system: System,
+        rpc: RpcClient,
+        actors: list[str],
+        multicall: Multicall | None = None,
+    ) -> None:
         self.deployment = deployment
+        # With a StaticMulticall the full state is one eth_call; without, one batched request.
+        self.multicall = multicall
+        self._state_calldata: str | None = None
         self.system = system
         self.rpc = rpc
         self.actors = actors
@@ -71,6 +92,7 @@ class Ledger:
         self.market_ids = [m.market_id for m in system.config.markets]
         self.history: list[tuple[Action, Outcome]] = []
         self.last_chain: Outcome | None = None  # the chain's side of the last action
+        self.last_model: Outcome | None = None  # the model's side of the last action
 
     @classmethod
     def deploy(
@@ -87,7 +109,10 @@ class Ledger:
         model at the same addresses, and checks both start in the same state."""
         deployment = deploy_system(project, deployer, config, rpc, registry, timestamp=timestamp)
         system = System(config, deployment.addresses, deployment.deployer, deployment.timestamp)
-        ledger = cls(deployment, system, rpc, actors)
+        rpc.request("evm_setNextBlockTimestamp", [timestamp])
+        aggregator = project.StaticMulticall.deploy(sender=deployer)
+        multicall = Multicall(lean(rpc, registry, project.StaticMulticall, aggregator.address))
+        ledger = cls(deployment, system, rpc, actors, multicall)
         ledger.require_same_state("deployment")
         return ledger
 
@@ -97,6 +122,7 @@ class Ledger:
         """Runs one action on both sides and requires identical outcomes and state."""
         action = Action(sender, contract, function, args, self.now)
         model = self.system.execute(sender, self.now, contract, function, args)
+        self.last_model = model
         chain = self._execute_on_chain(action)
         self.last_chain = chain
         self._require_same_outcome(action, model, chain)
@@ -178,7 +204,14 @@ class Ledger:
     def chain_state(self) -> dict[str, Any]:
         queries = self._state_queries()
         contracts = self.deployment.contracts
-        values = call_batch([(contracts[c], fn, args) for _, c, fn, args in queries])
+        calls = [(contracts[c], fn, args) for _, c, fn, args in queries]
+        if self.multicall is None:
+            values = call_batch(calls)
+        else:
+            # The queries never change for a ledger: their calldata is encoded once.
+            if self._state_calldata is None:
+                self._state_calldata = self.multicall.prepare(calls)
+            values = self.multicall.call(calls, prepared=self._state_calldata)
         return {key: value for (key, *_), value in zip(queries, values, strict=True)}
 
     def model_state(self) -> dict[str, Any]:

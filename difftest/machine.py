@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from difftest.ledger import Ledger, ParityError
+from difftest.ledger import Action, Ledger, ParityError
 from pymodel.adl import adl_plan
 from pymodel.config import SystemConfig, default_config, default_market
 from pymodel.core import Env
@@ -99,8 +99,12 @@ class FuzzWorld:
     def fresh_ledger(self) -> Ledger:
         self.rpc.request("evm_revert", [self.snapshot])
         self.snapshot = self.rpc.request("evm_snapshot")
-        ledger = Ledger(self.base.deployment, copy.deepcopy(self.base_system), self.rpc, self.base.actors)
+        ledger = Ledger(
+            self.base.deployment, copy.deepcopy(self.base_system), self.rpc, self.base.actors, self.base.multicall
+        )
         ledger.now = self.base_now
+        # The funding steps are part of every example: a regression vector must replay them too.
+        ledger.history = list(self.base.history)
         self.examples += 1
         return ledger
 
@@ -141,7 +145,9 @@ class LedgerMachine(RuleBasedStateMachine):
             if current_build_context().is_final:  # the shrunk example: keep it as a regression vector
                 from difftest.vectors import save_regression
 
-                save_regression(self.ledger, self.world.vectors_dir, "stateful fuzzing: first model/chain difference")
+                failing = Action(sender, contract, function, args, self.ledger.now)
+                description = "stateful fuzzing: first model/chain difference"
+                save_regression(self.ledger, self.world.vectors_dir, description, failing=failing)
             raise
         self.world.outcomes[f"{function} {outcome.error[0] if outcome.reverted else 'ok'}"] += 1
         for event in ("Liquidated", "BadDebtSettled", "Slashed", "AutoDeleveraged", "ProfitHaircut"):

@@ -71,7 +71,7 @@ from typing_extensions import TypeAliasType
 
 from chainio.abi import AbiRegistry
 from chainio.rpc import RpcClient
-from difftest.ledger import Action, Ledger, ParityError
+from difftest.ledger import GENESIS, Action, Ledger, ParityError, genesis_time
 from pymodel.config import SystemConfig
 from pymodel.core import event_class
 from pymodel.errors import error_classes
@@ -82,7 +82,7 @@ from pymodel.system import Addresses, Outcome, System, snake_case
 FORMAT = "perp-backstop/vector/1"
 # Replays deploy at this block time (Jan 2027) while it is in the future, else 100 s after the
 # chain's head: vectors hold times relative to genesis, so either gives the same recording.
-REPLAY_GENESIS = 1_800_000_000
+REPLAY_GENESIS = GENESIS
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "vector.schema.json"
 
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")
@@ -728,12 +728,6 @@ class ReplayResult(BaseModel):
     def dumps(self) -> str:
         """Both sides' results as pretty JSON (what `ape run replay --json` writes)."""
         return _render(self.to_json_data(), 0, 0) + "\n"
-
-
-def genesis_time(rpc: RpcClient) -> int:
-    """REPLAY_GENESIS while it is ahead of the chain's head block, else the head's time + 100."""
-    head = int(rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-    return REPLAY_GENESIS if REPLAY_GENESIS > head else head + 100
 
 
 def _path_join(path: str, key: str | int) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from eth_utils import to_checksum_address
 from pydantic import ValidationError
 
 from difftest.ledger import Action, Ledger
@@ -18,6 +19,7 @@ from difftest.vectors import (
     REPLAY_GENESIS,
     SCHEMA_PATH,
     ReplayResult,
+    Symbols,
     Vector,
     genesis_time,
     replay,
@@ -26,8 +28,10 @@ from difftest.vectors import (
     vector_json_schema_text,
 )
 from pymodel.config import default_config, default_market
+from pymodel.core import EmittedEvent
 from pymodel.erc20 import MockStablecoin
 from pymodel.evm import UINT256_MAX
+from pymodel.system import Outcome
 
 VECTORS = Path(__file__).parent / "vectors"
 FILES = sorted(VECTORS.rglob("*.json"))
@@ -299,6 +303,45 @@ def test_save_regression__content_hashed_file_with_failing_action(project, accou
         None,
     )
     assert vector.actions[1].args == ["#engine", str(UINT256_MAX)]  # mint_and_approve's first approval
+
+
+def test_time_slots__block_times_relative_to_genesis__other_integers_plain():
+    genesis, alice = 1_900_000_000, "0x" + "a1" * 20
+    symbols = Symbols(genesis, {"alice": to_checksum_address(alice)}, {"engine": "0x" + "e0" * 20})
+    events = [
+        EmittedEvent("0x" + "e0" * 20, "CooldownStarted", (alice, genesis + 5)),
+        EmittedEvent("0x" + "e0" * 20, "UnstakeRequested", (alice, genesis + 5, genesis - 3)),
+    ]
+    recorded = symbols.encode_outcome(Outcome(reverted=False, events=events), "cooldown")
+    assert [e.args for e in recorded.events] == [["@alice", "t+5"], ["@alice", str(genesis + 5), "t-3"]]
+    for error, expected in [
+        (("NotInUnstakeWindow", (alice, genesis + 10, genesis + 20)), ["@alice", "t+10", "t+20"]),
+        (("ClaimTooEarly", (alice, genesis)), ["@alice", "t+0"]),
+        (("LiquidationCooldown", (alice, 1, genesis + 30)), ["@alice", "1", "t+30"]),
+        (("SequencerGracePeriod", (genesis - 60, genesis, 3_600)), ["t-60", "t+0", "3600"]),
+        (("FutureTimestamp", (1, genesis + 1, genesis)), ["1", "t+1", "t+0"]),
+        (("MissingTimestamp", (1,)), ["1"]),
+    ]:
+        assert symbols.encode_outcome(Outcome(reverted=True, error=error), "f").args == expected
+    state = symbols.encode_state(
+        {
+            f"safetyModule.cooldownStartOf/{alice}": genesis + 7,
+            f"safetyModule.pendingOf/{alice}": (10, genesis + 8),
+            f"pool.redeemRequestOf/{alice}": (10, 0),  # 0: no request, not a time
+        }
+    )
+    assert state == {
+        "pool.redeemRequestOf/@alice": ["10", "0"],
+        "safetyModule.cooldownStartOf/@alice": "t+7",
+        "safetyModule.pendingOf/@alice": ["10", "t+8"],
+    }
+    assert [symbols.decode(v) for v in ("t+7", "t-3", "-12", "@alice", "#engine")] == [
+        genesis + 7,
+        genesis - 3,
+        -12,
+        to_checksum_address(alice),
+        "0x" + "e0" * 20,
+    ]
 
 
 # The file format

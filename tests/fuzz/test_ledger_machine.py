@@ -11,16 +11,16 @@ from pathlib import Path
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from difftest.ledger import genesis_time
 from difftest.machine import FuzzWorld, LedgerMachine
 from difftest.profiles import STATEFUL
 
 REGRESSIONS = Path(__file__).resolve().parent.parent / "vectors" / "regressions"
-GENESIS_TIME = 1_800_000_000
 
 
 def test_ledger_state_machine__model_equals_chain(project, accounts, rpc, registry):
     snapshot = rpc.request("evm_snapshot")
-    world = FuzzWorld(project, accounts, rpc, registry, GENESIS_TIME, str(REGRESSIONS))
+    world = FuzzWorld(project, accounts, rpc, registry, genesis_time(rpc), str(REGRESSIONS))
     LedgerMachine.world = world
     try:
         run_state_machine_as_test(

@@ -7,11 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from difftest.ledger import Ledger
+from difftest.ledger import Ledger, genesis_time
 from pymodel.config import SystemConfig, default_config
-
-# Every deployment is mined at this block time (Jan 2027), so runs are reproducible.
-GENESIS_TIME = 1_800_000_000
 
 
 @pytest.fixture
@@ -20,7 +17,7 @@ def make_ledger(project, accounts, rpc, registry) -> Iterator[Callable[[SystemCo
 
     def build(config: SystemConfig | None = None) -> Ledger:
         actors = [account.address for account in accounts[:8]]
-        return Ledger.deploy(project, accounts[0], actors, config or default_config(), rpc, registry, GENESIS_TIME)
+        return Ledger.deploy(project, accounts[0], actors, config or default_config(), rpc, registry, genesis_time(rpc))
 
     yield build
     rpc.request("evm_revert", [snapshot])

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from chainio.deploy import Deployment, deploy_system
-from difftest.ledger import Ledger
+from difftest.ledger import Ledger, genesis_time
 from pymodel.config import default_config
 from pymodel.core import ZERO_ADDRESS, Env, EventLog
 from pymodel.evm import UINT256_MAX
@@ -36,7 +36,6 @@ WAD = 10**18
 FEED = 10**8  # feed units (8 decimals)
 ETH, BTC = 1, 2
 UNLISTED = 99
-GENESIS_TIME = 1_800_000_000  # the deployment time of tests/ledger/conftest.py
 DAY = 24 * 3600
 # No safety-module fee share by default here: these tests check each layer with the others at rest.
 CONFIG = default_config(safety_module_share_bps=0)
@@ -107,7 +106,7 @@ def view_on_both(ledger: Ledger, contract: str, function: str, *args: Any) -> An
 def pristine(project, accounts, rpc, registry) -> Iterator[tuple[Deployment, System, list[str]]]:
     """One default deployment for the whole module (every test here uses the default config)."""
     snapshot = rpc.request("evm_snapshot")
-    deployment = deploy_system(project, accounts[0], CONFIG, rpc, registry, timestamp=GENESIS_TIME)
+    deployment = deploy_system(project, accounts[0], CONFIG, rpc, registry, timestamp=genesis_time(rpc))
     system = System(CONFIG, deployment.addresses, deployment.deployer, deployment.timestamp)
     yield deployment, system, [account.address for account in accounts[:8]]
     rpc.request("evm_revert", [snapshot])
