@@ -6,7 +6,7 @@ APE  := $(VENV)/ape
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: setup compile test demo bench fuzz-deep lint lock clean
+.PHONY: setup compile test demo bench fuzz-deep replay lint lock clean
 
 setup:
 	@./toolchain/install.sh
@@ -25,6 +25,10 @@ bench: compile
 
 fuzz-deep: compile
 	HYPOTHESIS_PROFILE=deep $(VENV)/pytest tests/fuzz -q -s
+
+# make replay VECTOR=tests/vectors/adl_step.json [ARGS="--json out.json"]
+replay: compile
+	@$(APE) run replay $(VECTOR) $(ARGS)
 
 lint: setup
 	$(VENV)/ruff check . && $(VENV)/ruff format --check .

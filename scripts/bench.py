@@ -28,6 +28,7 @@ from rich.table import Table  # noqa: E402
 from chainio import RpcClient  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 from difftest.ledger import Ledger  # noqa: E402
+from difftest.machine import FuzzWorld, LedgerMachine  # noqa: E402
 from pymodel.config import default_config  # noqa: E402
 
 WAD = 10**18
@@ -143,13 +144,34 @@ def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, floa
     return gas, actions, time.perf_counter() - start
 
 
+def bench_stateful(rpc, registry, sequences: int) -> tuple[FuzzWorld, float]:
+    """The stateful fuzzer (model + chain + full-state comparison + invariants per step)."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    world = FuzzWorld(project, accounts.test_accounts, rpc, registry, chain.blocks.head.timestamp + 100, "/tmp")
+    LedgerMachine.world = world
+    start = time.perf_counter()
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=sequences,
+            stateful_step_count=31,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    return world, time.perf_counter() - start
+
+
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--calls", default=2000, show_default=True, help="eth_calls per call benchmark")
 @click.option("--txs", default=500, show_default=True, help="transactions for the tx/s benchmark")
 @click.option("--examples", default=2000, show_default=True, help="math differential examples")
 @click.option("--rounds", default=50, show_default=True, help="rounds of 4 differential ledger actions")
+@click.option("--sequences", default=40, show_default=True, help="stateful fuzzing sequences")
 @click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
-def cli(calls: int, txs: int, examples: int, rounds: int, skip_compile: bool) -> None:
+def cli(calls: int, txs: int, examples: int, rounds: int, sequences: int, skip_compile: bool) -> None:
     console = Console()
     table = Table(title="perp-backstop benchmarks (lean JSON-RPC path, Anvil)")
     table.add_column("measure")
@@ -176,6 +198,9 @@ def cli(calls: int, txs: int, examples: int, rounds: int, skip_compile: bool) ->
     ledger = Ledger.deploy(project, sender, actors, default_config(), rpc, registry, chain.blocks.head.timestamp + 100)
     gas, actions, seconds = bench_ledger(ledger, rounds)
     table.add_row("ledger differential actions (model + chain + full state)", _rate(actions, seconds))
+    world, seconds = bench_stateful(rpc, registry, sequences)
+    table.add_row("stateful fuzzing: transactions (model + chain + state + invariants)", _rate(world.steps, seconds))
+    table.add_row("stateful fuzzing: sequences", _rate(world.examples, seconds))
     console.print(table)
 
     gas_table = Table(title="Gas per action (Anvil, solc 0.8.28, optimizer 200 runs)")
