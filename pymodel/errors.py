@@ -79,6 +79,39 @@ class UnsupportedDecimals(Revert):
     decimals: int
 
 
+# Errors several contracts declare with the same name and fields (so the same selector).
+
+
+@dataclass
+class NotEngine(Revert):
+    """ILPPool / IInsuranceFund / ISafetyModule.NotEngine: an engine hook called by someone else."""
+
+    caller: str
+
+
+@dataclass
+class EngineAlreadySet(Revert):
+    """ILPPool / IInsuranceFund / ISafetyModule.EngineAlreadySet."""
+
+
+@dataclass
+class ZeroAmount(Revert):
+    """IInsuranceFund / ISafetyModule / IPerpEngine.ZeroAmount."""
+
+
+@dataclass
+class ZeroShares(Revert):
+    """ILPPool / ISafetyModule.ZeroShares."""
+
+
+@dataclass
+class InvalidParameter(Revert):
+    """IPerpEngine / ISafetyModule.InvalidParameter: a parameter out of its bounds."""
+
+    name: str
+    value: int
+
+
 def error_classes() -> dict[str, type[Revert]]:
     """Every error class defined in the model, by Solidity name."""
     found: dict[str, type[Revert]] = {}

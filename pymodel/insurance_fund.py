@@ -7,25 +7,10 @@ from dataclasses import dataclass
 from pymodel import evm
 from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
 from pymodel.erc20 import ERC20
-from pymodel.errors import Revert
+from pymodel.errors import EngineAlreadySet, NotEngine, ZeroAmount
 from pymodel.ownable import Ownable
 
 # Errors
-
-
-@dataclass
-class NotEngine(Revert):
-    caller: str
-
-
-@dataclass
-class EngineAlreadySet(Revert):
-    pass
-
-
-@dataclass
-class ZeroAmount(Revert):
-    pass
 
 
 # Events

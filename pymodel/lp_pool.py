@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pymodel import evm
 from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
 from pymodel.erc20 import ERC20
-from pymodel.errors import Revert
+from pymodel.errors import EngineAlreadySet, NotEngine, Revert, ZeroShares
 from pymodel.fixed_point import mul_div_down, mul_div_up
 from pymodel.ownable import Ownable
 
@@ -20,21 +20,6 @@ VIRTUAL_SHARE_DECIMALS = 6
 MAX_REDEEM_TIMING = 365 * 24 * 3600
 
 # Errors (ILPPool and OpenZeppelin ERC4626)
-
-
-@dataclass
-class NotEngine(Revert):
-    caller: str
-
-
-@dataclass
-class EngineAlreadySet(Revert):
-    pass
-
-
-@dataclass
-class ZeroShares(Revert):
-    pass
 
 
 @dataclass

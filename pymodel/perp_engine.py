@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pymodel import evm
 from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
 from pymodel.erc20 import ERC20
-from pymodel.errors import Revert
+from pymodel.errors import InvalidParameter, Revert, ZeroAmount
 from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
 from pymodel.ownable import Ownable
 from pymodel.signed_math import abs_, mul_div_ceil, mul_div_floor, mul_div_toward_zero
@@ -168,18 +168,7 @@ class TooManyMarkets(Revert):
 
 
 @dataclass
-class InvalidParameter(Revert):
-    name: str
-    value: int
-
-
-@dataclass
 class ZeroSize(Revert):
-    pass
-
-
-@dataclass
-class ZeroAmount(Revert):
     pass
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pymodel import evm
 from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
 from pymodel.erc20 import ERC20
-from pymodel.errors import Revert
+from pymodel.errors import EngineAlreadySet, InvalidParameter, NotEngine, Revert, ZeroAmount, ZeroShares
 from pymodel.fixed_point import mul_div_down
 from pymodel.ownable import Ownable
 
@@ -16,26 +16,6 @@ VIRTUAL_SHARES = 10**6
 MAX_PERIOD = 365 * 24 * 3600
 
 # Errors
-
-
-@dataclass
-class NotEngine(Revert):
-    caller: str
-
-
-@dataclass
-class EngineAlreadySet(Revert):
-    pass
-
-
-@dataclass
-class ZeroAmount(Revert):
-    pass
-
-
-@dataclass
-class ZeroShares(Revert):
-    pass
 
 
 @dataclass
@@ -61,12 +41,6 @@ class NothingToClaim(Revert):
 class ClaimTooEarly(Revert):
     staker: str
     claimable_at: int
-
-
-@dataclass
-class InvalidParameter(Revert):
-    name: str
-    value: int
 
 
 # Events
