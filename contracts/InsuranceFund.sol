@@ -4,37 +4,23 @@ pragma solidity 0.8.28;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EngineGated} from "./EngineGated.sol";
 import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
 
 /// @title InsuranceFund
 /// @notice Per-market buckets of collateral, first in the loss waterfall.
-contract InsuranceFund is IInsuranceFund, Ownable {
+contract InsuranceFund is IInsuranceFund, EngineGated {
     using SafeERC20 for IERC20;
 
     /* STORAGE */
 
     IERC20 public immutable collateral;
-    address public engine;
     mapping(uint256 marketId => uint256) internal _buckets;
 
     /* CONSTRUCTOR */
 
     constructor(IERC20 collateral_, address owner_) Ownable(owner_) {
         collateral = collateral_;
-    }
-
-    modifier onlyEngine() {
-        if (msg.sender != engine) revert NotEngine(msg.sender);
-        _;
-    }
-
-    /* ADMIN */
-
-    /// @inheritdoc IInsuranceFund
-    function setEngine(address engine_) external onlyOwner {
-        if (engine != address(0)) revert EngineAlreadySet();
-        engine = engine_;
-        emit EngineSet(engine_);
     }
 
     /* FUNDING */

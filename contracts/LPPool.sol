@@ -7,13 +7,14 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {EngineGated} from "./EngineGated.sol";
 import {ILPPool} from "./interfaces/ILPPool.sol";
 import {IPerpEngine} from "./interfaces/IPerpEngine.sol";
 
 /// @title LPPool
 /// @notice The liquidity providers' vault: ERC-4626 with a virtual-share offset against the
 /// first-depositor inflation attack, marked to the oracle, with asynchronous exits.
-contract LPPool is ILPPool, ERC4626, Ownable {
+contract LPPool is ILPPool, ERC4626, EngineGated {
     using Math for uint256;
     using SafeERC20 for IERC20;
 
@@ -30,7 +31,6 @@ contract LPPool is ILPPool, ERC4626, Ownable {
         uint256 requestedAt;
     }
 
-    IPerpEngine public engine;
     uint256 public cash;
     uint256 public redeemCooldown;
     uint256 public redeemWindow;
@@ -46,19 +46,7 @@ contract LPPool is ILPPool, ERC4626, Ownable {
         _setRedeemTiming(cooldown, window);
     }
 
-    modifier onlyEngine() {
-        if (msg.sender != address(engine)) revert NotEngine(msg.sender);
-        _;
-    }
-
     /* ADMIN */
-
-    /// @inheritdoc ILPPool
-    function setEngine(address engine_) external onlyOwner {
-        if (address(engine) != address(0)) revert EngineAlreadySet();
-        engine = IPerpEngine(engine_);
-        emit EngineSet(engine_);
-    }
 
     /// @inheritdoc ILPPool
     function setRedeemTiming(uint256 cooldown, uint256 window) external onlyOwner {
@@ -78,7 +66,7 @@ contract LPPool is ILPPool, ERC4626, Ownable {
 
     /// @dev Cash plus what traders owe the pool (negative: what the pool owes them), floored at 0.
     function _markedAssets(bool roundUp) internal view returns (uint256) {
-        int256 claim = engine.poolClaimOnTraders(roundUp);
+        int256 claim = IPerpEngine(engine).poolClaimOnTraders(roundUp);
         if (claim >= 0) return cash + uint256(claim);
         uint256 owed = uint256(-claim);
         return owed >= cash ? 0 : cash - owed;
@@ -172,7 +160,7 @@ contract LPPool is ILPPool, ERC4626, Ownable {
         internal
         override
     {
-        uint256 reserved = engine.reservedCash();
+        uint256 reserved = IPerpEngine(engine).reservedCash();
         uint256 freeCash = cash > reserved ? cash - reserved : 0;
         if (assets > freeCash) revert InsufficientFreeCash(assets, freeCash);
         _requests[owner].shares -= shares;

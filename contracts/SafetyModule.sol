@@ -4,12 +4,13 @@ pragma solidity 0.8.28;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EngineGated} from "./EngineGated.sol";
 import {ISafetyModule} from "./interfaces/ISafetyModule.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 
 /// @title SafetyModule
 /// @notice Staked collateral that backs the LP pool: slashed, capped, before the pool pays.
-contract SafetyModule is ISafetyModule, Ownable {
+contract SafetyModule is ISafetyModule, EngineGated {
     using SafeERC20 for IERC20;
 
     /* CONSTANTS */
@@ -22,7 +23,6 @@ contract SafetyModule is ISafetyModule, Ownable {
     /* STORAGE */
 
     IERC20 public immutable collateral;
-    address public engine;
     uint256 public cooldownPeriod;
     uint256 public unstakeWindow;
     uint256 public maxSlashBps;
@@ -45,19 +45,7 @@ contract SafetyModule is ISafetyModule, Ownable {
         _setParams(cooldownPeriod_, unstakeWindow_, maxSlashBps_);
     }
 
-    modifier onlyEngine() {
-        if (msg.sender != engine) revert NotEngine(msg.sender);
-        _;
-    }
-
     /* ADMIN */
-
-    /// @inheritdoc ISafetyModule
-    function setEngine(address engine_) external onlyOwner {
-        if (engine != address(0)) revert EngineAlreadySet();
-        engine = engine_;
-        emit EngineSet(engine_);
-    }
 
     /// @inheritdoc ISafetyModule
     function setParams(uint256 cooldownPeriod_, uint256 unstakeWindow_, uint256 maxSlashBps_) external onlyOwner {

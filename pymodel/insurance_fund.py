@@ -5,20 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pymodel import evm
-from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
+from pymodel.core import Env, EventLog, ModelEvent
+from pymodel.engine_gated import EngineGated
 from pymodel.erc20 import ERC20
-from pymodel.errors import EngineAlreadySet, NotEngine, ZeroAmount
-from pymodel.ownable import Ownable
+from pymodel.errors import ZeroAmount
 
 # Errors
 
 
 # Events
-
-
-@dataclass(frozen=True)
-class EngineSet(ModelEvent):
-    engine: str
 
 
 @dataclass(frozen=True)
@@ -34,29 +29,14 @@ class BucketDrawn(ModelEvent):
     amount: int
 
 
-class InsuranceFund(Ownable):
+class InsuranceFund(EngineGated):
     """Mirrors InsuranceFund."""
 
     def __init__(self, address: str, log: EventLog, collateral: ERC20, owner: str) -> None:
         super().__init__(address, log)
         self._init_ownable(owner)
         self.collateral = collateral
-        self.engine = ZERO_ADDRESS
         self.buckets: dict[int, int] = {}
-
-    def _only_engine(self, env: Env) -> None:
-        if env.sender != self.engine:
-            raise NotEngine(env.sender)
-
-    # Admin
-
-    def set_engine(self, env: Env, engine: str) -> None:
-        """Mirrors InsuranceFund.setEngine."""
-        self._check_owner(env)
-        if self.engine != ZERO_ADDRESS:
-            raise EngineAlreadySet()
-        self.engine = engine
-        self.emit(EngineSet(engine))
 
     # Funding
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pymodel import evm
-from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
+from pymodel.core import Env, EventLog, ModelEvent
+from pymodel.engine_gated import EngineGated
 from pymodel.erc20 import ERC20
-from pymodel.errors import EngineAlreadySet, NotEngine, Revert, ZeroShares
+from pymodel.errors import Revert, ZeroShares
 from pymodel.fixed_point import mul_div_down, mul_div_up
-from pymodel.ownable import Ownable
 
 if TYPE_CHECKING:
     from pymodel.perp_engine import PerpEngine
@@ -81,11 +81,6 @@ class ERC4626ExceededMaxRedeem(Revert):
 
 
 @dataclass(frozen=True)
-class EngineSet(ModelEvent):
-    engine: str
-
-
-@dataclass(frozen=True)
 class RedeemTimingSet(ModelEvent):
     cooldown: int
     window: int
@@ -138,34 +133,22 @@ class RedeemRequest:
     requested_at: int = 0
 
 
-class LPPool(ERC20, Ownable):
+class LPPool(ERC20, EngineGated):
     """Mirrors LPPool."""
 
     def __init__(self, address: str, log: EventLog, collateral: ERC20, owner: str, cooldown: int, window: int) -> None:
         super().__init__(address, log, "perp-backstop LP", "pbLP", collateral.decimals + VIRTUAL_SHARE_DECIMALS)
         self._init_ownable(owner)
         self.asset = collateral
-        self.engine: PerpEngine | None = None
+        # The engine model behind `engine` (wired with set_engine at deployment, as on chain).
+        self.perp: PerpEngine | None = None
         self.cash = 0
         self.redeem_cooldown = 0
         self.redeem_window = 0
         self.requests: dict[str, RedeemRequest] = {}
         self._set_redeem_timing(cooldown, window)
 
-    def _only_engine(self, env: Env) -> None:
-        engine = self.engine.address if self.engine is not None else ZERO_ADDRESS
-        if env.sender != engine:
-            raise NotEngine(env.sender)
-
     # Admin
-
-    def set_engine(self, env: Env, engine: PerpEngine) -> None:
-        """Mirrors LPPool.setEngine."""
-        self._check_owner(env)
-        if self.engine is not None:
-            raise EngineAlreadySet()
-        self.engine = engine
-        self.emit(EngineSet(engine.address))
 
     def set_redeem_timing(self, env: Env, cooldown: int, window: int) -> None:
         """Mirrors LPPool.setRedeemTiming."""
@@ -183,8 +166,8 @@ class LPPool(ERC20, Ownable):
 
     def _marked_assets(self, env: Env, round_up: bool) -> int:
         """Cash plus what traders owe the pool (negative: what it owes them), floored at 0."""
-        assert self.engine is not None
-        claim = self.engine.pool_claim_on_traders(env, round_up)
+        assert self.perp is not None
+        claim = self.perp.pool_claim_on_traders(env, round_up)
         if claim >= 0:
             return evm.add(self.cash, claim)
         owed = -claim
@@ -282,8 +265,8 @@ class LPPool(ERC20, Ownable):
         self.cash = evm.add(self.cash, assets)
 
     def _withdraw(self, env: Env, caller: str, receiver: str, owner: str, assets: int, shares: int) -> None:
-        assert self.engine is not None
-        reserved = self.engine.reserved_cash()
+        assert self.perp is not None
+        reserved = self.perp.reserved_cash()
         free_cash = self.cash - reserved if self.cash > reserved else 0
         if assets > free_cash:
             raise InsufficientFreeCash(assets, free_cash)

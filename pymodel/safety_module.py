@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pymodel import evm
-from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
+from pymodel.core import Env, EventLog, ModelEvent
+from pymodel.engine_gated import EngineGated
 from pymodel.erc20 import ERC20
-from pymodel.errors import EngineAlreadySet, InvalidParameter, NotEngine, Revert, ZeroAmount, ZeroShares
+from pymodel.errors import InvalidParameter, Revert, ZeroAmount, ZeroShares
 from pymodel.fixed_point import mul_div_down
-from pymodel.ownable import Ownable
 
 BPS = 10_000
 VIRTUAL_SHARES = 10**6
@@ -44,11 +44,6 @@ class ClaimTooEarly(Revert):
 
 
 # Events
-
-
-@dataclass(frozen=True)
-class EngineSet(ModelEvent):
-    engine: str
 
 
 @dataclass(frozen=True)
@@ -98,7 +93,7 @@ class Slashed(ModelEvent):
     cap: int
 
 
-class SafetyModule(Ownable):
+class SafetyModule(EngineGated):
     """Mirrors SafetyModule."""
 
     def __init__(
@@ -114,7 +109,6 @@ class SafetyModule(Ownable):
         super().__init__(address, log)
         self._init_ownable(owner)
         self.collateral = collateral
-        self.engine = ZERO_ADDRESS
         self.cooldown_period = 0
         self.unstake_window = 0
         self.max_slash_bps = 0
@@ -126,19 +120,7 @@ class SafetyModule(Ownable):
         self.pending_at: dict[str, int] = {}
         self._set_params(cooldown_period, unstake_window, max_slash_bps)
 
-    def _only_engine(self, env: Env) -> None:
-        if env.sender != self.engine:
-            raise NotEngine(env.sender)
-
     # Admin
-
-    def set_engine(self, env: Env, engine: str) -> None:
-        """Mirrors SafetyModule.setEngine."""
-        self._check_owner(env)
-        if self.engine != ZERO_ADDRESS:
-            raise EngineAlreadySet()
-        self.engine = engine
-        self.emit(EngineSet(engine))
 
     def set_params(self, env: Env, cooldown_period: int, unstake_window: int, max_slash_bps: int) -> None:
         """Mirrors SafetyModule.setParams."""

@@ -113,7 +113,8 @@ class _Contracts:
             self.safety_module,
             deployer,
         )
-        self.pool.set_engine(env, self.engine)
+        self.pool.set_engine(env, self.engine.address)
+        self.pool.perp = self.engine
         self.insurance_fund.set_engine(env, self.engine.address)
         self.safety_module.set_engine(env, self.engine.address)
         self.engine.set_fee_shares(env, config.insurance_share_bps, config.safety_module_share_bps)

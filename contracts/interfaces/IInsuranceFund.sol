@@ -1,31 +1,25 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IEngineGated} from "./IEngineGated.sol";
+
 /// @title IInsuranceFund
 /// @notice Per-market reserves: the first layer of the loss waterfall. Fed by liquidation
 /// penalties and a share of trading fees; pays shortfalls of its own market only.
-interface IInsuranceFund {
+interface IInsuranceFund is IEngineGated {
     /* ERRORS */
 
-    /// @notice Only the engine may draw on or credit a bucket through the engine hooks.
-    error NotEngine(address caller);
-    /// @notice The engine address can be set once.
-    error EngineAlreadySet();
     /// @notice Amount must be positive.
     error ZeroAmount();
 
     /* EVENTS */
 
-    event EngineSet(address engine);
     /// @notice `from` added `amount` to the market's bucket.
     event BucketFunded(uint256 indexed marketId, address indexed from, uint256 amount);
     /// @notice The engine drew `amount` from the market's bucket to cover a shortfall.
     event BucketDrawn(uint256 indexed marketId, uint256 amount);
 
     /* FUNCTIONS */
-
-    /// @notice Owner only, once: the engine allowed to use `depositFromEngine` and `cover`.
-    function setEngine(address engine) external;
 
     /// @notice Anyone may top up a market's bucket (pulls `amount` from the caller).
     function fund(uint256 marketId, uint256 amount) external;

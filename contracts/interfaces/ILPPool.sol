@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IEngineGated} from "./IEngineGated.sol";
+
 /// @title ILPPool
 /// @notice ERC-4626 vault over the collateral and the counterparty to every trade. Its assets
 /// are its cash plus the traders' open PnL and funding marked to the oracle (O(1) per market
 /// from the engine's aggregates). Exits are asynchronous (ERC-7540 style): `requestRedeem`
 /// escrows shares that keep bearing losses; `redeem` claims them after a cooldown, inside a
 /// window, at the price of the claim block.
-interface ILPPool {
+interface ILPPool is IEngineGated {
     /* ERRORS */
 
-    error NotEngine(address caller);
-    error EngineAlreadySet();
     error ZeroShares();
     /// @notice Synchronous `withdraw` is disabled: use requestRedeem, then redeem.
     error AsyncRedeemOnly();
@@ -27,7 +27,6 @@ interface ILPPool {
 
     /* EVENTS */
 
-    event EngineSet(address engine);
     event RedeemTimingSet(uint256 cooldown, uint256 window);
     /// @notice `owner` escrowed `shares`; the whole pending request is claimable from `claimableAt`.
     event RedeemRequested(address indexed owner, uint256 shares, uint256 pendingShares, uint256 claimableAt);
@@ -36,8 +35,6 @@ interface ILPPool {
     event CashPaid(uint256 amount);
 
     /* FUNCTIONS */
-
-    function setEngine(address engine) external;
 
     /// @notice Owner only: the redemption cooldown and the claim window after it (seconds).
     function setRedeemTiming(uint256 cooldown, uint256 window) external;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IEngineGated} from "./IEngineGated.sol";
+
 /// @title ISafetyModule
 /// @notice Stakers' capital (non-transferable shares), second layer of the loss waterfall: slashed pro rata (stakers in
 /// cooldown and exits not yet claimed included), at most `maxSlashBps` of its assets per event,
@@ -8,11 +10,9 @@ pragma solidity 0.8.28;
 /// @dev Exits: `cooldown()`, then `redeem(shares)` inside the unstake window escrows the shares,
 /// then `claim()` from the next second on burns them at that moment's price. Escrowed shares
 /// stay slashable, so an exit in the same block as a shortfall cannot dodge it.
-interface ISafetyModule {
+interface ISafetyModule is IEngineGated {
     /* ERRORS */
 
-    error NotEngine(address caller);
-    error EngineAlreadySet();
     error ZeroAmount();
     error ZeroShares();
     error InsufficientShares(address staker, uint256 shares, uint256 requested);
@@ -25,7 +25,6 @@ interface ISafetyModule {
 
     /* EVENTS */
 
-    event EngineSet(address engine);
     event ParamsSet(uint256 cooldownPeriod, uint256 unstakeWindow, uint256 maxSlashBps);
     event Staked(address indexed staker, uint256 assets, uint256 shares);
     event CooldownStarted(address indexed staker, uint256 at);
@@ -37,7 +36,6 @@ interface ISafetyModule {
 
     /* FUNCTIONS */
 
-    function setEngine(address engine) external;
     function setParams(uint256 cooldownPeriod, uint256 unstakeWindow, uint256 maxSlashBps) external;
 
     /// @notice Stakes `assets` for shares (rounded down: favours existing stakers).
