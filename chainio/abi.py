@@ -109,6 +109,10 @@ class DecodedEvent:
     def arg(self, key: str) -> Any:
         return dict(self.args)[key]
 
+    def values(self) -> tuple[Any, ...]:
+        """The arguments' values in ABI order (what parity compares)."""
+        return tuple(value for _, value in self.args)
+
 
 class AbiRegistry:
     """Errors and events of every known contract, found by selector / topic."""

@@ -145,7 +145,7 @@ class Ledger:
             )
         except ChainRevert as revert:
             return Outcome(reverted=True, error=revert.signature())
-        events = [EmittedEvent(e.emitter, e.name, tuple(value for _, value in e.args)) for e in receipt.events]
+        events = [EmittedEvent(e.emitter, e.name, e.values()) for e in receipt.events]
         return Outcome(reverted=False, return_value=receipt.return_value, events=events, gas_used=receipt.gas_used)
 
     @staticmethod

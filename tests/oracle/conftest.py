@@ -9,7 +9,6 @@ compared as well. They return that outcome, so a test states only what should ha
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from pymodel.core import Env, EventLog
 from pymodel.errors import Revert
 from pymodel.mock_price_feed import ChainlinkMockV3Aggregator, MockPriceFeed
 from pymodel.oracle_adapter import OracleAdapter
+from pymodel.system import snake_case
 
 # ("ok", value) | ("ok", [(emitter, event, values), ...]) for a transaction | ("revert", error, args)
 Outcome = tuple[Any, ...]
@@ -30,13 +30,8 @@ Outcome = tuple[Any, ...]
 MARKETS = (0, 1, 2, 3)
 
 
-def snake(name: str) -> str:
-    """Solidity name -> model name: `setRoundData` -> `set_round_data`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def chain_event(event: DecodedEvent) -> tuple[str, str, tuple[Any, ...]]:
-    return event.emitter, event.name, tuple(value for _, value in event.args)
+    return event.emitter, event.name, event.values()
 
 
 @dataclass
@@ -205,8 +200,8 @@ class OracleWorld:
 
     @staticmethod
     def _run_model(model: Any, fn: str, args: tuple[Any, ...], env: Env) -> Outcome:
-        """The model's `snake(fn)`: a method (given `env` first if it takes one) or a public field."""
-        member = getattr(model, snake(fn))
+        """The model's `snake_case(fn)`: a method (given `env` first if it takes one) or a public field."""
+        member = getattr(model, snake_case(fn))
         try:
             if not callable(member):
                 return ("ok", member)
