@@ -1,7 +1,8 @@
 """The whole deployment in the model, wired as on chain, executing one action at a time.
 
 `System.execute` runs an action atomically: a revert leaves every contract exactly as it
-was, as on chain, and the events of the action come back in emission order.
+was, as on chain (the journal of `pymodel.core` undoes the action's writes), and the events of
+the action come back in emission order.
 """
 
 from __future__ import annotations
@@ -9,10 +10,21 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pymodel.config import SystemConfig
-from pymodel.core import EmittedEvent, Env, EventLog, ModelContract, event_class
+from pymodel.core import (
+    EmittedEvent,
+    Env,
+    EventLog,
+    ModelContract,
+    adopt,
+    begin_action,
+    end_action,
+    event_class,
+    rollback,
+)
 from pymodel.erc20 import MockStablecoin
 from pymodel.errors import Revert
 from pymodel.insurance_fund import InsuranceFund
@@ -46,6 +58,7 @@ def feed_name(market_id: int) -> str:
     return f"feed{market_id}"
 
 
+@lru_cache(maxsize=4096)
 def snake_case(solidity_name: str) -> str:
     """`openPosition` -> `open_position`: the model method mirroring a contract function."""
     return re.sub(r"(?<!^)([A-Z])", r"_\1", solidity_name).lower()
@@ -73,7 +86,7 @@ class Outcome:
 
 
 class _Contracts:
-    """Every model contract of a deployment; deep-copied as one graph for atomic execution."""
+    """Every model contract of a deployment (its state journaled: see `pymodel.core`)."""
 
     def __init__(self, config: SystemConfig, addresses: Addresses, deployer: str, timestamp: int) -> None:
         self.log = EventLog()
@@ -143,16 +156,28 @@ class System:
     def __init__(self, config: SystemConfig, addresses: Addresses, deployer: str, timestamp: int) -> None:
         self.config = config
         self.addresses = addresses
-        self.c = _Contracts(config, addresses, deployer, timestamp)
+        self.c = adopt(_Contracts(config, addresses, deployer, timestamp))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> System:
+        adopt(self.c)  # whatever was assigned since the last action, so the copy journals it too
+        copied = System.__new__(System)
+        memo[id(self)] = copied
+        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return copied
 
     def execute(self, sender: str, timestamp: int, contract: str, function: str, args: tuple[Any, ...]) -> Outcome:
-        """Runs `contract.function(*args)` from `sender` in a block at `timestamp`, atomically."""
-        saved = copy.deepcopy(self.c)
-        target = self.c.by_name(contract)
-        method = getattr(target, snake_case(function))
+        """Runs `contract.function(*args)` from `sender` in a block at `timestamp`, atomically:
+        on a revert the journal undoes every write of the action and its events are dropped."""
+        log = self.c.log
+        emitted = len(log.events)
+        method = getattr(self.c.by_name(contract), snake_case(function))
+        mark = begin_action()
         try:
             value = method(Env(sender, timestamp), *args)
         except Revert as revert:
-            self.c = saved
+            rollback(mark)
+            del log.events[emitted:]
             return Outcome(reverted=True, error=revert.signature())
-        return Outcome(reverted=False, return_value=value, events=self.c.log.take())
+        finally:
+            end_action(mark)
+        return Outcome(reverted=False, return_value=value, events=log.take())
