@@ -5,6 +5,14 @@ arguments), the ordered events (token transfers included) and the full state aft
 Time is an input: every action is mined at exactly `ledger.now` (evm_setNextBlockTimestamp)
 and the model executes at the same timestamp. Setting the oracle is an action like any other
 (a new round on the market's feed, with any `updatedAt`, so delayed updates are expressible).
+
+Hot loops (benchmarks, the stateful fuzzer) set `ledger.batch` above 1: consecutive actions at
+the same time then go into one block (the model executes them at once, in the same order, at the
+same block time), and the chain's outcome and events of each action, and the full state after
+the block, are compared when the block is mined. On any difference the block is rolled back on
+both sides (`anvil_rollback`, the model's journal) and replayed one action per block, so the
+report names the first differing action, its path and both values exactly as unbatched.
+Conservation and waterfall order are checked on the model after every action either way.
 """
 
 from __future__ import annotations
@@ -13,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainio.abi import AbiRegistry
-from chainio.contract import ChainRevert, Multicall, call_batch
+from chainio.contract import DEFAULT_GAS, ChainRevert, Multicall, call_batch
 from chainio.deploy import Deployment, deploy_system
 from chainio.project import lean
 from chainio.rpc import RpcClient
 from pymodel.config import SystemConfig
-from pymodel.core import EmittedEvent
+from pymodel.core import EmittedEvent, begin_action, end_action, rollback
 from pymodel.evm import UINT256_MAX
 from pymodel.system import Outcome, System, feed_name
 
@@ -34,7 +42,10 @@ def genesis_time(rpc: RpcClient) -> int:
 
 
 class ParityError(AssertionError):
-    """The model and the chain disagree; the message names the action and the first difference."""
+    """The model and the chain disagree; the message names the action and the first difference
+    (`action`, when set, is the action it names)."""
+
+    action: Action | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,10 @@ class Ledger:
         self.history: list[tuple[Action, Outcome]] = []
         self.last_chain: Outcome | None = None  # the chain's side of the last action
         self.last_model: Outcome | None = None  # the model's side of the last action
+        self.batch = 1  # actions per block (see the module docstring); 1: one block per action
+        self._block: list[tuple[Action, Outcome]] = []  # run on the model, not yet on chain
+        self._block_mark: tuple[bool, int] | None = None  # the model's journal at the block's start
+        self._failed = False  # a difference was raised: pending actions are not compared any more
 
     @classmethod
     def deploy(
@@ -119,18 +134,169 @@ class Ledger:
     # Actions
 
     def act(self, sender: str, contract: str, function: str, *args: Any) -> Outcome:
-        """Runs one action on both sides and requires identical outcomes and state."""
+        """Runs one action on both sides and requires identical outcomes and state (with
+        `batch` > 1, the chain side and the comparison happen when its block is mined)."""
         action = Action(sender, contract, function, args, self.now)
-        model = self.system.execute(sender, self.now, contract, function, args)
-        self.last_model = model
-        chain = self._execute_on_chain(action)
-        self.last_chain = chain
-        self._require_same_outcome(action, model, chain)
-        self.require_same_state(action)
-        self.require_conservation(action)
-        self.require_waterfall_order(action, model)
+        if self.batch <= 1 and not self._block:
+            return self._act_alone(action)
+        if self._block and self._block[0][0].timestamp != action.timestamp:
+            self.flush()
+        try:
+            if not self._block:
+                self._block_mark = begin_action()  # one journal for the block: undone for a replay
+            model = self.system.execute(sender, self.now, contract, function, args)
+            self.last_model = model
+            self._block.append((action, model))
+            self.require_conservation(action)
+            self.require_waterfall_order(action, model)
+        except BaseException as error:
+            self._fail(error, action)
+            raise
+        if len(self._block) >= self.batch:
+            self.flush()
+        return model
+
+    def _act_alone(self, action: Action) -> Outcome:
+        """One action in its own block, compared at once."""
+        try:
+            model = self.system.execute(action.sender, action.timestamp, action.contract, action.function, action.args)
+            self.last_model = model
+            chain = self._execute_on_chain(action)
+            self.last_chain = chain
+            self._require_same_outcome(action, model, chain)
+            self.require_same_state(action)
+            self.require_conservation(action)
+            self.require_waterfall_order(action, model)
+        except ParityError as error:
+            error.action = error.action or action
+            raise
         self.history.append((action, model))
         return model
+
+    def _fail(self, error: BaseException, action: Action | None) -> None:
+        """Stops comparing: the pending block is dropped and the model's journal closed."""
+        if isinstance(error, ParityError) and error.action is None:
+            error.action = action
+        self._failed = True
+        self._block = []
+        if self._block_mark is not None:
+            mark, self._block_mark = self._block_mark, None
+            end_action(mark)
+
+    def flush(self) -> None:
+        """Mines the pending block on chain and compares it (see the module docstring). After a
+        difference has been raised, only closes the block."""
+        if not self._block:
+            return
+        if self._failed:
+            self._fail(ParityError("earlier difference"), None)
+            return
+        block, mark = self._block, self._block_mark
+        try:
+            chain, state = self._execute_block_on_chain([action for action, _ in block])
+            same = self._block_matches(block, chain, state)
+        except BaseException as error:
+            self._fail(error, None)
+            raise
+        self._block, self._block_mark = [], None
+        if same:
+            assert mark is not None
+            end_action(mark)
+            self.history += block
+            self.last_chain = chain[-1]
+            return
+        self._replay(block, mark)
+
+    def _block_matches(self, block: list[tuple[Action, Outcome]], chain: list[Outcome], state: Any) -> bool:
+        for (action, model), chain_outcome in zip(block, chain, strict=True):
+            try:
+                self._require_same_outcome(action, model, chain_outcome)
+            except ParityError:
+                return False
+        model_state = self.model_state()
+        if state is None:
+            state = self._chain_state_now()
+        return model_state == state or first_difference(model_state, state) is None
+
+    def _replay(self, block: list[tuple[Action, Outcome]], mark: tuple[bool, int] | None) -> None:
+        """The block differed: both sides go back to before it and run it one action per block,
+        which raises the first difference as an unbatched run would."""
+        assert mark is not None
+        rollback(mark)
+        end_action(mark)
+        self.rpc.request("anvil_rollback", [1])
+        try:
+            for action, _ in block:
+                self._act_alone(action)
+        except BaseException as error:
+            self._fail(error, None)
+            raise
+        error = ParityError(f"the block of {len(block)} actions at t={block[0][0].timestamp} differed, one by one not")
+        self._fail(error, block[-1][0])
+        raise error
+
+    def _execute_block_on_chain(self, actions: list[Action]) -> tuple[list[Outcome], Any]:
+        """Sends the actions to the pool, mines one block at their time, and reads every receipt,
+        the traces that carry return values and revert data, and the full state."""
+        rpc = self.rpc
+        head = rpc.request("eth_getBlockByNumber", ["latest", False])
+        gas_limit = int(head["gasLimit"], 16)
+        rpc.batch([("evm_setAutomine", [False]), ("evm_setBlockGasLimit", [hex(DEFAULT_GAS * (len(actions) + 1))])])
+        try:
+            hashes = []
+            for action in actions:
+                contract = self.deployment.contracts[action.contract]
+                tx = {
+                    "from": action.sender,
+                    "to": contract.address,
+                    "data": contract.codec.encode_call(action.function, _chain_args(action.args)),
+                    "gas": hex(DEFAULT_GAS),
+                    "value": "0x0",
+                }
+                hashes.append(rpc.request("eth_sendTransaction", [tx]))
+            rpc.request("evm_mine", [actions[0].timestamp])
+        finally:
+            rpc.batch([("evm_setAutomine", [True]), ("evm_setBlockGasLimit", [hex(gas_limit)])])
+        requests: list[tuple[str, list[Any]]] = [("eth_getTransactionReceipt", [h]) for h in hashes]
+        if self.multicall is not None:
+            if self._state_calldata is None:
+                self._state_calldata = self.multicall.prepare(self._state_calls())
+            requests.append(
+                ("eth_call", [{"to": self.multicall.aggregator.address, "data": self._state_calldata}, "latest"])
+            )
+        replies = rpc.batch_raw(requests)
+        receipts = [reply.get("result") for reply in replies[: len(hashes)]]
+        blocks = {receipt and receipt["blockNumber"] for receipt in receipts}
+        if None in blocks or len(blocks) != 1:
+            raise RuntimeError(f"the {len(actions)} transactions were not mined in one block: {blocks}")
+        state = None
+        if self.multicall is not None and "result" in replies[-1]:
+            state = self._decode_state(self.multicall.decode(self._state_calls(), replies[-1]["result"]))
+        traced = [
+            i
+            for i, (action, receipt) in enumerate(zip(actions, receipts, strict=True))
+            if int(receipt["status"], 16) != 1
+            or self.deployment.contracts[action.contract].codec.has_outputs(action.function)
+        ]
+        traces = rpc.batch([("debug_traceTransaction", [hashes[i], {"tracer": "callTracer"}]) for i in traced])
+        outputs = {i: bytes.fromhex(trace.get("output", "0x")[2:]) for i, trace in zip(traced, traces, strict=True)}
+        outcomes = []
+        for i, (action, receipt) in enumerate(zip(actions, receipts, strict=True)):
+            contract = self.deployment.contracts[action.contract]
+            if int(receipt["status"], 16) != 1:
+                outcomes.append(Outcome(reverted=True, error=contract.registry.decode_revert(outputs[i])))
+                continue
+            events = [contract.registry.decode_log(log) for log in receipt["logs"]]
+            value = contract.codec.decode_output(action.function, outputs[i]) if i in outputs else None
+            outcomes.append(
+                Outcome(
+                    reverted=False,
+                    return_value=value,
+                    events=[EmittedEvent(e.emitter, e.name, e.values()) for e in events],
+                    gas_used=int(receipt["gasUsed"], 16),
+                )
+            )
+        return outcomes, state
 
     def advance(self, seconds: int) -> None:
         """Moves time forward; the next action is mined at the new time."""
@@ -201,10 +367,19 @@ class Ledger:
             q.append((f"oracle.feedOf/{m}", "oracle", "feedOf", (m,)))
         return q
 
-    def chain_state(self) -> dict[str, Any]:
-        queries = self._state_queries()
+    def _state_calls(self) -> list[tuple[Any, str, tuple[Any, ...]]]:
         contracts = self.deployment.contracts
-        calls = [(contracts[c], fn, args) for _, c, fn, args in queries]
+        return [(contracts[c], fn, args) for _, c, fn, args in self._state_queries()]
+
+    def _decode_state(self, values: list[Any]) -> dict[str, Any]:
+        return {key: value for (key, *_), value in zip(self._state_queries(), values, strict=True)}
+
+    def chain_state(self) -> dict[str, Any]:
+        self.flush()
+        return self._chain_state_now()
+
+    def _chain_state_now(self) -> dict[str, Any]:
+        calls = self._state_calls()
         if self.multicall is None:
             values = call_batch(calls)
         else:
@@ -212,7 +387,7 @@ class Ledger:
             if self._state_calldata is None:
                 self._state_calldata = self.multicall.prepare(calls)
             values = self.multicall.call(calls, prepared=self._state_calldata)
-        return {key: value for (key, *_), value in zip(queries, values, strict=True)}
+        return self._decode_state(values)
 
     def model_state(self) -> dict[str, Any]:
         c = self.system.c
@@ -222,7 +397,8 @@ class Ledger:
         return state
 
     def require_same_state(self, action: Action | str = "state") -> None:
-        model, chain = self.model_state(), self.chain_state()
+        self.flush()
+        model, chain = self.model_state(), self._chain_state_now()
         if model == chain:  # the common case, at C speed; the walk below names a difference
             return
         difference = first_difference(model, chain)

@@ -39,6 +39,7 @@ BPS = 10_000
 SCALE = 10**30  # 6-decimal collateral: size x price / SCALE = collateral units
 MARKETS = (1, 2)
 MAX_AGE = 3_600 + 600
+BATCH = 16  # actions per block at most
 
 
 def fuzz_config() -> SystemConfig:
@@ -105,6 +106,9 @@ class FuzzWorld:
         ledger.now = self.base_now
         # The funding steps are part of every example: a regression vector must replay them too.
         ledger.history = list(self.base.history)
+        # Actions at the same time share a block (compared per block, replayed one by one on a
+        # difference: see difftest.ledger); `teardown` mines the last one.
+        ledger.batch = BATCH
         self.examples += 1
         return ledger
 
@@ -141,11 +145,12 @@ class LedgerMachine(RuleBasedStateMachine):
         self.world.steps += 1
         try:
             outcome = self.ledger.act(sender, contract, function, *args)
-        except ParityError:
+        except ParityError as error:
             if current_build_context().is_final:  # the shrunk example: keep it as a regression vector
                 from difftest.vectors import save_regression
 
-                failing = Action(sender, contract, function, args, self.ledger.now)
+                # Batched, the difference may lie in an earlier action of the block: the error names it.
+                failing = error.action or Action(sender, contract, function, args, self.ledger.now)
                 description = "stateful fuzzing: first model/chain difference"
                 save_regression(self.ledger, self.world.vectors_dir, description, failing=failing)
             raise
@@ -434,6 +439,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.world.rules_per_example.append(self.rules_run)
+        self.ledger.flush()  # the last block is compared too
 
     @invariant()
     def shares_add_up(self) -> None:
