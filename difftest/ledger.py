@@ -269,6 +269,8 @@ class Ledger:
         blocks = {receipt and receipt["blockNumber"] for receipt in receipts}
         if None in blocks or len(blocks) != 1:
             raise RuntimeError(f"the {len(actions)} transactions were not mined in one block: {blocks}")
+        if [int(receipt["transactionIndex"], 16) for receipt in receipts] != list(range(len(receipts))):
+            raise RuntimeError("the block does not hold the transactions in the order they were sent")
         state = None
         if self.multicall is not None and "result" in replies[-1]:
             state = self._decode_state(self.multicall.decode(self._state_calls(), replies[-1]["result"]))
