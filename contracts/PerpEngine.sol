@@ -31,6 +31,14 @@ contract PerpEngine is IPerpEngine, Ownable {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant MAX_MARKETS = 16;
     uint256 internal constant MAX_TRADING_FEE_BPS = 1_000;
+    /// @dev Upper bounds of the market parameters that pay keepers or charge traders (SPEC §11):
+    /// even the owner cannot set a reward that drains the backstop layers.
+    uint256 internal constant MAX_LIQUIDATION_PENALTY_BPS = 1_000;
+    uint256 internal constant MAX_KEEPER_REWARD_BPS = 100;
+    /// @dev In whole collateral units.
+    uint256 internal constant MAX_KEEPER_FIXED_REWARD = 100;
+    uint256 internal constant MAX_KEEPER_REWARD_CAP = 10_000;
+    uint256 internal constant MAX_PARTIAL_LIQUIDATION_COOLDOWN = 1 days;
     /// @dev 100% of notional per day.
     uint256 internal constant MAX_FUNDING_RATE_PER_SECOND = WAD / 1 days;
 
@@ -54,6 +62,10 @@ contract PerpEngine is IPerpEngine, Ownable {
     uint256 public adlTargetBps;
     /// @notice Realised profit the pool could not pay, summed over all haircuts.
     uint256 public socialisedLoss;
+    /// @notice What the pool owed in liquidations beyond its cash: advanced by the engine, owed
+    /// back by the pool (deducted from its mark), repaid first out of cash the engine owes it.
+    uint256 public uncoveredDeficit;
+    mapping(address keeper => bool) public isAdlKeeper;
 
     uint256[] internal _marketIds;
     mapping(uint256 marketId => MarketParams) internal _params;
@@ -106,9 +118,11 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @inheritdoc IPerpEngine
     function setFeeShares(uint256 insuranceShareBps_, uint256 safetyModuleShareBps_) external onlyOwner {
-        if (insuranceShareBps_ + safetyModuleShareBps_ > BPS) {
-            revert InvalidParameter("feeShares", insuranceShareBps_ + safetyModuleShareBps_);
-        }
+        _requireValid(
+            insuranceShareBps_ + safetyModuleShareBps_ <= BPS,
+            "feeShares",
+            insuranceShareBps_ + safetyModuleShareBps_
+        );
         insuranceShareBps = insuranceShareBps_;
         safetyModuleShareBps = safetyModuleShareBps_;
         emit FeeSharesSet(insuranceShareBps_, safetyModuleShareBps_);
@@ -116,12 +130,8 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @inheritdoc IPerpEngine
     function setPoolLimits(uint256 maxUtilisationBps_, uint256 reserveFactorBps_) external onlyOwner {
-        if (maxUtilisationBps_ == 0 || maxUtilisationBps_ > BPS) {
-            revert InvalidParameter("maxUtilisationBps", maxUtilisationBps_);
-        }
-        if (reserveFactorBps_ == 0 || reserveFactorBps_ > BPS) {
-            revert InvalidParameter("reserveFactorBps", reserveFactorBps_);
-        }
+        _requireValid(maxUtilisationBps_ != 0 && maxUtilisationBps_ <= BPS, "maxUtilisationBps", maxUtilisationBps_);
+        _requireValid(reserveFactorBps_ != 0 && reserveFactorBps_ <= BPS, "reserveFactorBps", reserveFactorBps_);
         maxUtilisationBps = maxUtilisationBps_;
         reserveFactorBps = reserveFactorBps_;
         emit PoolLimitsSet(maxUtilisationBps_, reserveFactorBps_);
@@ -135,11 +145,17 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @inheritdoc IPerpEngine
     function setAdlParams(uint256 triggerBps, uint256 targetBps) external onlyOwner {
-        if (triggerBps == 0 || triggerBps > BPS) revert InvalidParameter("adlTriggerBps", triggerBps);
-        if (targetBps == 0 || targetBps >= triggerBps) revert InvalidParameter("adlTargetBps", targetBps);
+        _requireValid(triggerBps != 0 && triggerBps <= BPS, "adlTriggerBps", triggerBps);
+        _requireValid(targetBps != 0 && targetBps < triggerBps, "adlTargetBps", targetBps);
         adlTriggerBps = triggerBps;
         adlTargetBps = targetBps;
         emit AdlParamsSet(triggerBps, targetBps);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setAdlKeeper(address keeper, bool allowed) external onlyOwner {
+        isAdlKeeper[keeper] = allowed;
+        emit AdlKeeperSet(keeper, allowed);
     }
 
     /// @inheritdoc IPerpEngine
@@ -149,42 +165,72 @@ contract PerpEngine is IPerpEngine, Ownable {
         emit OpensPausedSet(paused);
     }
 
+    /// @dev One shared revert site for every parameter bound (smaller code).
+    function _requireValid(bool valid, string memory name, uint256 value) internal pure {
+        if (!valid) revert InvalidParameter(name, value);
+    }
+
     /// @dev The same bounds, in the same order, as `pymodel.config.MarketConfig`.
-    function _validateMarketParams(MarketParams calldata p) internal pure {
-        if (p.initialMarginBps == 0 || p.initialMarginBps > BPS) {
-            revert InvalidParameter("initialMarginBps", p.initialMarginBps);
-        }
+    function _validateMarketParams(MarketParams calldata p) internal view {
+        _requireValid(p.initialMarginBps != 0 && p.initialMarginBps <= BPS, "initialMarginBps", p.initialMarginBps);
         for (uint256 i = 0; i < 4; ++i) {
-            if (p.tierMaintenanceBps[i] == 0 || p.tierMaintenanceBps[i] >= p.initialMarginBps) {
-                revert InvalidParameter("tierMaintenanceBps", p.tierMaintenanceBps[i]);
-            }
-            if (i > 0 && p.tierMaintenanceBps[i] < p.tierMaintenanceBps[i - 1]) {
-                revert InvalidParameter("tierMaintenanceBps", p.tierMaintenanceBps[i]);
-            }
-            if (i > 0 && p.tierNotionalCaps[i] <= p.tierNotionalCaps[i - 1]) {
-                revert InvalidParameter("tierNotionalCaps", p.tierNotionalCaps[i]);
-            }
+            _requireValid(
+                p.tierMaintenanceBps[i] != 0 && p.tierMaintenanceBps[i] < p.initialMarginBps,
+                "tierMaintenanceBps",
+                p.tierMaintenanceBps[i]
+            );
+            _requireValid(
+                i == 0 || p.tierMaintenanceBps[i] >= p.tierMaintenanceBps[i - 1],
+                "tierMaintenanceBps",
+                p.tierMaintenanceBps[i]
+            );
+            _requireValid(
+                i == 0 || p.tierNotionalCaps[i] > p.tierNotionalCaps[i - 1],
+                "tierNotionalCaps",
+                p.tierNotionalCaps[i]
+            );
         }
-        if (p.tierNotionalCaps[3] != type(uint256).max) revert InvalidParameter("tierNotionalCaps", p.tierNotionalCaps[3]);
-        if (p.spreadBps >= BPS) revert InvalidParameter("spreadBps", p.spreadBps);
-        if (p.liquidationSlippageBps >= BPS) revert InvalidParameter("liquidationSlippageBps", p.liquidationSlippageBps);
+        _requireValid(p.tierNotionalCaps[3] == type(uint256).max, "tierNotionalCaps", p.tierNotionalCaps[3]);
+        _requireValid(p.spreadBps < BPS, "spreadBps", p.spreadBps);
+        _requireValid(p.impactBps <= BPS, "impactBps", p.impactBps);
+        _requireValid(p.liquidationSlippageBps < BPS, "liquidationSlippageBps", p.liquidationSlippageBps);
         uint256 widest = p.spreadBps > p.liquidationSlippageBps ? p.spreadBps : p.liquidationSlippageBps;
         // Sell prices are price * (1 - bps): they must stay positive.
-        if (p.maxImpactBps >= BPS - widest) revert InvalidParameter("maxImpactBps", p.maxImpactBps);
-        if (p.impactReferenceNotional == 0) revert InvalidParameter("impactReferenceNotional", 0);
-        if (p.tradingFeeBps > MAX_TRADING_FEE_BPS) revert InvalidParameter("tradingFeeBps", p.tradingFeeBps);
-        if (p.liquidationPenaltyBps > BPS) revert InvalidParameter("liquidationPenaltyBps", p.liquidationPenaltyBps);
-        if (p.keeperRewardBps > BPS) revert InvalidParameter("keeperRewardBps", p.keeperRewardBps);
-        if (p.partialLiquidationBps == 0 || p.partialLiquidationBps > BPS) {
-            revert InvalidParameter("partialLiquidationBps", p.partialLiquidationBps);
-        }
-        if (p.partialLiquidationCooldown == 0) revert InvalidParameter("partialLiquidationCooldown", 0);
-        if (p.maxFundingRatePerSecond > MAX_FUNDING_RATE_PER_SECOND) {
-            revert InvalidParameter("maxFundingRatePerSecond", p.maxFundingRatePerSecond);
-        }
-        if (p.skewScale == 0) revert InvalidParameter("skewScale", 0);
-        if (p.maxLongOpenInterest == 0) revert InvalidParameter("maxLongOpenInterest", 0);
-        if (p.maxShortOpenInterest == 0) revert InvalidParameter("maxShortOpenInterest", 0);
+        _requireValid(p.maxImpactBps < BPS - widest, "maxImpactBps", p.maxImpactBps);
+        _requireValid(p.impactReferenceNotional != 0, "impactReferenceNotional", 0);
+        _requireValid(p.tradingFeeBps <= MAX_TRADING_FEE_BPS, "tradingFeeBps", p.tradingFeeBps);
+        _requireValid(
+            p.liquidationPenaltyBps <= MAX_LIQUIDATION_PENALTY_BPS,
+            "liquidationPenaltyBps",
+            p.liquidationPenaltyBps
+        );
+        // Whole collateral units -> token units.
+        uint256 unit = 1e36 / _scale();
+        _requireValid(p.keeperFixedReward <= MAX_KEEPER_FIXED_REWARD * unit, "keeperFixedReward", p.keeperFixedReward);
+        _requireValid(p.keeperRewardBps <= MAX_KEEPER_REWARD_BPS, "keeperRewardBps", p.keeperRewardBps);
+        _requireValid(
+            p.keeperRewardCap >= p.keeperFixedReward && p.keeperRewardCap <= MAX_KEEPER_REWARD_CAP * unit,
+            "keeperRewardCap",
+            p.keeperRewardCap
+        );
+        _requireValid(
+            p.partialLiquidationBps != 0 && p.partialLiquidationBps <= BPS,
+            "partialLiquidationBps",
+            p.partialLiquidationBps
+        );
+        _requireValid(
+            p.partialLiquidationCooldown != 0 && p.partialLiquidationCooldown <= MAX_PARTIAL_LIQUIDATION_COOLDOWN,
+            "partialLiquidationCooldown",
+            p.partialLiquidationCooldown
+        );
+        _requireValid(
+            p.maxFundingRatePerSecond <= MAX_FUNDING_RATE_PER_SECOND,
+            "maxFundingRatePerSecond",
+            p.maxFundingRatePerSecond
+        );
+        _requireValid(p.skewScale != 0, "skewScale", 0);
+        _requireValid(p.maxLongOpenInterest != 0, "maxLongOpenInterest", 0);
+        _requireValid(p.maxShortOpenInterest != 0, "maxShortOpenInterest", 0);
     }
 
     /* TRADING */
@@ -267,9 +313,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         int256 equityAfter = marginAfter + Units.pnlFloor(newSize, next.entryPrice, trade.price, notionalScale)
             - next.accruedFunding;
         // Rounds up: the requirement is owed to the protocol.
-        uint256 required = FixedPointMath.mulDivUp(
-            Units.notionalUp(newSize, trade.price, notionalScale), p.initialMarginBps, BPS
-        );
+        uint256 required = _bpsOfNotionalUp(newSize, trade.price, p.initialMarginBps);
         if (marginAfter < 0 || equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
         next.margin = uint256(marginAfter);
         return next;
@@ -290,14 +334,10 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (before.size != 0 && _isLiquidatable(p, before, trade.price, m.fundingIndex)) {
             revert PositionLiquidatable(msg.sender, marketId);
         }
-        trade.executionPrice = _executionPrice(
-            p, trade.price, Units.notionalUp(sizeDelta, trade.price, notionalScale), sizeDelta > 0, p.spreadBps
-        );
+        trade.executionPrice = _executionPrice(p, trade.price, sizeDelta, sizeDelta > 0, p.spreadBps);
         _checkSlippage(sizeDelta > 0, trade.executionPrice, acceptablePrice);
         // Rounds up: the fee is owed to the protocol.
-        trade.fee = FixedPointMath.mulDivUp(
-            Units.notionalUp(sizeDelta, trade.executionPrice, notionalScale), p.tradingFeeBps, BPS
-        );
+        trade.fee = _bpsOfNotionalUp(sizeDelta, trade.executionPrice, p.tradingFeeBps);
     }
 
     /// @dev What a decrease realises.
@@ -320,7 +360,9 @@ contract PerpEngine is IPerpEngine, Ownable {
         int256 poolDelta = settled.fundingPaid - settled.realisedPnl;
         if (poolDelta < 0) {
             uint256 owed = SignedMath.abs(poolDelta);
-            uint256 haircut = _haircut(owed, next.size == 0 ? settled.payout : next.margin);
+            uint256 haircut = _haircut(
+                marketId, _positions[account][marketId].size > 0, owed, next.size == 0 ? settled.payout : next.margin
+            );
             if (haircut > 0) {
                 if (next.size == 0) settled.payout -= haircut;
                 else next.margin -= haircut;
@@ -336,14 +378,21 @@ contract PerpEngine is IPerpEngine, Ownable {
         return next;
     }
 
-    /// @dev The part of `owed` the pool's free cash (cash above what open interest reserves)
-    /// cannot pay, at most `room` (what the trader has left to cut from).
-    function _haircut(uint256 owed, uint256 room) internal view returns (uint256 haircut) {
+    /// @dev Pro rata, not first come, first served: when the pool's free cash (cash above what
+    /// open interest reserves) is short of the side's open profit plus `owed` (the side is
+    /// already without the closed part), `owed` is paid in the proportion free cash / claims,
+    /// rounded down (paid out); the haircut is the rest, at most `room` (what the trader has left).
+    function _haircut(uint256 marketId, bool isLong, uint256 owed, uint256 room)
+        internal
+        view
+        returns (uint256 haircut)
+    {
         uint256 cash = pool.cash();
         uint256 reserved = reservedCash();
         uint256 freeCash = cash > reserved ? cash - reserved : 0;
-        if (owed <= freeCash) return 0;
-        haircut = owed - freeCash;
+        uint256 claims = owed + _sideProfit(_markets[marketId], oracle.price(marketId), isLong);
+        if (claims <= freeCash) return 0;
+        haircut = owed - FixedPointMath.mulDivDown(owed, freeCash, claims);
         if (haircut > room) haircut = room;
     }
 
@@ -428,9 +477,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         _accrueFunding(marketId, p, m, price);
         position.margin -= amount;
         int256 equityAfter = _equity(position, price, m.fundingIndex);
-        uint256 required = FixedPointMath.mulDivUp(
-            Units.notionalUp(position.size, price, notionalScale), p.initialMarginBps, BPS
-        );
+        uint256 required = _bpsOfNotionalUp(position.size, price, p.initialMarginBps);
         if (equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
 
         collateral.safeTransfer(msg.sender, amount);
@@ -446,7 +493,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 bankruptcyPrice;
         bool full;
         int256 sizeClosed;
-        uint256 notionalClosed;
+        uint256 exactNotionalClosed;
         uint256 marginPart;
         int256 fundingPart;
         int256 pnl;
@@ -469,22 +516,18 @@ contract PerpEngine is IPerpEngine, Ownable {
         // What the pool is owed as counterparty: the trader's loss and funding on the closed part.
         int256 poolClaim = liq.fundingPart - liq.pnl;
 
-        if (liq.realised >= liq.reward.toInt256()) {
-            _splitRemainder(p, liq);
-            // A partial step keeps the refund as margin of the remaining position.
-            if (!liq.full) next.margin += liq.refund;
-            _replaceInAggregates(m, before, next);
-            _positions[account][marketId] = next;
-            _settleWithPool(poolClaim);
-            collateral.safeTransfer(msg.sender, liq.reward);
-            if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);
-            if (liq.full && liq.refund > 0) collateral.safeTransfer(account, liq.refund);
-        } else {
-            _replaceInAggregates(m, before, next);
-            _positions[account][marketId] = next;
-            _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
-            collateral.safeTransfer(msg.sender, liq.reward);
-        }
+        bool covered = liq.realised >= liq.reward.toInt256();
+        // A partial step keeps the refund as margin of the remaining position.
+        if (covered) _splitRemainder(p, liq);
+        if (!liq.full) next.margin += liq.refund;
+        _replaceInAggregates(m, before, next);
+        _positions[account][marketId] = next;
+        // Penalty and refund are zero when the reward is not covered.
+        if (covered) _settleLiquidationWithPool(account, marketId, poolClaim);
+        else _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
+        collateral.safeTransfer(msg.sender, liq.reward);
+        if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);
+        if (liq.full && liq.refund > 0) collateral.safeTransfer(account, liq.refund);
         emit Liquidated(
             account,
             marketId,
@@ -500,11 +543,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         );
     }
 
-    /// @dev After the keeper reward: the penalty (rounded up: owed to the protocol; capped by
-    /// what is left) to insurance, the rest refunded.
+    /// @dev After the keeper reward: the penalty (rounded up once, on the exact notional: owed to
+    /// the protocol; capped by what is left) to insurance, the rest refunded.
     function _splitRemainder(MarketParams storage p, Liquidation memory liq) internal view {
         uint256 rest = uint256(liq.realised) - liq.reward;
-        liq.penalty = FixedPointMath.mulDivUp(liq.notionalClosed, p.liquidationPenaltyBps, BPS);
+        liq.penalty = FixedPointMath.mulDivUp(liq.exactNotionalClosed, p.liquidationPenaltyBps, _scale() * BPS);
         if (liq.penalty > rest) liq.penalty = rest;
         liq.refund = rest - liq.penalty;
     }
@@ -527,7 +570,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         // Large positions close in partial steps, with a cooldown between steps.
         uint256 sizeAbs = SignedMath.abs(before.size);
         uint256 closeAbs = sizeAbs;
-        if (Units.notionalUp(before.size, liq.price, notionalScale) > p.partialLiquidationThreshold) {
+        if (Units.notionalUp(before.size, liq.price, _scale()) > p.partialLiquidationThreshold) {
             uint256 readyAt = before.lastLiquidationAt + p.partialLiquidationCooldown;
             if (before.lastLiquidationAt != 0 && block.timestamp < readyAt) {
                 revert LiquidationCooldown(account, marketId, readyAt);
@@ -539,14 +582,10 @@ contract PerpEngine is IPerpEngine, Ownable {
         liq.sizeClosed = before.size > 0 ? closeAbs.toInt256() : -closeAbs.toInt256();
 
         // Execution moves against the position: the on-chain stand-in for a book with no depth.
-        liq.executionPrice = _executionPrice(
-            p,
-            liq.price,
-            Units.notionalUp(liq.sizeClosed, liq.price, notionalScale),
-            before.size < 0,
-            p.liquidationSlippageBps
-        );
-        liq.notionalClosed = Units.notionalDown(liq.sizeClosed, liq.price, notionalScale);
+        liq.executionPrice =
+            _executionPrice(p, liq.price, liq.sizeClosed, before.size < 0, p.liquidationSlippageBps);
+        // Unscaled (1e36 units): the penalty and the reward each round once, on the exact value.
+        liq.exactNotionalClosed = SignedMath.abs(liq.sizeClosed) * liq.price;
     }
 
     /// @dev Realises the closed part against its pro-rata margin and funding (rounded toward
@@ -561,10 +600,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         liq.marginPart = liq.full ? next.margin : FixedPointMath.mulDivDown(next.margin, closeAbs, sizeAbs);
         liq.fundingPart =
             liq.full ? next.accruedFunding : SignedMath.mulDivTowardZero(next.accruedFunding, closeAbs, sizeAbs);
-        liq.pnl = Units.pnlFloor(liq.sizeClosed, next.entryPrice, liq.executionPrice, notionalScale);
+        liq.pnl = Units.pnlFloor(liq.sizeClosed, next.entryPrice, liq.executionPrice, _scale());
         liq.realised = liq.marginPart.toInt256() + liq.pnl - liq.fundingPart;
         // Rounds down: the reward is paid out.
-        liq.reward = p.keeperFixedReward + FixedPointMath.mulDivDown(liq.notionalClosed, p.keeperRewardBps, BPS);
+        liq.reward = p.keeperFixedReward
+            + FixedPointMath.mulDivDown(liq.exactNotionalClosed, p.keeperRewardBps, _scale() * BPS);
         if (liq.reward > p.keeperRewardCap) liq.reward = p.keeperRewardCap;
 
         next.size -= liq.sizeClosed;
@@ -582,7 +622,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 fromSafetyModule = shortfall > fromInsurance ? safetyModule.slash(shortfall - fromInsurance) : 0;
         uint256 fromPool = shortfall - fromInsurance - fromSafetyModule;
         if (shortfall != fromInsurance + fromSafetyModule + fromPool) revert WaterfallMismatch();
-        _settleWithPool(poolClaim - fromPool.toInt256());
+        _settleLiquidationWithPool(account, marketId, poolClaim - fromPool.toInt256());
         emit BadDebtSettled(account, marketId, shortfall, fromInsurance, fromSafetyModule, fromPool);
     }
 
@@ -590,6 +630,8 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @inheritdoc IPerpEngine
     function autoDeleverage(address account, uint256 marketId, uint256 reduction) external {
+        if (!isAdlKeeper[msg.sender]) revert NotAdlKeeper(msg.sender);
+        if (account == msg.sender) revert AdlOwnPosition(account);
         if (reduction == 0) revert ZeroSize();
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
         Position memory before = _positions[account][marketId];
@@ -601,8 +643,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         bool isLong = before.size > 0;
         uint256 ratioBefore = _sideProfitRatio(m, price, isLong);
         _checkAdlTriggered(marketId, m, isLong, ratioBefore);
-        int256 pnl = Units.pnlFloor(before.size, before.entryPrice, price, notionalScale);
-        if (pnl <= 0) revert AdlNotProfitable(account, marketId, pnl);
+        uint256 score = _adlScore(account, marketId, before, price, m.fundingIndex);
 
         // At the oracle price, without fees.
         int256 sizeDelta = isLong ? -reduction.toInt256() : reduction.toInt256();
@@ -614,26 +655,73 @@ contract PerpEngine is IPerpEngine, Ownable {
 
         uint256 ratioAfter = _sideProfitRatio(m, price, isLong);
         if (ratioAfter >= ratioBefore) revert AdlNotImproving(ratioBefore, ratioAfter);
-        if (isLong) m.adlLongActive = ratioAfter > adlTargetBps;
-        else m.adlShortActive = ratioAfter > adlTargetBps;
-        emit AutoDeleveraged(account, marketId, msg.sender, -sizeDelta, price, settled.realisedPnl, ratioBefore, ratioAfter);
+        _setAdlFlag(m, isLong, ratioAfter > adlTargetBps);
+        emit AutoDeleveraged(
+            account, marketId, msg.sender, -sizeDelta, price, settled.realisedPnl, score, ratioBefore, ratioAfter
+        );
     }
 
-    /// @dev ADL opens above the trigger and, once open, stays open down to the target.
+    /// @inheritdoc IPerpEngine
+    function syncAdl(uint256 marketId, bool isLong) external {
+        (, MarketState storage m) = _listed(marketId);
+        uint256 ratio = _sideProfitRatio(m, oracle.price(marketId), isLong);
+        bool active = ratio > _adlThreshold(m, isLong);
+        _setAdlFlag(m, isLong, active);
+        emit AdlFlagSynced(marketId, isLong, ratio, active);
+    }
+
+    /// @dev ADL opens above the trigger and, once open, stays open down to the target; at or
+    /// below the target it is closed, whatever the stored flag says.
     function _checkAdlTriggered(uint256 marketId, MarketState storage m, bool isLong, uint256 ratio) internal view {
-        bool active = isLong ? m.adlLongActive : m.adlShortActive;
-        uint256 threshold = active ? adlTargetBps : adlTriggerBps;
+        uint256 threshold = _adlThreshold(m, isLong);
         if (ratio <= threshold) revert AdlNotTriggered(marketId, isLong, ratio, threshold);
+    }
+
+    /// @dev The ratio above which ADL is open: the target while the side's flag is set (target <
+    /// trigger), else the trigger.
+    function _adlThreshold(MarketState storage m, bool isLong) internal view returns (uint256) {
+        return (isLong ? m.adlLongActive : m.adlShortActive) ? adlTargetBps : adlTriggerBps;
+    }
+
+    function _setAdlFlag(MarketState storage m, bool isLong, bool active) internal {
+        if (isLong) m.adlLongActive = active;
+        else m.adlShortActive = active;
+    }
+
+    /// @dev Reverts unless the position is profitable at `price`; returns its ADL ranking score,
+    /// WAD: profit % x effective leverage = pnl x notional / (margin x equity), rounded down; 0
+    /// when margin or equity is not positive. The formula of `pymodel.adl.adl_ranking`.
+    function _adlScore(address account, uint256 marketId, Position memory position, uint256 price, int256 index)
+        internal
+        view
+        returns (uint256)
+    {
+        int256 pnl = Units.pnlFloor(position.size, position.entryPrice, price, _scale());
+        if (pnl <= 0) revert AdlNotProfitable(account, marketId, pnl);
+        int256 equityNow = _equity(position, price, index);
+        if (equityNow <= 0 || position.margin == 0) return 0;
+        return FixedPointMath.mulDivDown(
+            uint256(pnl) * Units.notionalUp(position.size, price, _scale()),
+            WAD,
+            position.margin * uint256(equityNow)
+        );
+    }
+
+    /// @dev The side's net unrealised profit at `price`, in collateral units (rounded down; 0
+    /// when the side is at a loss).
+    function _sideProfit(MarketState storage m, uint256 price, bool isLong) internal view returns (uint256) {
+        int256 numerator = isLong
+            ? m.longSize.toInt256() * price.toInt256() - m.longEntryNotional.toInt256()
+            : m.shortEntryNotional.toInt256() - m.shortSize.toInt256() * price.toInt256();
+        if (numerator <= 0) return 0;
+        return FixedPointMath.mulDivDown(uint256(numerator), 1, _scale());
     }
 
     /// @dev The side's net unrealised profit at `price` over the pool's redemption mark, in bps
     /// (rounded down; no assets at all reads as the maximum).
     function _sideProfitRatio(MarketState storage m, uint256 price, bool isLong) internal view returns (uint256) {
-        int256 numerator = isLong
-            ? m.longSize.toInt256() * price.toInt256() - m.longEntryNotional.toInt256()
-            : m.shortEntryNotional.toInt256() - m.shortSize.toInt256() * price.toInt256();
-        if (numerator <= 0) return 0;
-        uint256 profit = FixedPointMath.mulDivDown(uint256(numerator), 1, notionalScale);
+        uint256 profit = _sideProfit(m, price, isLong);
+        if (profit == 0) return 0;
         uint256 assets = pool.totalAssetsForRedeem();
         if (assets == 0) return type(uint256).max;
         return FixedPointMath.mulDivDown(profit, BPS, assets);
@@ -641,10 +729,34 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /* INTERNAL: CASH */
 
-    /// @dev Positive: the engine pays the pool; negative: the pool pays the engine.
+    /// @dev Positive: the engine pays the pool, repaying the uncovered deficit first; negative:
+    /// the pool pays the engine.
     function _settleWithPool(int256 amount) internal {
-        if (amount > 0) pool.creditFromEngine(uint256(amount));
-        else if (amount < 0) pool.payToEngine(SignedMath.abs(amount));
+        if (amount > 0) {
+            uint256 credit = uint256(amount);
+            uint256 repaid = credit < uncoveredDeficit ? credit : uncoveredDeficit;
+            if (repaid > 0) {
+                uncoveredDeficit -= repaid;
+                emit DeficitRepaid(repaid, uncoveredDeficit);
+            }
+            if (credit > repaid) pool.creditFromEngine(credit - repaid);
+        } else if (amount < 0) {
+            pool.payToEngine(SignedMath.abs(amount));
+        }
+    }
+
+    /// @dev As `_settleWithPool`, but a liquidation never reverts for lack of pool cash: the pool
+    /// pays what cash it has and the engine advances the rest, recorded as uncovered deficit.
+    function _settleLiquidationWithPool(address account, uint256 marketId, int256 amount) internal {
+        if (amount >= 0) return _settleWithPool(amount);
+        uint256 owed = SignedMath.abs(amount);
+        uint256 cash = pool.cash();
+        uint256 paid = owed < cash ? owed : cash;
+        if (paid > 0) pool.payToEngine(paid);
+        if (owed > paid) {
+            uncoveredDeficit += owed - paid;
+            emit DeficitUncovered(account, marketId, owed - paid, uncoveredDeficit);
+        }
     }
 
     /// @dev Shares round down (paid out); the pool takes the remainder.
@@ -660,6 +772,11 @@ contract PerpEngine is IPerpEngine, Ownable {
     }
 
     /* INTERNAL: MARKET STATE */
+
+    /// @dev The immutable behind one jump: each inline read of an immutable costs 33 bytes of code.
+    function _scale() internal view returns (uint256) {
+        return notionalScale;
+    }
 
     function _listed(uint256 marketId) internal view returns (MarketParams storage p, MarketState storage m) {
         m = _markets[marketId];
@@ -705,7 +822,7 @@ contract PerpEngine is IPerpEngine, Ownable {
             entryPrice: position.entryPrice,
             margin: position.margin,
             accruedFunding: position.accruedFunding
-                + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale),
+                + Units.fundingCeil(position.size, index - position.fundingIndex, _scale()),
             fundingIndex: index,
             lastLiquidationAt: position.lastLiquidationAt
         });
@@ -761,14 +878,19 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /* INTERNAL: POSITION MATH */
 
-    /// @dev Oracle price moved against the trader by `baseBps` plus size impact (capped).
+    /// @dev Oracle price moved against the trader by `baseBps` plus size impact (capped; whole
+    /// bps rounded up once on the exact notional of `size`: ceil(ceil(x / a) / b) = ceil(x / ab)).
     /// Buys round up and sells round down: both against the trader.
-    function _executionPrice(MarketParams storage p, uint256 price, uint256 notional, bool isBuy, uint256 baseBps)
+    function _executionPrice(MarketParams storage p, uint256 price, int256 size, bool isBuy, uint256 baseBps)
         internal
         view
         returns (uint256)
     {
-        uint256 impactBps = FixedPointMath.mulDivUp(notional, p.impactBps, p.impactReferenceNotional);
+        uint256 impactBps = FixedPointMath.mulDivUp(
+            FixedPointMath.mulDivUp(SignedMath.abs(size) * price, p.impactBps, p.impactReferenceNotional),
+            1,
+            _scale()
+        );
         if (impactBps > p.maxImpactBps) impactBps = p.maxImpactBps;
         uint256 bps = baseBps + impactBps;
         if (isBuy) return FixedPointMath.mulDivUp(price, BPS + bps, BPS);
@@ -796,16 +918,21 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @dev margin + PnL(price) - accrued funding - funding pending since the last settlement.
     function _equity(Position memory position, uint256 price, int256 index) internal view returns (int256) {
-        int256 pnl = Units.pnlFloor(position.size, position.entryPrice, price, notionalScale);
-        int256 pending = Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
+        int256 pnl = Units.pnlFloor(position.size, position.entryPrice, price, _scale());
+        int256 pending = Units.fundingCeil(position.size, index - position.fundingIndex, _scale());
         return position.margin.toInt256() + pnl - position.accruedFunding - pending;
     }
 
-    /// @dev The first tier whose cap covers the notional sets the rate for the whole notional.
+    /// @dev The first tier whose cap covers the notional (rounded up) sets the rate for the whole
+    /// notional.
     function _maintenanceMargin(MarketParams storage p, int256 size, uint256 price) internal view returns (uint256) {
-        uint256 notional = Units.notionalUp(size, price, notionalScale);
-        // Rounds up: the requirement is owed to the protocol.
-        return FixedPointMath.mulDivUp(notional, _tierBps(p, notional), BPS);
+        return _bpsOfNotionalUp(size, price, _tierBps(p, Units.notionalUp(size, price, _scale())));
+    }
+
+    /// @dev `bps` of |size| x price in collateral units, rounded up once on the exact value:
+    /// owed to the protocol (fees, penalties, margin requirements).
+    function _bpsOfNotionalUp(int256 size, uint256 price, uint256 bps) internal view returns (uint256) {
+        return FixedPointMath.mulDivUp(SignedMath.abs(size) * price, bps, _scale() * BPS);
     }
 
     function _tierBps(MarketParams storage p, uint256 notional) internal view returns (uint256) {
@@ -826,12 +953,12 @@ contract PerpEngine is IPerpEngine, Ownable {
     /// @dev Exact with floored PnL: long -> the lowest price with equity >= 0, short -> the highest.
     function _bankruptcyPrice(Position memory position, int256 index) internal view returns (uint256) {
         int256 funding =
-            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
+            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, _scale());
         int256 cushion = position.margin.toInt256() - funding;
         uint256 sizeAbs = SignedMath.abs(position.size);
         int256 move = position.size > 0
-            ? -SignedMath.mulDivFloor(cushion, notionalScale, sizeAbs)
-            : SignedMath.mulDivFloor(cushion, notionalScale, sizeAbs);
+            ? -SignedMath.mulDivFloor(cushion, _scale(), sizeAbs)
+            : SignedMath.mulDivFloor(cushion, _scale(), sizeAbs);
         int256 bankruptcy = position.entryPrice.toInt256() + move;
         return bankruptcy > 0 ? uint256(bankruptcy) : 0;
     }
@@ -848,8 +975,8 @@ contract PerpEngine is IPerpEngine, Ownable {
         returns (uint256)
     {
         int256 funding =
-            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
-        int256 cushionScaled = (position.margin.toInt256() - funding) * notionalScale.toInt256();
+            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, _scale());
+        int256 cushionScaled = (position.margin.toInt256() - funding) * _scale().toInt256();
         uint256 sizeAbs = SignedMath.abs(position.size);
         int256 base = (sizeAbs * position.entryPrice).toInt256();
         bool isLong = position.size > 0;
@@ -859,9 +986,9 @@ contract PerpEngine is IPerpEngine, Ownable {
             uint256 i = isLong ? 3 - k : k;
             uint256 rate = p.tierMaintenanceBps[i];
             // The tier applies to prices in (low, high].
-            uint256 low = i == 0 ? 0 : FixedPointMath.mulDivDown(p.tierNotionalCaps[i - 1], notionalScale, sizeAbs);
+            uint256 low = i == 0 ? 0 : FixedPointMath.mulDivDown(p.tierNotionalCaps[i - 1], _scale(), sizeAbs);
             uint256 high =
-                i == 3 ? type(uint256).max : FixedPointMath.mulDivDown(p.tierNotionalCaps[i], notionalScale, sizeAbs);
+                i == 3 ? type(uint256).max : FixedPointMath.mulDivDown(p.tierNotionalCaps[i], _scale(), sizeAbs);
             if (isLong) {
                 uint256 solution = FixedPointMath.mulDivUp(uint256(numerator), BPS, sizeAbs * (BPS - rate));
                 if (solution >= low + 2) return solution <= high ? solution : high + 1;
@@ -954,10 +1081,12 @@ contract PerpEngine is IPerpEngine, Ownable {
             int256 numerator = m.longEntryNotional.toInt256() - m.shortEntryNotional.toInt256()
                 - netSize * (price.toInt256() - index) - m.sumSizeTimesIndex;
             int256 scaled = roundUp
-                ? SignedMath.mulDivCeil(numerator, 1, notionalScale)
-                : SignedMath.mulDivFloor(numerator, 1, notionalScale);
+                ? SignedMath.mulDivCeil(numerator, 1, _scale())
+                : SignedMath.mulDivFloor(numerator, 1, _scale());
             claim += scaled + m.accruedFundingTotal;
         }
+        // What the pool owes back for liquidations it could not pay.
+        claim -= uncoveredDeficit.toInt256();
     }
 
     /// @inheritdoc IPerpEngine
@@ -1004,7 +1133,7 @@ contract PerpEngine is IPerpEngine, Ownable {
             MarketState storage m = _markets[_marketIds[i]];
             // Rounds up: reserves are what the protocol holds back.
             reserved += FixedPointMath.mulDivUp(
-                m.longEntryNotional + m.shortEntryNotional, reserveFactorBps, notionalScale * BPS
+                m.longEntryNotional + m.shortEntryNotional, reserveFactorBps, _scale() * BPS
             );
         }
     }

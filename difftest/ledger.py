@@ -352,8 +352,10 @@ class Ledger:
             "guardian",
             "adlTriggerBps",
             "adlTargetBps",
+            "uncoveredDeficit",
         ):
             q.append((f"engine.{name}", "engine", name, ()))
+        q += [(f"engine.isAdlKeeper/{a}", "engine", "isAdlKeeper", (a,)) for a in self.actors]
         for name in ("totalAssets", "totalShares", "cooldownPeriod", "unstakeWindow", "maxSlashBps"):
             q.append((f"safetyModule.{name}", "safetyModule", name, ()))
         for a in self.actors:
@@ -413,7 +415,8 @@ class Ledger:
         token = c.token
         margins = sum(p.margin for p in c.engine.s.positions.values())
         checks = {
-            "engine": (token.balance_of(c.engine.address), margins),
+            # The engine advanced the uncovered deficit out of margins; the pool owes it back.
+            "engine": (token.balance_of(c.engine.address), margins - c.engine.uncovered_deficit),
             "pool": (token.balance_of(c.pool.address), c.pool.cash),
             "insuranceFund": (token.balance_of(c.insurance_fund.address), sum(c.insurance_fund.buckets.values())),
             "safetyModule": (token.balance_of(c.safety_module.address), c.safety_module.total_assets),
@@ -494,8 +497,11 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
         return params.as_tuple() if params else None
     if function == "positionOf":
         return engine.position_of(*args).as_tuple()
+    if function == "isAdlKeeper":
+        return engine.is_adl_keeper.get(args[0], False)
     return {
         "socialisedLoss": engine.socialised_loss,
+        "uncoveredDeficit": engine.uncovered_deficit,
         "adlTriggerBps": engine.adl_trigger_bps,
         "adlTargetBps": engine.adl_target_bps,
         "opensPaused": engine.opens_paused,

@@ -77,6 +77,7 @@ class FuzzWorld:
         ledger.act(staker, "safetyModule", "stake", 50_000 * USD)
         ledger.act(owner, "insuranceFund", "fund", 1, 5_000 * USD)
         ledger.act(owner, "insuranceFund", "fund", 2, 5_000 * USD)
+        ledger.act(owner, "engine", "setAdlKeeper", keeper, True)
         self.base = ledger
         self.base_system = copy.deepcopy(ledger.system)
         self.base_now = ledger.now
@@ -378,7 +379,9 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             account, market = self.pick_position(pick)
             reduction = abs(self.position(account, market).size) * fraction // BPS
-        self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+        side = self.position(account, market).size > 0
+        out = self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+        self._check_adl_step(out, market, side)
 
     @rule(pick=st.integers(0, 5), move_bps=st.integers(1_000, 6_000))
     @precondition(lambda self: self.has_positions())
@@ -394,7 +397,8 @@ class LedgerMachine(RuleBasedStateMachine):
         except Revert:
             plan = []
         for account, reduction in plan[:2]:
-            self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+            out = self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+            self._check_adl_step(out, market, is_long)
 
     # Owner
 
@@ -430,6 +434,65 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(market=st.sampled_from(MARKETS), amount=st.sampled_from([1, 10 * USD, 1_000 * USD]))
     def fund_insurance(self, market: int, amount: int) -> None:
         self.act(self.owner, "insuranceFund", "fund", market, amount)
+
+    # Engine backstop (issue 10: ADL keeper role, ADL flag, uncovered deficit)
+
+    @rule(market=st.sampled_from(MARKETS), is_long=st.booleans(), anyone=st.integers(0, 7))
+    def sync_adl(self, market: int, is_long: bool, anyone: int) -> None:
+        """Anyone re-evaluates a side's ADL flag; it must then say ratio > threshold."""
+        out = self.act(self.ledger.actors[anyone], "engine", "syncAdl", market, is_long)
+        if not out.reverted:
+            synced = out.event("AdlFlagSynced")
+            m = self.c.engine.market_state(market)
+            assert (m.adl_long_active if is_long else m.adl_short_active) == synced.active
+            assert not synced.active or synced.ratio_bps > self.c.engine.adl_target_bps
+
+    @rule(pick=st.integers(0, 5), fraction=fractions, own=st.booleans())
+    @precondition(lambda self: self.has_positions())
+    def adl_without_role(self, pick: int, fraction: int, own: bool) -> None:
+        """A trader without the role, or granted it, tries to deleverage a position (its own too)."""
+        account, market = self.pick_position(pick)
+        caller = account if own else self.traders[(self.traders.index(account) + 1) % len(self.traders)]
+        granted = own and fraction % 2 == 1
+        if granted:
+            self.act(self.owner, "engine", "setAdlKeeper", caller, True)
+        out = self.act(caller, "engine", "autoDeleverage", account, market, abs(self.position(account, market).size))
+        expected = "AdlOwnPosition" if granted else "NotAdlKeeper"
+        assert out.reverted and out.error[0] == expected, out.error
+        if granted:
+            self.act(self.owner, "engine", "setAdlKeeper", caller, False)
+
+    @invariant()
+    def adl_closed_at_or_below_target(self) -> None:
+        """SPEC §7: wherever a side's ratio is at or below the target (whatever brought it there,
+        stale flag or not), no ADL step is accepted; an accepted step left the flag = ratio > target."""
+        engine = self.c.engine
+        env = self.env()
+        for market in MARKETS:
+            for is_long in (True, False):
+                try:
+                    ratio = engine.side_profit_ratio(env, market, is_long)
+                except Revert:
+                    continue  # stale oracle: every ADL reverts anyway
+                if ratio > engine.adl_target_bps:
+                    continue
+                # The eligibility check autoDeleverage runs, on the state as it stands (flag included).
+                try:
+                    engine._check_adl_triggered(market, engine.market_state(market), is_long, ratio)
+                except Revert as refused:
+                    assert refused.error_name == "AdlNotTriggered"
+                    continue
+                raise AssertionError(f"ADL open on market {market} at ratio {ratio} <= target")
+
+    def _check_adl_step(self, out: Any, market: int, is_long: bool) -> None:
+        """After an accepted ADL step the side's flag is set iff the ratio is still above target."""
+        if out.reverted:
+            return
+        step = out.event("AutoDeleveraged")
+        m = self.c.engine.market_state(market)
+        assert (m.adl_long_active if is_long else m.adl_short_active) == (
+            step.ratio_after_bps > self.c.engine.adl_target_bps
+        )
 
     # Invariants (the ledger already checked parity, conservation and waterfall order)
 

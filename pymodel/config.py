@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pymodel.errors import Revert
 from pymodel.evm import UINT256_MAX
-from pymodel.perp_engine import BPS, MarketParams, validate_market_params
+from pymodel.perp_engine import (
+    BPS,
+    MAX_KEEPER_FIXED_REWARD,
+    MAX_KEEPER_REWARD_CAP,
+    MAX_PARTIAL_LIQUIDATION_COOLDOWN,
+    MarketParams,
+    validate_market_params,
+)
+from pymodel.units import notional_scale
 
 Bps = Annotated[int, Field(ge=0, le=BPS)]
 Uint = Annotated[int, Field(ge=0, le=UINT256_MAX)]
@@ -25,14 +33,17 @@ MARKET_RULES = {
     "tierMaintenanceBps": "each tier must be in [1, initial_margin_bps) and not below the previous tier",
     "tierNotionalCaps": "caps must strictly increase and the last must be 2**256-1",
     "spreadBps": "must be below 10000",
+    "impactBps": "must be at most 10000",
     "liquidationSlippageBps": "must be below 10000",
     "maxImpactBps": "must be below 10000 - max(spread_bps, liquidation_slippage_bps)",
     "impactReferenceNotional": "must be positive",
     "tradingFeeBps": "must be at most 1000",
-    "liquidationPenaltyBps": "must be at most 10000",
-    "keeperRewardBps": "must be at most 10000",
+    "liquidationPenaltyBps": "must be at most 1000",
+    "keeperFixedReward": f"must be at most {MAX_KEEPER_FIXED_REWARD} whole collateral units",
+    "keeperRewardBps": "must be at most 100",
+    "keeperRewardCap": f"must be in [keeper_fixed_reward, {MAX_KEEPER_REWARD_CAP} whole collateral units]",
     "partialLiquidationBps": "must be in [1, 10000]",
-    "partialLiquidationCooldown": "must be positive",
+    "partialLiquidationCooldown": f"must be in [1, {MAX_PARTIAL_LIQUIDATION_COOLDOWN}] seconds",
     "maxFundingRatePerSecond": "must be at most 1e18 / 86400 (100% a day)",
     "skewScale": "must be positive",
     "maxLongOpenInterest": "must be positive",
@@ -77,12 +88,18 @@ class MarketConfig(BaseModel):
 
     @model_validator(mode="after")
     def _contract_rules(self) -> MarketConfig:
+        # Amounts are checked here in the units of 18-decimal collateral (the most permissive) and
+        # again by SystemConfig in its collateral's units.
+        self.check_contract_rules(notional_scale(18))
+        return self
+
+    def check_contract_rules(self, scale: int) -> None:
+        """PerpEngine._validateMarketParams with the engine's notional scale, as a ValueError."""
         try:
-            validate_market_params(self.params())
+            validate_market_params(self.params(), scale)
         except Revert as error:
             name, value = error.signature()[1]
             raise ValueError(f"market {self.market_id} ({self.symbol}): {name}={value} {MARKET_RULES[name]}") from None
-        return self
 
 
 class SystemConfig(BaseModel):
@@ -119,6 +136,8 @@ class SystemConfig(BaseModel):
             raise ValueError(
                 f"adl_target_bps={self.adl_target_bps} must be below adl_trigger_bps={self.adl_trigger_bps}"
             )
+        for market in self.markets:
+            market.check_contract_rules(notional_scale(self.collateral_decimals))
         ids = [m.market_id for m in self.markets]
         if len(set(ids)) != len(ids):
             raise ValueError(f"market ids must be unique, got {ids}")

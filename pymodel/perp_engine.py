@@ -15,7 +15,7 @@ from pymodel.errors import InvalidParameter, Revert, ZeroAmount
 from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
 from pymodel.ownable import Ownable
 from pymodel.signed_math import abs_, mul_div_ceil, mul_div_floor, mul_div_toward_zero
-from pymodel.units import funding_ceil, notional_down, notional_scale, notional_up, pnl_floor
+from pymodel.units import funding_ceil, notional_scale, notional_up, pnl_floor
 
 if TYPE_CHECKING:
     from pymodel.insurance_fund import InsuranceFund
@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 BPS = 10_000
 MAX_MARKETS = 16
 MAX_TRADING_FEE_BPS = 1_000
+# Upper bounds of the market parameters that pay keepers or charge traders (SPEC §11): even the
+# owner cannot set a reward that drains the backstop layers.
+MAX_LIQUIDATION_PENALTY_BPS = 1_000
+MAX_KEEPER_REWARD_BPS = 100
+# In whole collateral units.
+MAX_KEEPER_FIXED_REWARD = 100
+MAX_KEEPER_REWARD_CAP = 10_000
+MAX_PARTIAL_LIQUIDATION_COOLDOWN = 86_400
 MAX_FUNDING_RATE_PER_SECOND = WAD // 86_400
 UINT256_MAX = evm.UINT256_MAX
 
@@ -139,7 +147,7 @@ class Liquidation:
     bankruptcy_price: int = 0
     full: bool = False
     size_closed: int = 0
-    notional_closed: int = 0
+    exact_notional_closed: int = 0
     margin_part: int = 0
     funding_part: int = 0
     pnl: int = 0
@@ -278,6 +286,16 @@ class AdlNotImproving(Revert):
     ratio_after_bps: int
 
 
+@dataclass
+class NotAdlKeeper(Revert):
+    caller: str
+
+
+@dataclass
+class AdlOwnPosition(Revert):
+    account: str
+
+
 # Events
 
 
@@ -327,8 +345,37 @@ class AutoDeleveraged(ModelEvent):
     size_closed: int
     oracle_price: int
     realised_pnl: int
+    score: int
     ratio_before_bps: int
     ratio_after_bps: int
+
+
+@dataclass(frozen=True)
+class AdlKeeperSet(ModelEvent):
+    keeper: str
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class AdlFlagSynced(ModelEvent):
+    market_id: int
+    is_long: bool
+    ratio_bps: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class DeficitUncovered(ModelEvent):
+    account: str
+    market_id: int
+    amount: int
+    total: int
+
+
+@dataclass(frozen=True)
+class DeficitRepaid(ModelEvent):
+    amount: int
+    remaining: int
 
 
 @dataclass(frozen=True)
@@ -416,8 +463,9 @@ class BadDebtSettled(ModelEvent):
     from_pool: int
 
 
-def validate_market_params(p: MarketParams) -> None:
-    """Mirrors PerpEngine._validateMarketParams: the same bounds, in the same order."""
+def validate_market_params(p: MarketParams, scale: int) -> None:
+    """Mirrors PerpEngine._validateMarketParams: the same bounds, in the same order (`scale`: the
+    engine's notional scale, 10**(36 - collateral decimals))."""
     if p.initial_margin_bps == 0 or p.initial_margin_bps > BPS:
         raise InvalidParameter("initialMarginBps", p.initial_margin_bps)
     for i in range(4):
@@ -431,6 +479,8 @@ def validate_market_params(p: MarketParams) -> None:
         raise InvalidParameter("tierNotionalCaps", p.tier_notional_caps[3])
     if p.spread_bps >= BPS:
         raise InvalidParameter("spreadBps", p.spread_bps)
+    if p.impact_bps > BPS:
+        raise InvalidParameter("impactBps", p.impact_bps)
     if p.liquidation_slippage_bps >= BPS:
         raise InvalidParameter("liquidationSlippageBps", p.liquidation_slippage_bps)
     widest = p.spread_bps if p.spread_bps > p.liquidation_slippage_bps else p.liquidation_slippage_bps
@@ -441,14 +491,20 @@ def validate_market_params(p: MarketParams) -> None:
         raise InvalidParameter("impactReferenceNotional", 0)
     if p.trading_fee_bps > MAX_TRADING_FEE_BPS:
         raise InvalidParameter("tradingFeeBps", p.trading_fee_bps)
-    if p.liquidation_penalty_bps > BPS:
+    if p.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS:
         raise InvalidParameter("liquidationPenaltyBps", p.liquidation_penalty_bps)
-    if p.keeper_reward_bps > BPS:
+    # Whole collateral units -> token units.
+    unit = 10**36 // scale
+    if p.keeper_fixed_reward > MAX_KEEPER_FIXED_REWARD * unit:
+        raise InvalidParameter("keeperFixedReward", p.keeper_fixed_reward)
+    if p.keeper_reward_bps > MAX_KEEPER_REWARD_BPS:
         raise InvalidParameter("keeperRewardBps", p.keeper_reward_bps)
+    if p.keeper_reward_cap < p.keeper_fixed_reward or p.keeper_reward_cap > MAX_KEEPER_REWARD_CAP * unit:
+        raise InvalidParameter("keeperRewardCap", p.keeper_reward_cap)
     if p.partial_liquidation_bps == 0 or p.partial_liquidation_bps > BPS:
         raise InvalidParameter("partialLiquidationBps", p.partial_liquidation_bps)
-    if p.partial_liquidation_cooldown == 0:
-        raise InvalidParameter("partialLiquidationCooldown", 0)
+    if p.partial_liquidation_cooldown == 0 or p.partial_liquidation_cooldown > MAX_PARTIAL_LIQUIDATION_COOLDOWN:
+        raise InvalidParameter("partialLiquidationCooldown", p.partial_liquidation_cooldown)
     if p.max_funding_rate_per_second > MAX_FUNDING_RATE_PER_SECOND:
         raise InvalidParameter("maxFundingRatePerSecond", p.max_funding_rate_per_second)
     if p.skew_scale == 0:
@@ -502,6 +558,8 @@ class PerpEngine(Ownable):
         self.adl_trigger_bps = 0
         self.adl_target_bps = 0
         self.socialised_loss = 0
+        self.uncovered_deficit = 0
+        self.is_adl_keeper: dict[str, bool] = {}
         self.market_ids: list[int] = []
         self.s = _Storage()
 
@@ -514,7 +572,7 @@ class PerpEngine(Ownable):
             raise MarketAlreadyListed(market_id)
         if len(self.market_ids) == MAX_MARKETS:
             raise TooManyMarkets()
-        validate_market_params(params)
+        validate_market_params(params, self.notional_scale)
         self.s.params[market_id] = params
         m = self.s.markets.setdefault(market_id, MarketState())
         m.listed = True
@@ -527,7 +585,7 @@ class PerpEngine(Ownable):
         self._check_owner(env)
         if not self._market(market_id).listed:
             raise MarketNotListed(market_id)
-        validate_market_params(params)
+        validate_market_params(params, self.notional_scale)
         self.s.params[market_id] = params
         self.emit(MarketParamsSet(market_id))
 
@@ -567,6 +625,12 @@ class PerpEngine(Ownable):
         self.adl_trigger_bps = trigger_bps
         self.adl_target_bps = target_bps
         self.emit(AdlParamsSet(trigger_bps, target_bps))
+
+    def set_adl_keeper(self, env: Env, keeper: str, allowed: bool) -> None:
+        """Mirrors PerpEngine.setAdlKeeper."""
+        self._check_owner(env)
+        self.is_adl_keeper[keeper] = allowed
+        self.emit(AdlKeeperSet(keeper, allowed))
 
     def set_opens_paused(self, env: Env, paused: bool) -> None:
         """Mirrors PerpEngine.setOpensPaused (guardian or owner)."""
@@ -645,7 +709,7 @@ class PerpEngine(Ownable):
             nxt.accrued_funding,
         )
         # Rounds up: the requirement is owed to the protocol.
-        required = mul_div_up(notional_up(new_size, trade.price, self.notional_scale), p.initial_margin_bps, BPS)
+        required = self._bps_of_notional_up(new_size, trade.price, p.initial_margin_bps)
         if margin_after < 0 or equity_after < evm.to_int256(required):
             raise InsufficientMargin(equity_after, required)
         nxt.margin = margin_after
@@ -666,14 +730,10 @@ class PerpEngine(Ownable):
         self._accrue_funding(env, market_id, p, m, trade.price)
         if before.size != 0 and self._is_liquidatable(p, before, trade.price, m.funding_index):
             raise PositionLiquidatable(env.sender, market_id)
-        trade.execution_price = self._execution_price(
-            p, trade.price, notional_up(size_delta, trade.price, self.notional_scale), size_delta > 0, p.spread_bps
-        )
+        trade.execution_price = self._execution_price(p, trade.price, size_delta, size_delta > 0, p.spread_bps)
         self._check_slippage(size_delta > 0, trade.execution_price, acceptable_price)
         # Rounds up: the fee is owed to the protocol.
-        trade.fee = mul_div_up(
-            notional_up(size_delta, trade.execution_price, self.notional_scale), p.trading_fee_bps, BPS
-        )
+        trade.fee = self._bps_of_notional_up(size_delta, trade.execution_price, p.trading_fee_bps)
         return trade
 
     def _decrease(self, env: Env, market_id: int, reduction: int, acceptable_price: int) -> None:
@@ -716,7 +776,13 @@ class PerpEngine(Ownable):
         pool_delta = evm.ssub(settled.funding_paid, settled.realised_pnl)
         if pool_delta < 0:
             owed = abs_(pool_delta)
-            haircut = self._haircut(owed, settled.payout if nxt.size == 0 else nxt.margin)
+            haircut = self._haircut(
+                env,
+                market_id,
+                self.position_of(account, market_id).size > 0,
+                owed,
+                settled.payout if nxt.size == 0 else nxt.margin,
+            )
             if haircut > 0:
                 if nxt.size == 0:
                     settled.payout -= haircut
@@ -732,14 +798,17 @@ class PerpEngine(Ownable):
             self.collateral.transfer(env.calling(self.address), account, settled.payout)
         return nxt
 
-    def _haircut(self, owed: int, room: int) -> int:
-        """The part of `owed` the pool's free cash cannot pay, at most `room`."""
+    def _haircut(self, env: Env, market_id: int, is_long: bool, owed: int, room: int) -> int:
+        """Pro rata, not first come, first served: when the pool's free cash is short of the side's
+        open profit plus `owed`, `owed` is paid in the proportion free cash / claims (rounded
+        down: paid out); the haircut is the rest, at most `room`."""
         cash = self.pool.cash
         reserved = self.reserved_cash()
         free_cash = cash - reserved if cash > reserved else 0
-        if owed <= free_cash:
+        claims = evm.add(owed, self._side_profit(self.s.markets[market_id], self.oracle.price(env, market_id), is_long))
+        if claims <= free_cash:
             return 0
-        haircut = owed - free_cash
+        haircut = owed - mul_div_down(owed, free_cash, claims)
         if haircut > room:
             haircut = room
         return haircut
@@ -799,7 +868,7 @@ class PerpEngine(Ownable):
         self._accrue_funding(env, market_id, p, m, price)
         position.margin -= amount
         equity_after = self._equity(position, price, m.funding_index)
-        required = mul_div_up(notional_up(position.size, price, self.notional_scale), p.initial_margin_bps, BPS)
+        required = self._bps_of_notional_up(position.size, price, p.initial_margin_bps)
         if equity_after < evm.to_int256(required):
             raise InsufficientMargin(equity_after, required)
         self._store(env.sender, market_id, position)
@@ -823,26 +892,26 @@ class PerpEngine(Ownable):
         # What the pool is owed as counterparty: the trader's loss and funding on the closed part.
         pool_claim = evm.ssub(liq.funding_part, liq.pnl)
 
-        if liq.realised >= evm.to_int256(liq.reward):
+        covered = liq.realised >= evm.to_int256(liq.reward)
+        # A partial step keeps the refund as margin of the remaining position.
+        if covered:
             self._split_remainder(p, liq)
-            # A partial step keeps the refund as margin of the remaining position.
-            if not liq.full:
-                nxt.margin = evm.add(nxt.margin, liq.refund)
-            self._replace_in_aggregates(m, before, nxt)
-            self._store(account, market_id, nxt)
-            self._settle_with_pool(env, pool_claim)
-            self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
-            if liq.penalty > 0:
-                self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, liq.penalty)
-            if liq.full and liq.refund > 0:
-                self.collateral.transfer(env.calling(self.address), account, liq.refund)
+        if not liq.full:
+            nxt.margin = evm.add(nxt.margin, liq.refund)
+        self._replace_in_aggregates(m, before, nxt)
+        self._store(account, market_id, nxt)
+        # Penalty and refund are zero when the reward is not covered.
+        if covered:
+            self._settle_liquidation_with_pool(env, account, market_id, pool_claim)
         else:
-            self._replace_in_aggregates(m, before, nxt)
-            self._store(account, market_id, nxt)
             self._settle_bad_debt(
                 env, account, market_id, evm.ssub(evm.to_int256(liq.reward), liq.realised), pool_claim
             )
-            self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
+        self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
+        if liq.penalty > 0:
+            self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, liq.penalty)
+        if liq.full and liq.refund > 0:
+            self.collateral.transfer(env.calling(self.address), account, liq.refund)
         self.emit(
             Liquidated(
                 account,
@@ -859,11 +928,13 @@ class PerpEngine(Ownable):
             )
         )
 
-    @staticmethod
-    def _split_remainder(p: MarketParams, liq: Liquidation) -> None:
-        """After the reward: the penalty (rounded up, capped by what is left), then the refund."""
+    def _split_remainder(self, p: MarketParams, liq: Liquidation) -> None:
+        """After the reward: the penalty (rounded up once, on the exact notional: owed to the
+        protocol; capped by what is left), then the refund."""
         rest = liq.realised - liq.reward
-        liq.penalty = mul_div_up(liq.notional_closed, p.liquidation_penalty_bps, BPS)
+        liq.penalty = mul_div_up(
+            liq.exact_notional_closed, p.liquidation_penalty_bps, evm.mul(self.notional_scale, BPS)
+        )
         if liq.penalty > rest:
             liq.penalty = rest
         liq.refund = rest - liq.penalty
@@ -893,13 +964,10 @@ class PerpEngine(Ownable):
 
         # Execution moves against the position: the on-chain stand-in for a book with no depth.
         liq.execution_price = self._execution_price(
-            p,
-            liq.price,
-            notional_up(liq.size_closed, liq.price, self.notional_scale),
-            before.size < 0,
-            p.liquidation_slippage_bps,
+            p, liq.price, liq.size_closed, before.size < 0, p.liquidation_slippage_bps
         )
-        liq.notional_closed = notional_down(liq.size_closed, liq.price, self.notional_scale)
+        # Unscaled (1e36 units): the penalty and the reward each round once, on the exact value.
+        liq.exact_notional_closed = evm.mul(abs_(liq.size_closed), liq.price)
         return liq
 
     def _close_part(self, env: Env, p: MarketParams, liq: Liquidation, nxt: Position) -> Position:
@@ -912,7 +980,10 @@ class PerpEngine(Ownable):
         liq.pnl = pnl_floor(liq.size_closed, nxt.entry_price, liq.execution_price, self.notional_scale)
         liq.realised = evm.ssub(evm.sadd(evm.to_int256(liq.margin_part), liq.pnl), liq.funding_part)
         # Rounds down: the reward is paid out.
-        liq.reward = evm.add(p.keeper_fixed_reward, mul_div_down(liq.notional_closed, p.keeper_reward_bps, BPS))
+        liq.reward = evm.add(
+            p.keeper_fixed_reward,
+            mul_div_down(liq.exact_notional_closed, p.keeper_reward_bps, evm.mul(self.notional_scale, BPS)),
+        )
         if liq.reward > p.keeper_reward_cap:
             liq.reward = p.keeper_reward_cap
 
@@ -935,13 +1006,17 @@ class PerpEngine(Ownable):
         from_pool = evm.sub(evm.sub(shortfall, from_insurance), from_safety_module)
         if shortfall != from_insurance + from_safety_module + from_pool:
             raise WaterfallMismatch()
-        self._settle_with_pool(env, evm.ssub(pool_claim, evm.to_int256(from_pool)))
+        self._settle_liquidation_with_pool(env, account, market_id, evm.ssub(pool_claim, evm.to_int256(from_pool)))
         self.emit(BadDebtSettled(account, market_id, shortfall, from_insurance, from_safety_module, from_pool))
 
     # Auto-deleveraging
 
     def auto_deleverage(self, env: Env, account: str, market_id: int, reduction: int) -> None:
-        """Mirrors PerpEngine.autoDeleverage."""
+        """Mirrors PerpEngine.autoDeleverage (ADL keepers only, never on their own position)."""
+        if not self.is_adl_keeper.get(env.sender, False):
+            raise NotAdlKeeper(env.sender)
+        if account == env.sender:
+            raise AdlOwnPosition(account)
         if reduction == 0:
             raise ZeroSize()
         p, m = self._listed(market_id)
@@ -956,9 +1031,7 @@ class PerpEngine(Ownable):
         is_long = before.size > 0
         ratio_before = self._side_profit_ratio(env, m, price, is_long)
         self._check_adl_triggered(market_id, m, is_long, ratio_before)
-        pnl = pnl_floor(before.size, before.entry_price, price, self.notional_scale)
-        if pnl <= 0:
-            raise AdlNotProfitable(account, market_id, pnl)
+        score = self._adl_score(account, market_id, before, price, m.funding_index)
 
         # At the oracle price, without fees.
         size_delta = evm.sneg(evm.to_int256(reduction)) if is_long else evm.to_int256(reduction)
@@ -971,10 +1044,7 @@ class PerpEngine(Ownable):
         ratio_after = self._side_profit_ratio(env, m, price, is_long)
         if ratio_after >= ratio_before:
             raise AdlNotImproving(ratio_before, ratio_after)
-        if is_long:
-            m.adl_long_active = ratio_after > self.adl_target_bps
-        else:
-            m.adl_short_active = ratio_after > self.adl_target_bps
+        self._set_adl_flag(m, is_long, ratio_after > self.adl_target_bps)
         self.emit(
             AutoDeleveraged(
                 account,
@@ -983,20 +1053,58 @@ class PerpEngine(Ownable):
                 evm.sneg(size_delta),
                 price,
                 settled.realised_pnl,
+                score,
                 ratio_before,
                 ratio_after,
             )
         )
 
+    def sync_adl(self, env: Env, market_id: int, is_long: bool) -> None:
+        """Mirrors PerpEngine.syncAdl: permissionless; the flag is set above the trigger and
+        cleared at or below the target."""
+        _, m = self._listed(market_id)
+        ratio = self._side_profit_ratio(env, m, self.oracle.price(env, market_id), is_long)
+        active = ratio > self._adl_threshold(m, is_long)
+        self._set_adl_flag(m, is_long, active)
+        self.emit(AdlFlagSynced(market_id, is_long, ratio, active))
+
     def _check_adl_triggered(self, market_id: int, m: MarketState, is_long: bool, ratio: int) -> None:
-        """ADL opens above the trigger and, once open, stays open down to the target."""
-        active = m.adl_long_active if is_long else m.adl_short_active
-        threshold = self.adl_target_bps if active else self.adl_trigger_bps
+        """ADL opens above the trigger and, once open, stays open down to the target; at or below
+        the target it is closed, whatever the stored flag says."""
+        threshold = self._adl_threshold(m, is_long)
         if ratio <= threshold:
             raise AdlNotTriggered(market_id, is_long, ratio, threshold)
 
-    def _side_profit_ratio(self, env: Env, m: MarketState, price: int, is_long: bool) -> int:
-        """The side's net unrealised profit over the pool's redemption mark, bps (rounded down)."""
+    def _adl_threshold(self, m: MarketState, is_long: bool) -> int:
+        """The ratio above which ADL is open: the target while the side's flag is set, else the trigger."""
+        active = m.adl_long_active if is_long else m.adl_short_active
+        return self.adl_target_bps if active else self.adl_trigger_bps
+
+    @staticmethod
+    def _set_adl_flag(m: MarketState, is_long: bool, active: bool) -> None:
+        if is_long:
+            m.adl_long_active = active
+        else:
+            m.adl_short_active = active
+
+    def _adl_score(self, account: str, market_id: int, position: Position, price: int, index: int) -> int:
+        """Reverts unless the position is profitable at `price`; returns its ADL ranking score, WAD:
+        profit % x effective leverage = pnl x notional / (margin x equity), rounded down; 0 when
+        margin or equity is not positive. The formula `pymodel.adl.adl_ranking` ranks by."""
+        pnl = pnl_floor(position.size, position.entry_price, price, self.notional_scale)
+        if pnl <= 0:
+            raise AdlNotProfitable(account, market_id, pnl)
+        equity_now = self._equity(position, price, index)
+        if equity_now <= 0 or position.margin == 0:
+            return 0
+        return mul_div_down(
+            evm.mul(pnl, notional_up(position.size, price, self.notional_scale)),
+            WAD,
+            evm.mul(position.margin, equity_now),
+        )
+
+    def _side_profit(self, m: MarketState, price: int, is_long: bool) -> int:
+        """The side's net unrealised profit at `price`, collateral units (rounded down; 0 at a loss)."""
         numerator = (
             evm.ssub(evm.smul(evm.to_int256(m.long_size), evm.to_int256(price)), evm.to_int256(m.long_entry_notional))
             if is_long
@@ -1006,7 +1114,13 @@ class PerpEngine(Ownable):
         )
         if numerator <= 0:
             return 0
-        profit = mul_div_down(numerator, 1, self.notional_scale)
+        return mul_div_down(numerator, 1, self.notional_scale)
+
+    def _side_profit_ratio(self, env: Env, m: MarketState, price: int, is_long: bool) -> int:
+        """The side's net unrealised profit over the pool's redemption mark, bps (rounded down)."""
+        profit = self._side_profit(m, price, is_long)
+        if profit == 0:
+            return 0
         assets = self.pool.total_assets_for_redeem(env)
         if assets == 0:
             return UINT256_MAX
@@ -1015,11 +1129,33 @@ class PerpEngine(Ownable):
     # Internal: cash
 
     def _settle_with_pool(self, env: Env, amount: int) -> None:
-        """Positive: the engine pays the pool; negative: the pool pays the engine."""
+        """Positive: the engine pays the pool, repaying the uncovered deficit first; negative: the
+        pool pays the engine."""
         if amount > 0:
-            self.pool.credit_from_engine(env.calling(self.address), amount)
+            credit = amount
+            repaid = credit if credit < self.uncovered_deficit else self.uncovered_deficit
+            if repaid > 0:
+                self.uncovered_deficit -= repaid
+                self.emit(DeficitRepaid(repaid, self.uncovered_deficit))
+            if credit > repaid:
+                self.pool.credit_from_engine(env.calling(self.address), credit - repaid)
         elif amount < 0:
             self.pool.pay_to_engine(env.calling(self.address), abs_(amount))
+
+    def _settle_liquidation_with_pool(self, env: Env, account: str, market_id: int, amount: int) -> None:
+        """As `_settle_with_pool`, but a liquidation never reverts for lack of pool cash: the pool
+        pays what cash it has and the engine advances the rest, recorded as uncovered deficit."""
+        if amount >= 0:
+            self._settle_with_pool(env, amount)
+            return
+        owed = abs_(amount)
+        cash = self.pool.cash
+        paid = owed if owed < cash else cash
+        if paid > 0:
+            self.pool.pay_to_engine(env.calling(self.address), paid)
+        if owed > paid:
+            self.uncovered_deficit = evm.add(self.uncovered_deficit, owed - paid)
+            self.emit(DeficitUncovered(account, market_id, owed - paid, self.uncovered_deficit))
 
     def _distribute_fee(self, env: Env, market_id: int, fee: int) -> None:
         """Shares round down (paid out); the pool takes the remainder."""
@@ -1127,9 +1263,13 @@ class PerpEngine(Ownable):
 
     # Internal: position math
 
-    def _execution_price(self, p: MarketParams, price: int, notional: int, is_buy: bool, base_bps: int) -> int:
-        """Oracle price moved against the trader; buys round up, sells round down."""
-        impact_bps = mul_div_up(notional, p.impact_bps, p.impact_reference_notional)
+    def _execution_price(self, p: MarketParams, price: int, size: int, is_buy: bool, base_bps: int) -> int:
+        """Oracle price moved against the trader by `base_bps` plus size impact (capped; whole bps
+        rounded up once on the exact notional: ceil(ceil(x / a) / b) = ceil(x / ab)); buys round
+        up, sells round down."""
+        impact_bps = mul_div_up(
+            mul_div_up(evm.mul(abs_(size), price), p.impact_bps, p.impact_reference_notional), 1, self.notional_scale
+        )
         if impact_bps > p.max_impact_bps:
             impact_bps = p.max_impact_bps
         bps = evm.add(base_bps, impact_bps)
@@ -1160,9 +1300,13 @@ class PerpEngine(Ownable):
         return evm.ssub(evm.ssub(evm.sadd(evm.to_int256(position.margin), pnl), position.accrued_funding), pending)
 
     def _maintenance_margin(self, p: MarketParams, size: int, price: int) -> int:
-        notional = notional_up(size, price, self.notional_scale)
-        # Rounds up: the requirement is owed to the protocol.
-        return mul_div_up(notional, self._tier_bps(p, notional), BPS)
+        """The first tier whose cap covers the notional (rounded up) sets the rate."""
+        return self._bps_of_notional_up(size, price, self._tier_bps(p, notional_up(size, price, self.notional_scale)))
+
+    def _bps_of_notional_up(self, size: int, price: int, bps: int) -> int:
+        """`bps` of |size| x price in collateral units, rounded up once on the exact value: owed to
+        the protocol (fees, penalties, margin requirements)."""
+        return mul_div_up(evm.mul(abs_(size), price), bps, evm.mul(self.notional_scale, BPS))
 
     @staticmethod
     def _tier_bps(p: MarketParams, notional: int) -> int:
@@ -1289,7 +1433,8 @@ class PerpEngine(Ownable):
                 else mul_div_floor(numerator, 1, self.notional_scale)
             )
             claim = evm.sadd(claim, evm.sadd(scaled, m.accrued_funding_total))
-        return claim
+        # What the pool owes back for liquidations it could not pay.
+        return evm.ssub(claim, evm.to_int256(self.uncovered_deficit))
 
     def side_profit_ratio(self, env: Env, market_id: int, is_long: bool) -> int:
         """Mirrors PerpEngine.sideProfitRatio."""

@@ -105,6 +105,10 @@ interface IPerpEngine {
     error AdlNotProfitable(address account, uint256 marketId, int256 pnl);
     /// @notice An ADL step must lower the side's ratio.
     error AdlNotImproving(uint256 ratioBeforeBps, uint256 ratioAfterBps);
+    /// @notice Only an ADL keeper (set by the owner) may auto-deleverage.
+    error NotAdlKeeper(address caller);
+    /// @notice An ADL keeper may not auto-deleverage its own position.
+    error AdlOwnPosition(address account);
 
     /* EVENTS */
 
@@ -162,9 +166,18 @@ interface IPerpEngine {
         int256 sizeClosed,
         uint256 oraclePrice,
         int256 realisedPnl,
+        uint256 score,
         uint256 ratioBeforeBps,
         uint256 ratioAfterBps
     );
+    event AdlKeeperSet(address indexed keeper, bool allowed);
+    /// @notice The side's ADL flag after `syncAdl` or an ADL step evaluated the ratio.
+    event AdlFlagSynced(uint256 indexed marketId, bool isLong, uint256 ratioBps, bool active);
+    /// @notice The pool could not pay `amount` it owed in a liquidation: the engine advanced it,
+    /// and the pool owes it back (`uncoveredDeficit`, deducted from the pool's mark).
+    event DeficitUncovered(address indexed account, uint256 indexed marketId, uint256 amount, uint256 total);
+    /// @notice `amount` of the uncovered deficit was repaid out of cash owed to the pool.
+    event DeficitRepaid(uint256 amount, uint256 remaining);
     /// @notice The pool paid `paid` of a realised profit of `owed`; `haircut` is socialised.
     event ProfitHaircut(address indexed account, uint256 indexed marketId, uint256 owed, uint256 paid, uint256 haircut);
     event BadDebtSettled(
@@ -186,6 +199,8 @@ interface IPerpEngine {
     /// @notice ADL becomes possible on a side above `triggerBps` of pool assets and stays possible
     /// until a step brings it to `targetBps` or below. Bounds: 0 < target < trigger <= 10000.
     function setAdlParams(uint256 triggerBps, uint256 targetBps) external;
+    /// @notice Grants or revokes the ADL keeper role.
+    function setAdlKeeper(address keeper, bool allowed) external;
     /// @notice Guardian or owner: pauses opening and increasing positions. Closes,
     /// decreases, margin changes and liquidations keep working.
     function setOpensPaused(bool paused) external;
@@ -218,11 +233,16 @@ interface IPerpEngine {
     /// at a fresh oracle price; the caller receives the keeper reward.
     function liquidate(address account, uint256 marketId) external;
 
-    /// @notice Permissionless ADL: closes `reduction` of a profitable position on a side whose
-    /// profit-to-pool ratio is over the trigger, at the oracle price, without fees. Reverts
-    /// unless the step lowers the ratio. Keepers should follow the model's ranking
-    /// (profit % x effective leverage).
+    /// @notice ADL keepers only, never on their own position: closes `reduction` of a profitable
+    /// position on a side whose profit-to-pool ratio is above the trigger, or above the target
+    /// once triggered, at the oracle price, without fees. Reverts unless the step lowers the
+    /// ratio. The event carries the position's ranking score (profit % x effective leverage,
+    /// WAD) so anyone can audit that keepers followed the ranking (`pymodel.adl.audit_adl`).
     function autoDeleverage(address account, uint256 marketId, uint256 reduction) external;
+
+    /// @notice Permissionless: re-evaluates the side's ADL flag at the current ratio (set above
+    /// the trigger, cleared at or below the target).
+    function syncAdl(uint256 marketId, bool isLong) external;
 
     /* VIEWS */
 

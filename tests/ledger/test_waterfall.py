@@ -147,6 +147,7 @@ def test_adl__following_ranking_brings_ratio_under_target(make_ledger):
     ledger = make_ledger(default_config(adl_trigger_bps=5_000, adl_target_bps=4_000))
     owner, lp, t1, t2, t3, keeper, short = ledger.actors[:7]
     setup_pool(ledger, lp, 1_000_000 * USD)
+    ledger.act(owner, "engine", "setAdlKeeper", keeper, True)
     open_long(ledger, t1, 100, 40_000 * USD)
     open_long(ledger, t2, 100, 70_000 * USD)
     open_long(ledger, t3, 100, 120_000 * USD)
@@ -179,6 +180,7 @@ def test_adl__ineligible_or_not_improving__reverts(make_ledger):
     ledger = make_ledger(default_config(adl_trigger_bps=1_000, adl_target_bps=500))
     owner, lp, winner, late, short, keeper = ledger.actors[:6]
     setup_pool(ledger, lp, 1_000_000 * USD)
+    ledger.act(owner, "engine", "setAdlKeeper", keeper, True)
     open_long(ledger, winner, 100, 40_000 * USD)
     ledger.mint_and_approve(short, 10_000 * USD)
     ledger.act(short, "engine", "openPosition", ETH, -2 * WAD, 5_000 * USD, 2_900 * WAD)
