@@ -58,6 +58,7 @@ def deploy_system(
         config.safety_module_cooldown,
         config.safety_module_unstake_window,
         config.max_slash_bps,
+        config.slash_window,
     )
     engine = deploy(
         project.PerpEngine,

@@ -457,10 +457,12 @@ contract PerpEngine is IPerpEngine, Ownable {
     /// @inheritdoc IPerpEngine
     function addMargin(uint256 marketId, uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
-        _listed(marketId);
+        (, MarketState storage m) = _listed(marketId);
         Position storage position = _positions[msg.sender][marketId];
         if (position.size == 0) revert NoPosition(msg.sender, marketId);
         position.margin += amount;
+        if (position.size > 0) m.longMargin += amount;
+        else m.shortMargin += amount;
         collateral.safeTransferFrom(msg.sender, address(this), amount);
         emit MarginChanged(msg.sender, marketId, amount.toInt256(), position.margin);
     }
@@ -476,6 +478,8 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 price = oracle.price(marketId);
         _accrueFunding(marketId, p, m, price);
         position.margin -= amount;
+        if (position.size > 0) m.longMargin -= amount;
+        else m.shortMargin -= amount;
         int256 equityAfter = _equity(position, price, m.fundingIndex);
         uint256 required = _bpsOfNotionalUp(position.size, price, p.initialMarginBps);
         if (equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
@@ -837,9 +841,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (position.size > 0) {
             m.longSize += uint256(position.size);
             m.longEntryNotional += uint256(position.size) * position.entryPrice;
+            m.longMargin += position.margin;
         } else if (position.size < 0) {
             m.shortSize += SignedMath.abs(position.size);
             m.shortEntryNotional += SignedMath.abs(position.size) * position.entryPrice;
+            m.shortMargin += position.margin;
         }
         m.sumSizeTimesIndex += position.size * position.fundingIndex;
         m.accruedFundingTotal += position.accruedFunding;
@@ -849,9 +855,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (position.size > 0) {
             m.longSize -= uint256(position.size);
             m.longEntryNotional -= uint256(position.size) * position.entryPrice;
+            m.longMargin -= position.margin;
         } else if (position.size < 0) {
             m.shortSize -= SignedMath.abs(position.size);
             m.shortEntryNotional -= SignedMath.abs(position.size) * position.entryPrice;
+            m.shortMargin -= position.margin;
         }
         m.sumSizeTimesIndex -= position.size * position.fundingIndex;
         m.accruedFundingTotal -= position.accruedFunding;
@@ -1067,26 +1075,6 @@ contract PerpEngine is IPerpEngine, Ownable {
         Position memory position = _positions[account][marketId];
         if (position.size == 0) return 0;
         return _bankruptcyPrice(position, index);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function poolClaimOnTraders(bool roundUp) external view returns (int256 claim) {
-        for (uint256 i = 0; i < _marketIds.length; ++i) {
-            uint256 marketId = _marketIds[i];
-            MarketState storage m = _markets[marketId];
-            if (m.longSize == 0 && m.shortSize == 0 && m.accruedFundingTotal == 0) continue;
-            (, uint256 price, int256 index) = _viewContext(marketId);
-            // Traders' PnL and pending funding, as the pool sees them, in 1e36 units.
-            int256 netSize = m.longSize.toInt256() - m.shortSize.toInt256();
-            int256 numerator = m.longEntryNotional.toInt256() - m.shortEntryNotional.toInt256()
-                - netSize * (price.toInt256() - index) - m.sumSizeTimesIndex;
-            int256 scaled = roundUp
-                ? SignedMath.mulDivCeil(numerator, 1, _scale())
-                : SignedMath.mulDivFloor(numerator, 1, _scale());
-            claim += scaled + m.accruedFundingTotal;
-        }
-        // What the pool owes back for liquidations it could not pay.
-        claim -= uncoveredDeficit.toInt256();
     }
 
     /// @inheritdoc IPerpEngine

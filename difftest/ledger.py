@@ -28,11 +28,14 @@ from chainio.rpc import RpcClient
 from pymodel.config import SystemConfig
 from pymodel.core import EmittedEvent, begin_action, end_action, rollback
 from pymodel.evm import UINT256_MAX
-from pymodel.system import Outcome, System, feed_name
+from pymodel.system import Outcome, System, feed_name, snake_case
 
 # Deployments in tests and replays are mined at this block time (Jan 2027) while it lies ahead of
 # the chain (Anvil starts at the wall clock); after that, shortly after the chain's head.
 GENESIS = 1_800_000_000
+
+# SafetyModule state added with the escrow pool and the slash window (issue 10), read like its other views.
+SM_STATE = ("escrowAssets", "escrowShares", "slashWindow", "slashWindowStart", "slashWindowAssets", "slashedInWindow")
 
 
 def genesis_time(rpc: RpcClient) -> int:
@@ -356,11 +359,12 @@ class Ledger:
         ):
             q.append((f"engine.{name}", "engine", name, ()))
         q += [(f"engine.isAdlKeeper/{a}", "engine", "isAdlKeeper", (a,)) for a in self.actors]
-        for name in ("totalAssets", "totalShares", "cooldownPeriod", "unstakeWindow", "maxSlashBps"):
+        for name in ("totalAssets", "totalShares", "cooldownPeriod", "unstakeWindow", "maxSlashBps", *SM_STATE):
             q.append((f"safetyModule.{name}", "safetyModule", name, ()))
         for a in self.actors:
             q.append((f"safetyModule.sharesOf/{a}", "safetyModule", "sharesOf", (a,)))
             q.append((f"safetyModule.cooldownStartOf/{a}", "safetyModule", "cooldownStartOf", (a,)))
+            q.append((f"safetyModule.cooldownSharesOf/{a}", "safetyModule", "cooldownSharesOf", (a,)))
             q.append((f"safetyModule.pendingOf/{a}", "safetyModule", "pendingOf", (a,)))
         for m in self.market_ids:
             q.append((f"insuranceFund.bucketOf/{m}", "insuranceFund", "bucketOf", (m,)))
@@ -484,6 +488,8 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
             "sharesOf": lambda: sm.shares_of(*args),
             "cooldownStartOf": lambda: sm.cooldown_start_of(*args),
             "pendingOf": lambda: sm.pending_of(*args),
+            "cooldownSharesOf": lambda: sm.cooldown_shares_of(*args),
+            **{name: (lambda name=name: getattr(sm, snake_case(name))) for name in SM_STATE},
         }[function]()
     if contract == "oracle":
         return c.oracle.feed_of(*args)

@@ -32,6 +32,7 @@ from pymodel.config import SystemConfig, default_config, default_market
 from pymodel.core import Env
 from pymodel.errors import Revert
 from pymodel.evm import UINT256_MAX
+from pymodel.fixed_point import mul_div_down
 
 USD = 10**6
 WAD = 10**18
@@ -144,6 +145,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def act(self, sender: str, contract: str, function: str, *args: Any) -> Any:
         self.world.steps += 1
+        fair = self.fair_exit_value(args[0]) if (contract, function) == ("pool", "redeem") else None
         try:
             outcome = self.ledger.act(sender, contract, function, *args)
         except ParityError as error:
@@ -159,7 +161,60 @@ class LedgerMachine(RuleBasedStateMachine):
         for event in ("Liquidated", "BadDebtSettled", "Slashed", "AutoDeleveraged", "ProfitHaircut"):
             if outcome.events_named(event):
                 self.world.outcomes[f"event {event}"] += 1
+        self.check_exit(outcome, fair)
         return outcome
+
+    # Pool and safety-module invariants (issue 10), checked around the actions they are about
+
+    def fair_exit_value(self, shares: int) -> tuple[int, bool] | None:
+        """`shares`' part of what the pool will hold once every open position is closed at the oracle
+        and each loser pays at most its margin (pending bad debt written off), and whether that value
+        is exact for the pool's per-side bound (no side mixes a bankrupt position with solvent ones).
+        None while a market has no valid price (the claim reverts then)."""
+        engine, pool, env = self.c.engine, self.c.pool, self.env()
+        value, exact = pool.cash, True
+        for market in MARKETS:
+            equities = []
+            for (account, mk), p in engine.s.positions.items():
+                if mk != market or p.size == 0:
+                    continue
+                try:
+                    equity = engine.equity(env, account, market)
+                except Revert:
+                    return None
+                # The pool's claim on the position: its loss up to its margin (+2: per-position rounding).
+                value += p.margin - max(equity, 0) + 2
+                equities.append((p.size > 0, equity))
+            for side in (True, False):
+                signs = {equity < 0 for is_long, equity in equities if is_long == side}
+                exact = exact and len(signs) <= 1
+        value = max(value, 0)
+        return mul_div_down(shares, value + 1, pool.total_supply + 10**6), exact
+
+    def check_exit(self, outcome: Any, fair: tuple[int, bool] | None) -> None:
+        """No exit takes more than its share of the value the pool will hold after pending bad debt."""
+        if fair is None or outcome.reverted:
+            return
+        value, exact = fair
+        paid = outcome.return_value
+        if exact:
+            assert paid <= value, f"an exit took {paid}, more than its fair share {value}"
+        else:
+            self.world.outcomes["exit beside mixed bankrupt side"] += 1
+
+    @invariant()
+    def slash_within_window_cap(self) -> None:
+        """What the safety module paid in the current slash window is at most maxSlashBps of its
+        assets at the window's start (the machine never changes maxSlashBps)."""
+        sm = self.c.safety_module
+        assert sm.slashed_in_window <= mul_div_down(sm.slash_window_assets, sm.max_slash_bps, BPS)
+        slashed = sum(
+            e.slashed
+            for action, o in self.ledger.history
+            if action.timestamp >= sm.slash_window_start
+            for e in o.events_named("Slashed")
+        )
+        assert slashed == sm.slashed_in_window
 
     def price(self, market: int) -> int:
         return max(1, self.c.feeds[market].latest_round_data().answer)  # 18-decimal feeds: WAD
@@ -191,7 +246,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(lp=st.integers(0, 1), fraction=fractions)
     def redeem(self, lp: int, fraction: int) -> None:
         who = self.lps[lp]
-        pending, _ = self.c.pool.redeem_request_of(who)
+        pending, _, _ = self.c.pool.redeem_request_of(who)
         self.act(who, "pool", "redeem", pending * fraction // BPS, who, who)
 
     @rule(lp=st.integers(0, 1))
@@ -220,6 +275,30 @@ class LedgerMachine(RuleBasedStateMachine):
     def claim_stake(self, staker: int) -> None:
         who = self.stakers[staker]
         self.act(who, "safetyModule", "claim", who)
+
+    @rule(staker=st.integers(0, 1), amount=usd_amounts)
+    def stake_during_cooldown_then_exit(self, staker: int, amount: int) -> None:
+        """A stake added after the cooldown started does not ride on it: exiting it all must revert."""
+        who, sm = self.stakers[staker], self.c.safety_module
+        covered = sm.cooldown_shares_of(who)
+        self.act(who, "safetyModule", "stake", amount)
+        owned = sm.shares_of(who)
+        out = self.act(who, "safetyModule", "redeem", owned)
+        if owned > covered and not out.reverted:
+            raise AssertionError(f"{owned} shares exited on a cooldown covering {covered}")
+
+    @rule(
+        cooldown=st.sampled_from([60, 600, 3_600]),
+        window=st.sampled_from([60, 3_600]),
+        slash_window=st.sampled_from([3_600, 7 * 24 * 3_600]),
+    )
+    def set_safety_module_params(self, cooldown: int, window: int, slash_window: int) -> None:
+        sm = self.c.safety_module
+        self.act(self.owner, "safetyModule", "setParams", cooldown, window, sm.max_slash_bps, slash_window)
+
+    @rule(cooldown=st.sampled_from([59, 60, 300]), window=st.sampled_from([60, 3_600, 30 * 24 * 3_600 + 1]))
+    def set_redeem_timing(self, cooldown: int, window: int) -> None:
+        self.act(self.owner, "pool", "setRedeemTiming", cooldown, window)
 
     # Traders
 
@@ -508,7 +587,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def shares_add_up(self) -> None:
         pool, sm = self.c.pool, self.c.safety_module
         assert pool.total_supply == sum(pool.balances.values())
-        assert sm.total_shares == sum(sm.shares.values()) + sum(sm.pending_shares.values())
+        assert sm.total_shares == sum(sm.shares.values())
+        assert sm.escrow_shares == sum(sm.pending_shares.values())
+        assert sm.escrow_assets <= sm.total_assets
+        for staker in self.stakers:
+            assert sm.cooldown_shares_of(staker) <= sm.shares_of(staker)
 
     @invariant()
     def aggregates_match_positions(self) -> None:

@@ -96,16 +96,17 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ABSENT = "<absent>"  # what a difference shows for a missing key or list item
 
 # Time slots: model field / argument names that hold a block time.
-_TIME_NAMES = frozenset({"at", "block_timestamp", "window_start", "window_end", "cooldown_start"})
+_TIME_NAMES = frozenset({"at", "block_timestamp", "window_start", "window_end", "cooldown_start", "start", "deadline"})
 # Names of the values returned by the views the compared state reads (chain tuples are unnamed).
 _VIEW_FIELDS: dict[str, str | tuple[str, ...]] = {
     "latestRoundData": RoundData._fields,
     "getRoundData": RoundData._fields,
     "marketState": tuple(f.name for f in fields(MarketState)),
     "positionOf": tuple(f.name for f in fields(Position)),
-    "redeemRequestOf": ("shares", "requested_at"),
-    "pendingOf": ("shares", "claimable_at"),
+    "redeemRequestOf": ("shares", "requested_at", "assets"),
+    "pendingOf": ("shares", "claimable_at", "deadline"),
     "cooldownStartOf": "cooldown_start",
+    "slashWindowStart": "window_start",
 }
 
 Names = str | tuple[str, ...] | None

@@ -26,6 +26,10 @@ from pymodel.units import notional_scale
 Bps = Annotated[int, Field(ge=0, le=BPS)]
 Uint = Annotated[int, Field(ge=0, le=UINT256_MAX)]
 Seconds = Annotated[int, Field(gt=0, le=365 * 24 * 3600)]
+# Bounds of LPPool.setRedeemTiming and SafetyModule.setParams (the contracts' constants).
+ExitPeriod = Annotated[int, Field(ge=60, le=30 * 24 * 3600)]
+SlashBps = Annotated[int, Field(ge=100, le=5_000)]
+SlashWindow = Annotated[int, Field(ge=3600, le=30 * 24 * 3600)]
 
 # What each cross-field rule of PerpEngine._validateMarketParams requires, by parameter name.
 MARKET_RULES = {
@@ -115,15 +119,17 @@ class SystemConfig(BaseModel):
     safety_module_share_bps: Bps = 1000
     max_utilisation_bps: Annotated[int, Field(gt=0, le=BPS)] = 8000
     reserve_factor_bps: Annotated[int, Field(gt=0, le=BPS)] = 2000
-    redeem_cooldown: Seconds = 3 * 24 * 3600
-    redeem_window: Seconds = 2 * 24 * 3600
-    # Safety module: Aave-style cooldown and unstake window, slash cap per event (Aave v1.5: 30%).
-    safety_module_cooldown: Seconds = 10 * 24 * 3600
-    safety_module_unstake_window: Seconds = 2 * 24 * 3600
-    max_slash_bps: Bps = 3000
+    redeem_cooldown: ExitPeriod = 3 * 24 * 3600
+    redeem_window: ExitPeriod = 2 * 24 * 3600
+    # Safety module: Aave-style cooldown and unstake window, slash cap per window (Aave v1.5: 30%).
+    safety_module_cooldown: ExitPeriod = 10 * 24 * 3600
+    safety_module_unstake_window: ExitPeriod = 2 * 24 * 3600
+    max_slash_bps: SlashBps = 3000
     # ADL: a side's open profit over pool assets (GMX: trigger 85%, end at or below 77%).
     adl_trigger_bps: Annotated[int, Field(gt=0, le=BPS)] = 5000
     adl_target_bps: Annotated[int, Field(gt=0, le=BPS)] = 4000
+    # Safety module: the cap of `max_slash_bps` holds across all shortfalls of one window.
+    slash_window: SlashWindow = 7 * 24 * 3600
 
     @model_validator(mode="after")
     def _cross_rules(self) -> SystemConfig:

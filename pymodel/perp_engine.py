@@ -14,7 +14,7 @@ from pymodel.erc20 import ERC20
 from pymodel.errors import InvalidParameter, Revert, ZeroAmount
 from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
 from pymodel.ownable import Ownable
-from pymodel.signed_math import abs_, mul_div_ceil, mul_div_floor, mul_div_toward_zero
+from pymodel.signed_math import abs_, mul_div_floor, mul_div_toward_zero
 from pymodel.units import funding_ceil, notional_scale, notional_up, pnl_floor
 
 if TYPE_CHECKING:
@@ -69,6 +69,11 @@ class MarketParams:
         """The ABI tuple the contract takes and returns."""
         return tuple(getattr(self, f.name) for f in fields(self))
 
+    @classmethod
+    def zero(cls) -> MarketParams:
+        """The all-zero struct: what the chain's mapping holds for an unlisted market."""
+        return cls(**{f.name: (0, 0, 0, 0) if str(f.type).startswith("tuple") else 0 for f in fields(cls)})
+
 
 @dataclass
 class MarketState:
@@ -85,6 +90,8 @@ class MarketState:
     accrued_funding_total: int = 0
     adl_long_active: bool = False
     adl_short_active: bool = False
+    long_margin: int = 0  # sum of longs' margins: the most the longs can lose to the pool
+    short_margin: int = 0
 
     def as_tuple(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -844,11 +851,15 @@ class PerpEngine(Ownable):
         """Mirrors PerpEngine.addMargin (allowed when liquidatable: it can rescue the position)."""
         if amount == 0:
             raise ZeroAmount()
-        self._listed(market_id)
+        _, m = self._listed(market_id)
         position = self.position_of(env.sender, market_id)
         if position.size == 0:
             raise NoPosition(env.sender, market_id)
         position.margin = evm.add(position.margin, amount)
+        if position.size > 0:
+            m.long_margin = evm.add(m.long_margin, amount)
+        else:
+            m.short_margin = evm.add(m.short_margin, amount)
         self._store(env.sender, market_id, position)
         self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, amount)
         self.emit(MarginChanged(env.sender, market_id, evm.to_int256(amount), position.margin))
@@ -867,6 +878,10 @@ class PerpEngine(Ownable):
         price = self.oracle.price(env, market_id)
         self._accrue_funding(env, market_id, p, m, price)
         position.margin -= amount
+        if position.size > 0:
+            m.long_margin = evm.sub(m.long_margin, amount)
+        else:
+            m.short_margin = evm.sub(m.short_margin, amount)
         equity_after = self._equity(position, price, m.funding_index)
         required = self._bps_of_notional_up(position.size, price, p.initial_margin_bps)
         if equity_after < evm.to_int256(required):
@@ -1232,9 +1247,11 @@ class PerpEngine(Ownable):
         if position.size > 0:
             m.long_size = evm.add(m.long_size, position.size)
             m.long_entry_notional = evm.add(m.long_entry_notional, evm.mul(position.size, position.entry_price))
+            m.long_margin = evm.add(m.long_margin, position.margin)
         elif position.size < 0:
             m.short_size = evm.add(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.add(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
+            m.short_margin = evm.add(m.short_margin, position.margin)
         m.sum_size_times_index = evm.sadd(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
         m.accrued_funding_total = evm.sadd(m.accrued_funding_total, position.accrued_funding)
 
@@ -1242,9 +1259,11 @@ class PerpEngine(Ownable):
         if position.size > 0:
             m.long_size = evm.sub(m.long_size, position.size)
             m.long_entry_notional = evm.sub(m.long_entry_notional, evm.mul(position.size, position.entry_price))
+            m.long_margin = evm.sub(m.long_margin, position.margin)
         elif position.size < 0:
             m.short_size = evm.sub(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.sub(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
+            m.short_margin = evm.sub(m.short_margin, position.margin)
         m.sum_size_times_index = evm.ssub(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
         m.accrued_funding_total = evm.ssub(m.accrued_funding_total, position.accrued_funding)
 
@@ -1367,8 +1386,9 @@ class PerpEngine(Ownable):
 
     # Views
 
-    def market_params(self, market_id: int) -> MarketParams | None:
-        return self.s.params.get(market_id)
+    def market_params(self, market_id: int) -> MarketParams:
+        """Mirrors PerpEngine.marketParams: the all-zero struct for an unlisted market, as on chain."""
+        return self.s.params.get(market_id) or MarketParams.zero()
 
     def market_state(self, market_id: int) -> MarketState:
         return self._market(market_id)
@@ -1410,32 +1430,6 @@ class PerpEngine(Ownable):
             return 0
         return self._bankruptcy_price(position, index)
 
-    def pool_claim_on_traders(self, env: Env, round_up: bool) -> int:
-        """Mirrors PerpEngine.poolClaimOnTraders."""
-        claim = 0
-        for market_id in self.market_ids:
-            m = self.s.markets[market_id]
-            if m.long_size == 0 and m.short_size == 0 and m.accrued_funding_total == 0:
-                continue
-            _, price, index = self._view_context(env, market_id)
-            # Traders' PnL and pending funding, as the pool sees them, in 1e36 units.
-            net_size = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
-            numerator = evm.ssub(
-                evm.ssub(
-                    evm.ssub(evm.to_int256(m.long_entry_notional), evm.to_int256(m.short_entry_notional)),
-                    evm.smul(net_size, evm.ssub(evm.to_int256(price), index)),
-                ),
-                m.sum_size_times_index,
-            )
-            scaled = (
-                mul_div_ceil(numerator, 1, self.notional_scale)
-                if round_up
-                else mul_div_floor(numerator, 1, self.notional_scale)
-            )
-            claim = evm.sadd(claim, evm.sadd(scaled, m.accrued_funding_total))
-        # What the pool owes back for liquidations it could not pay.
-        return evm.ssub(claim, evm.to_int256(self.uncovered_deficit))
-
     def side_profit_ratio(self, env: Env, market_id: int, is_long: bool) -> int:
         """Mirrors PerpEngine.sideProfitRatio."""
         _, price, _ = self._view_context(env, market_id)
@@ -1457,7 +1451,7 @@ class PerpEngine(Ownable):
             bucket = self.insurance_fund.bucket_of(market_id)
             preview.from_insurance = preview.shortfall if preview.shortfall < bucket else bucket
             rest = preview.shortfall - preview.from_insurance
-            cap = self.safety_module.slash_cap()
+            cap = self.safety_module.slash_cap(env)
             preview.from_safety_module = rest if rest < cap else cap
             preview.from_pool = rest - preview.from_safety_module
         preview.oracle_price = liq.price

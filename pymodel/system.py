@@ -115,6 +115,7 @@ class _Contracts:
             config.safety_module_cooldown,
             config.safety_module_unstake_window,
             config.max_slash_bps,
+            config.slash_window,
         )
         self.engine = PerpEngine(
             addresses.engine,

@@ -309,11 +309,14 @@ def test_time_slots__block_times_relative_to_genesis__other_integers_plain():
     genesis, alice = 1_900_000_000, "0x" + "a1" * 20
     symbols = Symbols(genesis, {"alice": to_checksum_address(alice)}, {"engine": "0x" + "e0" * 20})
     events = [
-        EmittedEvent("0x" + "e0" * 20, "CooldownStarted", (alice, genesis + 5)),
-        EmittedEvent("0x" + "e0" * 20, "UnstakeRequested", (alice, genesis + 5, genesis - 3)),
+        EmittedEvent("0x" + "e0" * 20, "CooldownStarted", (alice, genesis + 5, 9)),
+        EmittedEvent("0x" + "e0" * 20, "UnstakeRequested", (alice, genesis + 5, 7, 8, genesis - 3, genesis + 9)),
     ]
     recorded = symbols.encode_outcome(Outcome(reverted=False, events=events), "cooldown")
-    assert [e.args for e in recorded.events] == [["@alice", "t+5"], ["@alice", str(genesis + 5), "t-3"]]
+    assert [e.args for e in recorded.events] == [
+        ["@alice", "t+5", "9"],
+        ["@alice", str(genesis + 5), "7", "8", "t-3", "t+9"],
+    ]
     for error, expected in [
         (("NotInUnstakeWindow", (alice, genesis + 10, genesis + 20)), ["@alice", "t+10", "t+20"]),
         (("ClaimTooEarly", (alice, genesis)), ["@alice", "t+0"]),
@@ -326,14 +329,14 @@ def test_time_slots__block_times_relative_to_genesis__other_integers_plain():
     state = symbols.encode_state(
         {
             f"safetyModule.cooldownStartOf/{alice}": genesis + 7,
-            f"safetyModule.pendingOf/{alice}": (10, genesis + 8),
-            f"pool.redeemRequestOf/{alice}": (10, 0),  # 0: no request, not a time
+            f"safetyModule.pendingOf/{alice}": (10, genesis + 8, genesis + 9),
+            f"pool.redeemRequestOf/{alice}": (10, 0, 0),  # 0: no request, not a time
         }
     )
     assert state == {
-        "pool.redeemRequestOf/@alice": ["10", "0"],
+        "pool.redeemRequestOf/@alice": ["10", "0", "0"],
         "safetyModule.cooldownStartOf/@alice": "t+7",
-        "safetyModule.pendingOf/@alice": ["10", "t+8"],
+        "safetyModule.pendingOf/@alice": ["10", "t+8", "t+9"],
     }
     assert [symbols.decode(v) for v in ("t+7", "t-3", "-12", "@alice", "#engine")] == [
         genesis + 7,

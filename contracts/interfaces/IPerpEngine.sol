@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IOracleAdapter} from "./IOracleAdapter.sol";
+
 /// @title IPerpEngine
 /// @notice Markets, isolated positions, margin, fees, funding, liquidation, the loss waterfall,
 /// auto-deleveraging and socialised loss. The LP pool is every trader's counterparty; a
@@ -50,6 +52,8 @@ interface IPerpEngine {
         int256 accruedFundingTotal; // sum of positions' settled-but-unpaid funding (collateral units)
         bool adlLongActive; // ADL triggered on the long side and not yet back under target
         bool adlShortActive;
+        uint256 longMargin; // sum of longs' margins (collateral units): the most the longs can lose to the pool
+        uint256 shortMargin;
     }
 
     struct Position {
@@ -260,9 +264,14 @@ interface IPerpEngine {
     /// @notice Long: the lowest price with equity >= 0; short: the highest. 0 if none.
     function bankruptcyPrice(address account, uint256 marketId) external view returns (uint256);
 
-    /// @notice What traders owe the pool across markets (PnL and funding at the oracle),
-    /// negative when the pool owes them; `roundUp` picks the rounding of the aggregate.
-    function poolClaimOnTraders(bool roundUp) external view returns (int256);
+    /// @notice The oracle adapter the engine prices markets with.
+    function oracle() external view returns (IOracleAdapter);
+    /// @notice 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
+    function notionalScale() external view returns (uint256);
+
+    /// @notice What liquidations took beyond every layer's funds, advanced by the engine and owed
+    /// back by the pool (deducted from its mark, repaid first from what the pool is credited).
+    function uncoveredDeficit() external view returns (uint256);
 
     /// @notice Pool cash that open interest reserves (entry notional x reserve factor).
     function reservedCash() external view returns (uint256);

@@ -519,7 +519,8 @@ def test_request_redeem__shares__escrowed_with_claimable_time(ledger):
     lp = ledger.actors[1]
     shares = open_pool(ledger, lp, 1_000 * USD)
     event = succeeded(ledger.act(lp, "pool", "requestRedeem", shares // 2)).event("RedeemRequested")
-    assert event.values() == (lp, shares // 2, shares // 2, ledger.now + 3 * DAY)
+    value = (shares // 2) * (1_000 * USD + 1) // (shares + 10**6)  # the redemption mark, rounded down
+    assert event.values() == (lp, shares // 2, value, shares // 2, ledger.now + 3 * DAY)
 
 
 def test_request_redeem__more_than_balance__reverts_erc20_insufficient_balance(ledger):
@@ -546,7 +547,7 @@ def test_redeem__within_window__assets_at_the_redeem_mark(ledger):
     expect(ledger.act(other, "pool", "redeem", shares, other, lp), "NotRequestOwner", (other, lp))
     out = succeeded(ledger.act(lp, "pool", "redeem", shares, lp, lp))
     assert out.return_value == shares * (100_000 * USD + 1) // (shares + 10**6)
-    assert ledger.system.c.pool.redeem_request_of(lp) == (0, 0)
+    assert ledger.system.c.pool.redeem_request_of(lp) == (0, 0, 0)
 
 
 def test_redeem__after_window__reverts_erc4626_exceeded_max_redeem(ledger):
@@ -568,11 +569,13 @@ def test_redeem__open_interest_reserves_cash__reverts_insufficient_free_cash(led
     ledger.set_price(ETH, 3_000 * FEED)
     cash = 100_000 * USD + LONG_FEE - LONG_FEE * 2_000 // 10_000  # the pool's 80% of the fee
     reserved = 6_003_600_000  # 20% of the 30,018 USD entry notional
-    out = ledger.act(lp, "pool", "redeem", shares, lp, lp)
-    expect(out, "InsufficientFreeCash")
-    assets, free_cash = out.error[1]
-    assert free_cash == cash - reserved and assets > free_cash
-    succeeded(ledger.act(lp, "pool", "redeem", shares // 2, lp, lp))  # half fits in the free cash
+    # maxRedeem says what free cash can pay: one share more reverts, exactly that many succeed.
+    most = ledger.system.c.pool.max_redeem(Env(lp, ledger.now), lp)
+    assert 0 < most < shares
+    expect(ledger.act(lp, "pool", "redeem", shares, lp, lp), "ERC4626ExceededMaxRedeem", (lp, shares, most))
+    expect(ledger.act(lp, "pool", "redeem", most + 1, lp, lp), "ERC4626ExceededMaxRedeem", (lp, most + 1, most))
+    paid = succeeded(ledger.act(lp, "pool", "redeem", most, lp, lp)).return_value
+    assert cash - reserved - 10**6 < paid <= cash - reserved  # the free cash, to within one share's rounding
 
 
 def test_set_redeem_timing__valid__new_cooldown_applies_to_new_requests(ledger):

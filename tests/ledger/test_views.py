@@ -39,7 +39,7 @@ MODEL_VIEWS: dict[tuple[str, str], ModelView] = {
     ("engine", "isLiquidatable"): lambda c, env, a, m: c.engine.is_liquidatable(env, a, m),
     ("engine", "liquidationPrice"): lambda c, env, a, m: c.engine.liquidation_price(env, a, m),
     ("engine", "bankruptcyPrice"): lambda c, env, a, m: c.engine.bankruptcy_price(env, a, m),
-    ("engine", "poolClaimOnTraders"): lambda c, env, up: c.engine.pool_claim_on_traders(env, up),
+    ("pool", "poolClaimOnTraders"): lambda c, env, up, strict: c.pool.pool_claim_on_traders(env, up, strict),
     ("engine", "reservedCash"): lambda c, env: c.engine.reserved_cash(),
     ("pool", "totalAssets"): lambda c, env: c.pool.total_assets(env),
     ("pool", "totalAssetsForDeposit"): lambda c, env: c.pool.total_assets_for_deposit(env),
@@ -50,8 +50,8 @@ MODEL_VIEWS: dict[tuple[str, str], ModelView] = {
     ("pool", "maxRedeem"): lambda c, env, owner: c.pool.max_redeem(env, owner),
     ("pool", "convertToShares"): lambda c, env, assets: c.pool.convert_to_shares(env, assets),
     ("pool", "convertToAssets"): lambda c, env, shares: c.pool.convert_to_assets(env, shares),
-    ("pool", "maxDeposit"): lambda c, env, receiver: c.pool.max_deposit(receiver),
-    ("pool", "maxMint"): lambda c, env, receiver: c.pool.max_mint(receiver),
+    ("pool", "maxDeposit"): lambda c, env, receiver: c.pool.max_deposit(env, receiver),
+    ("pool", "maxMint"): lambda c, env, receiver: c.pool.max_mint(env, receiver),
     ("pool", "maxWithdraw"): lambda c, env, owner: c.pool.max_withdraw(owner),
     ("pool", "previewWithdraw"): lambda c, env, assets: c.pool.preview_withdraw(assets),
     ("engine", "sideProfitRatio"): lambda c, env, m, is_long: c.engine.side_profit_ratio(env, m, is_long),
@@ -108,7 +108,12 @@ def all_views_agree(ledger: Ledger, accounts: list[str]) -> dict[str, Any]:
                 seen[f"{function}/{account}/{market}"] = same_view(ledger, "engine", function, account, market)
         seen[f"maxRedeem/{account}"] = same_view(ledger, "pool", "maxRedeem", account)
     for round_up in (True, False):
-        seen[f"poolClaimOnTraders/{round_up}"] = same_view(ledger, "engine", "poolClaimOnTraders", round_up)
+        for strict in (True, False):
+            seen[f"poolClaimOnTraders/{round_up}/{strict}"] = same_view(
+                ledger, "pool", "poolClaimOnTraders", round_up, strict
+            )
+    for function in ("maxDeposit", "maxMint"):
+        seen[function] = same_view(ledger, "pool", function, accounts[0])
     seen["reservedCash"] = same_view(ledger, "engine", "reservedCash")
     for function in ("totalAssets", "totalAssetsForDeposit", "totalAssetsForRedeem"):
         seen[function] = same_view(ledger, "pool", function)
@@ -167,7 +172,7 @@ def test_views__open_book_through_a_crash__model_equals_chain(ledger):
     ledger.set_price(BTC, 61_000 * 10**8)
     act_ok(ledger, lp1, "pool", "requestRedeem", 100_000 * USD * 10**6)
     seen = all_views_agree(ledger, everyone)
-    assert seen["poolClaimOnTraders/True"] >= seen["poolClaimOnTraders/False"]
+    assert seen["poolClaimOnTraders/True/True"] >= seen["poolClaimOnTraders/False/True"]
     assert seen["totalAssetsForDeposit"] >= seen["totalAssetsForRedeem"]
 
     # The window opens after 600 s and closes 600 s later.
@@ -188,12 +193,15 @@ def test_views__open_book_through_a_crash__model_equals_chain(ledger):
     seen = all_views_agree(ledger, everyone)
     assert seen[f"equity/{long_a}/{ETH}"] == 0 and seen[f"bankruptcyPrice/{long_a}/{ETH}"] == 0
 
-    # No round for 4,201 s: every view that reads the ETH oracle reverts, the same way.
+    # No round for 4,201 s: every view that needs the ETH price reverts, the same way; totalAssets
+    # and the max views do not (the stale market counts no PnL; deposits and claims report 0).
     ledger.advance(4_201)
     ledger.set_price(BTC, 61_000 * 10**8)
     seen = all_views_agree(ledger, everyone)
     stale = ("revert", "StalePrice", (ETH, ledger.now - 4_201, ledger.now, 4_200))
-    assert seen[f"equity/{short_b}/{ETH}"] == stale and seen["totalAssets"] == stale
+    assert seen[f"equity/{short_b}/{ETH}"] == stale and seen["totalAssetsForRedeem"] == stale
+    assert seen["poolClaimOnTraders/True/False"][1] is True and seen["totalAssets"] > 0
+    assert seen["maxDeposit"] == seen["maxMint"] == seen[f"maxRedeem/{lp1}"] == 0
     assert seen[f"equity/{long_c}/{BTC}"] > 0 and seen["reservedCash"] > 0
 
 

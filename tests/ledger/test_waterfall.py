@@ -78,13 +78,13 @@ def test_slash__staker_in_cooldown_slashed_like_everyone(make_ledger):
     open_long(ledger, trader, 10, 3_100 * USD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_500 * FEED)
-    value = {s: sm(ledger).preview_claim(sm(ledger).shares_of(s)) for s in (staying, leaving)}
+    value = {s: sm(ledger).preview_redeem(sm(ledger).shares_of(s)) for s in (staying, leaving)}
 
     slashed = ledger.act(keeper, "engine", "liquidate", trader, ETH).event("Slashed").slashed
 
     assert slashed > 0
     for staker, share in ((staying, 6), (leaving, 4)):
-        loss = value[staker] - sm(ledger).preview_claim(sm(ledger).shares_of(staker))
+        loss = value[staker] - sm(ledger).preview_redeem(sm(ledger).shares_of(staker))
         assert abs(loss - slashed * share // 10) <= 1  # pro rata, cooldown or not
 
 
@@ -108,13 +108,13 @@ def test_slash__exit_in_same_block_as_visible_shortfall__no_advantage(make_ledge
     # A stake in the same block after the slash buys at the slashed price: no windfall, no loss.
     ledger.mint_and_approve(late, 1_000 * USD)
     late_shares = ledger.act(late, "safetyModule", "stake", 1_000 * USD).return_value
-    assert sm(ledger).preview_claim(late_shares) in (1_000 * USD - 1, 1_000 * USD)
+    assert sm(ledger).preview_redeem(late_shares) in (1_000 * USD - 1, 1_000 * USD)
 
     ledger.advance(1)
     claimed = ledger.act(leaving, "safetyModule", "claim", leaving).return_value
-    stayed = sm(ledger).preview_claim(sm(ledger).shares_of(staying))
+    stayed = sm(ledger).preview_redeem(sm(ledger).shares_of(staying))
     assert slashed > 0
-    assert abs(claimed - stayed) <= 1  # the leaver bore exactly the stayer's loss
+    assert 0 <= stayed - claimed <= 2  # the leaver bore the stayer's loss (escrow takes the rounding)
     assert claimed < 5_000 * USD
 
 
@@ -136,7 +136,7 @@ def test_waterfall__series_drains_insurance_then_safety_module_then_pool(make_le
     second = ledger.act(keeper, "engine", "liquidate", b, ETH).event("BadDebtSettled")
     assert second.from_insurance == 5_000 * USD - first.shortfall and bucket(ledger) == 0
     assert second.from_safety_module == second.shortfall - second.from_insurance and second.from_pool == 0
-    cap = sm(ledger).slash_cap()
+    cap = sm(ledger).slash_cap(Env(keeper, ledger.now))  # what the window has left
     third = ledger.act(keeper, "engine", "liquidate", c, ETH).event("BadDebtSettled")
     assert third.from_insurance == 0
     assert third.from_safety_module == cap
