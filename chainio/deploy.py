@@ -10,7 +10,15 @@ from chainio.contract import LeanContract
 from chainio.project import lean
 from chainio.rpc import RpcClient
 from pymodel.config import SystemConfig
-from pymodel.system import Addresses, feed_name
+from pymodel.system import (
+    PYTH_UPDATE_FEE,
+    PYTH_VALID_TIME_PERIOD,
+    Addresses,
+    feed_name,
+    pyth_update,
+    source_name,
+    source_specs,
+)
 
 
 @dataclass
@@ -45,10 +53,29 @@ def deploy_system(
         getattr(contract, function)(*args, sender=deployer)
 
     token = deploy(project.MockStablecoin, config.collateral_name, config.collateral_symbol, config.collateral_decimals)
-    feeds = {m.market_id: deploy(project.MockPriceFeed, m.feed_decimals, m.initial_answer) for m in config.markets}
-    oracle = deploy(project.OracleAdapter, deployer.address)
+    # Each market's sources in order: a MockPriceFeed per Chainlink source, a MockPythSource per
+    # Pyth source (its initial price pushed at the deployment time, as the model does).
+    sources: dict[int, list[Any]] = {}
     for market in config.markets:
-        send(oracle, "setFeed", market.market_id, feeds[market.market_id].address, market.oracle_max_age)
+        sources[market.market_id] = []
+        for i, source in enumerate(market.oracle_sources()):
+            if source.kind == "chainlink":
+                sources[market.market_id].append(deploy(project.MockPriceFeed, source.decimals, source.initial_answer))
+                continue
+            pyth = deploy(project.MockPythSource, PYTH_VALID_TIME_PERIOD, PYTH_UPDATE_FEE)
+            publish_time = timestamp if timestamp is not None else _head_time(rpc)
+            send(
+                pyth,
+                "updatePriceFeeds",
+                [pyth_update(market.market_id, i, source.decimals, source.initial_answer, publish_time)],
+            )
+            sources[market.market_id].append(pyth)
+    feeds = {market_id: deployed[0] for market_id, deployed in sources.items()}
+    oracle = deploy(project.OracleAdapter, deployer.address)
+    source_addresses = {market_id: tuple(s.address for s in deployed) for market_id, deployed in sources.items()}
+    for market in config.markets:
+        specs = [tuple(spec) for spec in source_specs(market, source_addresses[market.market_id])]
+        send(oracle, "setOracle", market.market_id, specs, market.oracle_params())
     pool = deploy(project.LPPool, token.address, deployer.address, config.redeem_cooldown, config.redeem_window)
     insurance_fund = deploy(project.InsuranceFund, token.address, deployer.address)
     safety_module = deploy(
@@ -86,7 +113,14 @@ def deploy_system(
         insurance_fund=insurance_fund.address,
         safety_module=safety_module.address,
         engine=engine.address,
+        sources=source_addresses,
     )
+    kinds = {
+        name: source.kind
+        for market in config.markets
+        for i, source in enumerate(market.oracle_sources())
+        for name in [source_name(market.market_id, i)]
+    }
     contracts: dict[str, LeanContract] = {}
     if rpc is not None and registry is not None:
         containers = {
@@ -98,7 +132,17 @@ def deploy_system(
             "engine": project.PerpEngine,
         }
         for name, address in addresses.by_name().items():
-            container = project.MockPriceFeed if name.startswith("feed") else containers[name]
+            if name.startswith("feed"):
+                container = project.MockPythSource if kinds[name] == "pyth" else project.MockPriceFeed
+            else:
+                container = containers[name]
             contracts[name] = lean(rpc, registry, container, address)
     assert all(feed_name(m.market_id) in addresses.by_name() for m in config.markets)
     return Deployment(addresses, contracts, deployer.address, timestamp or 0)
+
+
+def _head_time(rpc: RpcClient | None) -> int:
+    """The next block's time on a chain without a fixed deployment time: a Pyth update must be
+    dated at or before it (any time works for MockPyth; the adapter then checks its age)."""
+    assert rpc is not None, "deploying a Pyth source needs `rpc` or `timestamp`"
+    return int(rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)

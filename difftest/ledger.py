@@ -25,10 +25,10 @@ from chainio.contract import DEFAULT_GAS, ChainRevert, Multicall, call_batch
 from chainio.deploy import Deployment, deploy_system
 from chainio.project import lean
 from chainio.rpc import RpcClient
-from pymodel.config import SystemConfig
+from pymodel.config import MarketConfig, SystemConfig
 from pymodel.core import EmittedEvent, begin_action, end_action, rollback
 from pymodel.evm import UINT256_MAX
-from pymodel.system import Outcome, System, feed_name, snake_case
+from pymodel.system import Outcome, System, feed_name, pyth_price_id, pyth_update, snake_case, source_name
 
 # Deployments in tests and replays are mined at this block time (Jan 2027) while it lies ahead of
 # the chain (Anvil starts at the wall clock); after that, shortly after the chain's head.
@@ -373,7 +373,25 @@ class Ledger:
             q += [(f"engine.positionOf/{a}/{m}", "engine", "positionOf", (a, m)) for a in self.actors]
             q.append((f"{feed_name(m)}.latestRoundData", feed_name(m), "latestRoundData", ()))
             q.append((f"oracle.feedOf/{m}", "oracle", "feedOf", (m,)))
+            # Oracle (issue 11): every further source, the aggregation rules and the band's state.
+            for i, kind in enumerate(self._source_kinds(m)):
+                if i == 0 and kind == "chainlink":
+                    continue
+                name = source_name(m, i)
+                if kind == "chainlink":
+                    q.append((f"{name}.latestRoundData", name, "latestRoundData", ()))
+                else:
+                    q.append((f"{name}.getPriceUnsafe", name, "getPriceUnsafe", (pyth_price_id(m, i),)))
+            q.append((f"oracle.sourcesOf/{m}", "oracle", "sourcesOf", (m,)))
+            q.append((f"oracle.oracleParamsOf/{m}", "oracle", "oracleParamsOf", (m,)))
+            q.append((f"oracle.markOf/{m}", "oracle", "markOf", (m,)))
         return q
+
+    def _source_kinds(self, market_id: int) -> list[str]:
+        return [source.kind for source in self._market(market_id).oracle_sources()]
+
+    def _market(self, market_id: int) -> MarketConfig:
+        return next(m for m in self.system.config.markets if m.market_id == market_id)
 
     def _state_calls(self) -> list[tuple[Any, str, tuple[Any, ...]]]:
         contracts = self.deployment.contracts
@@ -451,7 +469,9 @@ class Ledger:
             self.act(actor, "token", "approve", spender, UINT256_MAX)
 
     def set_price(self, market_id: int, answer: int, updated_at: int | None = None, sender: str | None = None) -> None:
-        """A new oracle round (feed units). `updated_at` defaults to now; earlier = delayed."""
+        """A new oracle round (in the first source's units). `updated_at` defaults to now; earlier =
+        delayed. A multi-source market moves as a whole: every source gets the same price, in its
+        own units (rounded down)."""
         self.act(
             sender or self.actors[0],
             feed_name(market_id),
@@ -459,6 +479,23 @@ class Ledger:
             answer,
             self.now if updated_at is None else updated_at,
         )
+        sources = self._market(market_id).oracle_sources()
+        for index, source in enumerate(sources[1:], start=1):
+            scaled = answer * 10**source.decimals // 10 ** sources[0].decimals
+            self.set_source_price(market_id, index, scaled, updated_at, sender)
+
+    def set_source_price(
+        self, market_id: int, index: int, answer: int, updated_at: int | None = None, sender: str | None = None
+    ) -> Outcome:
+        """A new observation on one source of a market (source units): `setRoundData` on a
+        Chainlink source, `updatePriceFeeds` on a Pyth one (ignored by MockPyth unless newer)."""
+        name = source_name(market_id, index)
+        at = self.now if updated_at is None else updated_at
+        source = self._market(market_id).oracle_sources()[index]
+        if source.kind == "chainlink":
+            return self.act(sender or self.actors[0], name, "setRoundData", answer, at)
+        update = pyth_update(market_id, index, source.decimals, answer, at)
+        return self.act(sender or self.actors[0], name, "updatePriceFeeds", [update])
 
 
 def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> Any:
@@ -492,9 +529,9 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
             **{name: (lambda name=name: getattr(sm, snake_case(name))) for name in SM_STATE},
         }[function]()
     if contract == "oracle":
-        return c.oracle.feed_of(*args)
+        return getattr(c.oracle, snake_case(function))(*args)
     if contract.startswith("feed"):
-        return tuple(c.by_name(contract).latest_round_data())
+        return tuple(getattr(c.by_name(contract), snake_case(function))(*args))
     engine = c.engine
     if function == "marketState":
         return engine.market_state(*args).as_tuple()

@@ -26,13 +26,17 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from chainio import ChainRevert
 from difftest.ledger import Action, Ledger, ParityError
 from pymodel.adl import adl_plan
-from pymodel.config import SystemConfig, default_config, default_market
+from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.core import Env
 from pymodel.errors import Revert
 from pymodel.evm import UINT256_MAX
 from pymodel.fixed_point import mul_div_down
+from pymodel.oracle_adapter import MarkStatus
+from pymodel.system import pyth_price_id as pyth_id
+from pymodel.system import snake_case, source_specs
 
 USD = 10**6
 WAD = 10**18
@@ -41,13 +45,34 @@ SCALE = 10**30  # 6-decimal collateral: size x price / SCALE = collateral units
 MARKETS = (1, 2)
 MAX_AGE = 3_600 + 600
 BATCH = 16  # actions per block at most
+INT64_MAX = 2**63 - 1
+
+
+# ETH's mark (issue 11): two 18-decimal Chainlink-style feeds and an 8-decimal Pyth price,
+# quorum 2, 1% spread around the median; BTC keeps a single feed.
+ETH_SOURCES = (
+    SourceConfig(kind="chainlink", decimals=18, max_age=MAX_AGE, initial_answer=3_000 * WAD),
+    SourceConfig(kind="chainlink", decimals=18, max_age=MAX_AGE, initial_answer=3_000 * WAD),
+    SourceConfig(kind="pyth", decimals=8, max_age=MAX_AGE, initial_answer=3_000 * 10**8),
+)
+ETH_SPREAD_BPS = 100
 
 
 def fuzz_config() -> SystemConfig:
     """18-decimal feeds (every WAD price is expressible, so edges are exact) and short
-    cooldowns (exits happen within a sequence)."""
+    cooldowns (exits happen within a sequence). ETH's mark is the median of three sources."""
     markets = [
-        default_market(1, "ETH-USD", 3_000, 6, feed_decimals=18, initial_answer=3_000 * WAD),
+        default_market(
+            1,
+            "ETH-USD",
+            3_000,
+            6,
+            feed_decimals=18,
+            initial_answer=3_000 * WAD,
+            sources=ETH_SOURCES,
+            oracle_quorum=2,
+            oracle_max_spread_bps=ETH_SPREAD_BPS,
+        ),
         default_market(2, "BTC-USD", 60_000, 6, feed_decimals=18, initial_answer=60_000 * WAD),
     ]
     return default_config(
@@ -572,6 +597,154 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (m.adl_long_active if is_long else m.adl_short_active) == (
             step.ratio_after_bps > self.c.engine.adl_target_bps
         )
+
+    # ------------------------------------------------------------------------------------------
+    # Oracle sources (issue 11): ETH's three sources driven one by one, the band's keeper call,
+    # the owner's aggregation rules. Every source change is followed by a model == chain check
+    # of the time-dependent views (priceWithTime, markStatus) at the same block.
+    # ------------------------------------------------------------------------------------------
+
+    def _source_answer(self, index: int) -> int:
+        """ETH source `index`'s latest answer in its own units (0 when it has none)."""
+        model = self.c.sources[1][index]
+        if index < 2:
+            return model.latest_round_data().answer
+        return model.get_price_unsafe(pyth_id(1, 2)).price
+
+    def _compare_mark_views(self, market: int = 1) -> None:
+        """Right after an action succeeded (the latest block is at `ledger.now`)."""
+        self.ledger.flush()  # batched actions: mine the pending block before reading the chain
+        oracle = self.ledger.deployment.contracts["oracle"]
+        env = self.env()
+        for function in ("priceWithTime", "markStatus"):
+            try:
+                chain: Any = ("ok", tuple(oracle.call(function, market)))
+            except ChainRevert as revert:
+                chain = ("revert", revert.signature())
+            try:
+                model: Any = ("ok", tuple(getattr(self.c.oracle, snake_case(function))(env, market)))
+            except Revert as revert:
+                model = ("revert", revert.signature())
+            if model != chain:
+                raise ParityError(f"oracle.{function}({market}) at t={env.timestamp}: model {model} != chain {chain}")
+            self.world.outcomes[
+                f"mark {model[0] if function == 'priceWithTime' else MarkStatus(model[1][0]).name}"
+            ] += 1
+
+    def _set_source(self, index: int, answer: int, updated_at: int) -> None:
+        if index == 2:
+            answer = min(answer, INT64_MAX)  # a Pyth price is an int64
+        self.ledger.set_source_price(1, index, answer, updated_at, sender=self.keeper)
+        self.world.steps += 1
+        self._compare_mark_views()
+
+    @rule(
+        index=st.integers(0, 2),
+        mode=st.sampled_from(["stuck", "late", "wrong_up", "wrong_down", "move"]),
+        move_bps=st.one_of(st.sampled_from([0, -1, 1, -2_000, 2_000]), st.integers(-3_000, 3_000)),
+        delay=delays,
+    )
+    def drive_one_source(self, index: int, mode: str, move_bps: int, delay: int) -> None:
+        """One ETH source on its own: stuck (its last answer again, dated now), late (a round
+        dated `delay` ago), wrong by a factor of 10 either way, or moved by `move_bps`."""
+        self.ledger.advance(1)  # MockPyth ignores an update not newer than the stored one
+        last = max(1, self._source_answer(index))
+        answer = {
+            "stuck": last,
+            "late": max(1, last * (BPS + move_bps) // BPS),
+            "wrong_up": last * 10,
+            "wrong_down": max(1, last // 10),
+            "move": max(1, last * (BPS + move_bps) // BPS),
+        }[mode]
+        self._set_source(index, answer, self.ledger.now - (delay if mode == "late" else 0))
+
+    @rule(offset=st.sampled_from([-1, 0, 1]), high_first=st.booleans())
+    def sources_at_spread_bound(self, offset: int, high_first: bool) -> None:
+        """The two Chainlink-style sources exactly at the spread bound around the lower median
+        (and one wei inside or beyond), the Pyth source far below (outvoted)."""
+        self.ledger.advance(1)
+        low = max(BPS, self._source_answer(1) // BPS * BPS)  # a multiple of 10_000: the bound is exact
+        high = low + low * self.c.oracle.oracle_params_of(1)[1] // BPS + offset
+        self._set_source(2, max(1, low // 10**10 // 10), self.ledger.now)
+        order = [(0, high), (1, low)] if high_first else [(1, low), (0, high)]
+        for index, answer in order:
+            self._set_source(index, answer, self.ledger.now)
+
+    @rule(market=st.sampled_from(MARKETS))
+    def update_mark(self, market: int) -> None:
+        """The keeper records the mark (accepted, or pending confirmation beyond the band)."""
+        outcome = self.act(self.keeper, "oracle", "updateMark", market)
+        for name in ("MarkAccepted", "MarkPending"):
+            if outcome.events_named(name):
+                self.world.outcomes[f"event {name}"] += 1
+
+    @rule(
+        pick=st.integers(0, 5),
+        move_bps=st.one_of(st.sampled_from([-6_000, -2_501, 2_501, 6_000]), st.integers(-7_000, 7_000)),
+        confirm=st.sampled_from(["none", "same_side", "other_side", "back_in_band"]),
+    )
+    @precondition(lambda self: self.has_positions())
+    def band_spike(self, pick: int, move_bps: int, confirm: str) -> None:
+        """A mark recorded, then one print far from it; the keeper tries to liquidate, records it,
+        and a second print follows (confirming, the other way, or back in the band)."""
+        trader, market = self.pick_position(pick)
+        self.update_mark(market)
+        self.ledger.advance(1)
+        last = self.price(market)
+        self.ledger.set_price(market, max(1, last * (BPS + move_bps) // BPS), sender=self.keeper)
+        self.act(self.keeper, "engine", "liquidate", trader, market)
+        self.update_mark(market)
+        self.ledger.advance(1)
+        second = {"none": 0, "same_side": move_bps + move_bps // 10, "other_side": -move_bps, "back_in_band": 10}
+        if confirm != "none":
+            self.ledger.set_price(market, max(1, last * (BPS + second[confirm]) // BPS), sender=self.keeper)
+            self.world.steps += 1
+        self.act(self.keeper, "engine", "liquidate", trader, market)
+
+    @rule(offset=st.sampled_from([-1, 0, 1]), up=st.booleans())
+    def band_bound(self, offset: int, up: bool) -> None:
+        """BTC (one 18-decimal feed): a mark accepted, then a print exactly at the band (one wei
+        inside or beyond), checked model == chain on the views."""
+        if self.act(self.keeper, "oracle", "updateMark", 2).reverted:
+            return
+        last = self.c.oracle.mark_of(2)[0]
+        band = self.c.oracle.oracle_params_of(2)[2]
+        step = last * band // BPS + offset
+        self.ledger.advance(1)
+        self.ledger.set_price(2, max(1, last + step if up else last - step), sender=self.keeper)
+        self.world.steps += 1
+        self._compare_mark_views(2)
+
+    @rule(
+        sources=st.sampled_from([(0, 1, 2), (0, 1), (2, 0, 1), (0,), (1, 2)]),
+        quorum=st.sampled_from([0, 1, 2, 3, 4]),
+        spread=st.sampled_from([0, 1, 100, 500, 5_000, 5_001]),
+        band=st.sampled_from([0, 1_000, 2_500, 10_000, 10_001]),
+        window=st.sampled_from([0, 60, 900, 86_400, 86_401]),
+    )
+    def set_oracle(self, sources: tuple[int, ...], quorum: int, spread: int, band: int, window: int) -> None:
+        """The owner reconfigures ETH's mark (bounds included: out-of-bound values must revert)."""
+        addresses = self.ledger.deployment.addresses.sources[1]
+        all_specs = source_specs(self.ledger.system.config.markets[0], addresses)
+        specs = [tuple(all_specs[i]) for i in sources]
+        self.act(self.owner, "oracle", "setOracle", 1, specs, (quorum, spread, band, window))
+
+    @invariant()
+    def mark_is_a_fresh_agreeing_source(self) -> None:
+        """Whenever the model gives ETH a mark, it is some fresh source's price, at least
+        `quorum` sources lie within the spread of it, and markStatus says Live."""
+        oracle, env = self.c.oracle, self.env()
+        try:
+            mark, _ = oracle.price_with_time(env, 1)
+        except Revert:
+            assert oracle.mark_status(env, 1)[0] != MarkStatus.LIVE
+            return
+        quorum, spread = oracle.oracle_params_of(1)[:2]
+        readings = [oracle._read(env, source) for source in oracle._sources[1]]
+        fresh = [r.wad for r in readings if r.reason == 0]
+        assert mark in fresh
+        assert sum(1 for p in fresh if abs(p - mark) * BPS <= mark * spread) >= quorum
+        assert oracle.mark_status(env, 1)[0] == MarkStatus.LIVE
 
     # Invariants (the ledger already checked parity, conservation and waterfall order)
 

@@ -7,7 +7,7 @@ sizes in 1e18 base units, WAD prices, bps). The cross-field rules are the contra
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -55,8 +55,37 @@ MARKET_RULES = {
 }
 
 
+INT64_MAX = 2**63 - 1
+# OracleAdapter's bounds (contracts/OracleAdapter.sol), enforced identically by `setOracle`.
+MAX_SOURCES = 5
+MAX_AGE_LIMIT = 7 * 24 * 3600
+MAX_SPREAD_BPS = 5_000
+MAX_BAND_BPS = 10_000
+MAX_BAND_WINDOW = 24 * 3600
+
+
+class SourceConfig(BaseModel):
+    """One price source of a market's mark: a Chainlink-style feed (a `MockPriceFeed` locally) or
+    a Pyth price id (a `MockPythSource` locally, exponent `-decimals`), with its own max age."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["chainlink", "pyth"] = "chainlink"
+    decimals: Annotated[int, Field(ge=0, le=36)] = 8
+    max_age: Annotated[int, Field(gt=0, le=MAX_AGE_LIMIT)] = 3600 + 600
+    initial_answer: Annotated[int, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _pyth_fits(self) -> SourceConfig:
+        if self.kind == "pyth" and self.initial_answer > INT64_MAX:
+            raise ValueError(
+                f"initial_answer={self.initial_answer} of a pyth source must be at most {INT64_MAX} (int64)"
+            )
+        return self
+
+
 class MarketConfig(BaseModel):
-    """One market: its oracle feed and its IPerpEngine.MarketParams."""
+    """One market: its oracle sources and rules, and its IPerpEngine.MarketParams."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -86,12 +115,37 @@ class MarketConfig(BaseModel):
     skew_scale: Uint
     max_long_open_interest: Uint
     max_short_open_interest: Uint
+    # The mark (OracleAdapter.setOracle). No `sources`: one Chainlink source made of
+    # `feed_decimals`, `initial_answer` and `oracle_max_age` (the single-feed market).
+    sources: Annotated[tuple[SourceConfig, ...], Field(max_length=MAX_SOURCES)] = ()
+    oracle_quorum: Annotated[int, Field(ge=1, le=MAX_SOURCES)] = 1
+    oracle_max_spread_bps: Annotated[int, Field(ge=0, le=MAX_SPREAD_BPS)] = 500
+    price_band_bps: Annotated[int, Field(ge=0, le=MAX_BAND_BPS)] = 2_500
+    price_band_window: Annotated[int, Field(ge=0, le=MAX_BAND_WINDOW)] = 900
+
+    def oracle_sources(self) -> tuple[SourceConfig, ...]:
+        """The market's sources, the single-feed fields standing for one when `sources` is empty."""
+        if self.sources:
+            return self.sources
+        return (
+            SourceConfig(decimals=self.feed_decimals, max_age=self.oracle_max_age, initial_answer=self.initial_answer),
+        )
+
+    def oracle_params(self) -> tuple[int, int, int, int]:
+        """IOracleAdapter.OracleParams: (quorum, maxSpreadBps, bandBps, bandWindow)."""
+        return (self.oracle_quorum, self.oracle_max_spread_bps, self.price_band_bps, self.price_band_window)
 
     def params(self) -> MarketParams:
         return MarketParams(**{name: getattr(self, name) for name in MarketParams.__dataclass_fields__})
 
     @model_validator(mode="after")
     def _contract_rules(self) -> MarketConfig:
+        sources = len(self.oracle_sources())
+        if self.oracle_quorum > sources:
+            raise ValueError(
+                f"market {self.market_id} ({self.symbol}): oracle_quorum={self.oracle_quorum} "
+                f"must be at most the number of sources ({sources})"
+            )
         # Amounts are checked here in the units of 18-decimal collateral (the most permissive) and
         # again by SystemConfig in its collateral's units.
         self.check_contract_rules(notional_scale(18))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from pymodel.config import SystemConfig
+from pymodel.config import MarketConfig, SystemConfig
 from pymodel.core import (
     EmittedEvent,
     Env,
@@ -30,7 +30,8 @@ from pymodel.errors import Revert
 from pymodel.insurance_fund import InsuranceFund
 from pymodel.lp_pool import LPPool
 from pymodel.mock_price_feed import MockPriceFeed
-from pymodel.oracle_adapter import OracleAdapter
+from pymodel.mock_pyth import MockPyth, encode_price_feed_update
+from pymodel.oracle_adapter import OracleAdapter, SourceKind, SourceSpec
 from pymodel.perp_engine import PerpEngine
 from pymodel.safety_module import SafetyModule
 
@@ -46,16 +47,42 @@ class Addresses:
     insurance_fund: str
     safety_module: str
     engine: str
+    # Every source of each market, in the adapter's order (`feeds` holds the first of each).
+    sources: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def by_name(self) -> dict[str, str]:
         names = {"token": self.token, "oracle": self.oracle, "pool": self.pool}
         names |= {"insuranceFund": self.insurance_fund, "safetyModule": self.safety_module, "engine": self.engine}
         names |= {feed_name(market_id): address for market_id, address in self.feeds.items()}
+        for market_id, addresses in self.sources.items():
+            names |= {source_name(market_id, i): address for i, address in enumerate(addresses)}
         return names
 
 
 def feed_name(market_id: int) -> str:
     return f"feed{market_id}"
+
+
+def source_name(market_id: int, index: int) -> str:
+    """`feed1` for a market's first source (the single-feed name), `feed1_2` for its third."""
+    return feed_name(market_id) if index == 0 else f"{feed_name(market_id)}_{index}"
+
+
+def parse_source_name(name: str) -> tuple[int, int]:
+    """`feed1_2` -> (1, 2); `feed1` -> (1, 0)."""
+    market, _, index = name[len("feed") :].partition("_")
+    return int(market), int(index or 0)
+
+
+def pyth_price_id(market_id: int, index: int) -> bytes:
+    """The Pyth price id of a market's Pyth source (one MockPythSource per source, non-zero id)."""
+    return (market_id * 256 + index + 1).to_bytes(32, "big")
+
+
+# MockPythSource constructor: validTimePeriod (unused by the adapter) and a zero update fee.
+PYTH_VALID_TIME_PERIOD = 60
+PYTH_UPDATE_FEE = 0
+
 
 
 @lru_cache(maxsize=4096)
@@ -94,17 +121,26 @@ class _Contracts:
         self.token = MockStablecoin(
             addresses.token, self.log, config.collateral_name, config.collateral_symbol, config.collateral_decimals
         )
-        self.feeds = {
-            market.market_id: MockPriceFeed(
-                addresses.feeds[market.market_id], self.log, env, market.feed_decimals, market.initial_answer
-            )
-            for market in config.markets
-        }
-        self.oracle = OracleAdapter(
-            addresses.oracle, self.log, {feed.address: feed for feed in self.feeds.values()}, deployer
-        )
+        # Every source of each market (MockPriceFeed or MockPyth); `feeds` is the first of each.
+        self.sources: dict[int, list[Any]] = {}
         for market in config.markets:
-            self.oracle.set_feed(env, market.market_id, addresses.feeds[market.market_id], market.oracle_max_age)
+            self.sources[market.market_id] = []
+            for i, source in enumerate(market.oracle_sources()):
+                address = addresses.sources[market.market_id][i]
+                if source.kind == "chainlink":
+                    model: Any = MockPriceFeed(address, self.log, env, source.decimals, source.initial_answer)
+                else:
+                    model = MockPyth(address, self.log, PYTH_VALID_TIME_PERIOD, PYTH_UPDATE_FEE)
+                    update = pyth_update(market.market_id, i, source.decimals, source.initial_answer, timestamp)
+                    model.update_price_feeds(env, [update])
+                self.sources[market.market_id].append(model)
+        self.feeds = {market_id: models[0] for market_id, models in self.sources.items()}
+        registry = {model.address: model for models in self.sources.values() for model in models}
+        self.oracle = OracleAdapter(addresses.oracle, self.log, registry, deployer)
+        for market in config.markets:
+            self.oracle.set_oracle(
+                env, market.market_id, source_specs(market, addresses.sources[market.market_id]), market.oracle_params()
+            )
         self.pool = LPPool(addresses.pool, self.log, self.token, deployer, config.redeem_cooldown, config.redeem_window)
         self.insurance_fund = InsuranceFund(addresses.insurance_fund, self.log, self.token, deployer)
         self.safety_module = SafetyModule(
@@ -140,7 +176,8 @@ class _Contracts:
 
     def by_name(self, name: str) -> ModelContract:
         if name.startswith("feed"):
-            return self.feeds[int(name[len("feed") :])]
+            market_id, index = parse_source_name(name)
+            return self.sources[market_id][index]
         return {
             "token": self.token,
             "oracle": self.oracle,
@@ -149,6 +186,24 @@ class _Contracts:
             "safetyModule": self.safety_module,
             "engine": self.engine,
         }[name]
+
+
+def pyth_update(market_id: int, index: int, decimals: int, answer: int, publish_time: int) -> bytes:
+    """`MockPyth.createPriceFeedUpdateData` for a market's Pyth source: `answer` in `decimals`
+    (exponent `-decimals`), zero confidence, published at `publish_time`."""
+    return encode_price_feed_update(pyth_price_id(market_id, index), answer, 0, -decimals, publish_time)
+
+
+def source_specs(market: MarketConfig, addresses: tuple[str, ...]) -> list[SourceSpec]:
+    """The `setOracle` sources of a market whose sources are deployed at `addresses`, in order."""
+    specs = []
+    for i, source in enumerate(market.oracle_sources()):
+        address = addresses[i]
+        if source.kind == "chainlink":
+            specs.append(SourceSpec(SourceKind.CHAINLINK, address, bytes(32), source.max_age))
+        else:
+            specs.append(SourceSpec(SourceKind.PYTH, address, pyth_price_id(market.market_id, i), source.max_age))
+    return specs
 
 
 class System:
