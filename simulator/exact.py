@@ -234,16 +234,20 @@ class ExactRun:
         return preview.keeper_reward >= self.population.gas_cost
 
     def unrealised_shortfall(self, at: int) -> int:
+        """Negative equity of the positions still open, at the real market price of the last step
+        (a stuck or stale oracle hides it from the chain). Read-only: the engine's own equity
+        formula on a WAD price, nothing written."""
         engine = self.system.c.engine
+        params, state = engine._listed(self.market)
+        decimals = self.timeline.decimals
+        price = int(round(self.prices[-1] * 10**decimals)) * 10 ** (18 - decimals)
+        _, index = engine._current_funding_index(self.env(at), params, state, price)
         total = 0
         for trader in self.traders:
-            if engine.position_of(trader, self.market).size == 0:
-                continue
-            try:
-                equity = engine.equity(self.env(at), trader, self.market)
-            except Revert:
-                equity = 0
-            total += -equity if equity < 0 else 0
+            position = engine.position_of(trader, self.market)
+            if position.size != 0:
+                equity = engine._equity(position, price, index)
+                total += -equity if equity < 0 else 0
         return total
 
     def deleverage(self, at: int) -> tuple[int, int]:

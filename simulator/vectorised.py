@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from simulator.config import SimConfig
-from simulator.oracles import OK, STALE, simulate_oracle
+from simulator.oracles import OK, simulate_oracle
 from simulator.paths import generate_paths
 from simulator.population import Population, keeper_latency_steps, sample_population
 
@@ -231,12 +231,11 @@ def run_chunk(
         newly = (depleted_at < 0) & (s > 0) & (bucket <= 1e-9) & (book.insurance > 0)
         depleted_at = xp.where(newly, when[:, k], depleted_at)
 
-    # Open at the horizon: negative equity not yet liquidated (0 when the oracle is stale, as
-    # the exact tier's view reverts).
-    last = oracle[:, -1:]
+    # Open at the horizon: negative equity at the real market price, not yet liquidated (a
+    # stuck or stale oracle hides it from the chain; it is bad debt all the same).
+    last = xp.asarray(prices[:, -1:])
     equity = margin[None, :] + size[None, :] * (last - entry[None, :]) - size[None, :] * funding_index[:, -1:]
-    stale_end = xp.asarray(timeline.blocked[:, -1] == STALE)[:, None]
-    unrealised = xp.where((tau >= steps) & (equity < 0) & ~stale_end, -equity, 0.0).sum(axis=1)
+    unrealised = xp.where((tau >= steps) & (equity < 0), -equity, 0.0).sum(axis=1)
 
     # ADL trigger from aggregates: a side's open profit over the pool's deposit.
     long_size, short_size = float(xp.sum(xp.where(size > 0, size, 0))), float(xp.sum(xp.where(size < 0, -size, 0)))
