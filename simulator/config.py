@@ -30,7 +30,8 @@ class LatencyConfig(_Strict):
 
     `fixed`: always `seconds`; `uniform`: in [`seconds`, `high`]; `lognormal`: median `seconds`,
     log-sd `sigma`. `congestion` grows it with volatility: x (1 + congestion x |move %| of the
-    last step), so a 2% one-minute drop with congestion 1 triples it (a congested chain in a crash).
+    last step), so a 2% one-minute drop with congestion 1 triples it (a congested chain in a crash);
+    `max_seconds` caps the result.
     """
 
     kind: Literal["fixed", "uniform", "lognormal"] = "fixed"
@@ -38,6 +39,7 @@ class LatencyConfig(_Strict):
     high: NonNegative | None = None
     sigma: Annotated[float, Field(ge=0, le=5)] = 0.5
     congestion: NonNegative = 0.0
+    max_seconds: NonNegative | None = None  # a cap (e.g. the largest gap ever measured)
 
     @model_validator(mode="after")
     def _range(self) -> LatencyConfig:

@@ -106,6 +106,8 @@ def simulate_source(
     base = np.stack([draw_latency(source.latency, rng, columns) for rng in rngs])
     moves = np.abs(np.diff(prices, axis=1, prepend=prices[:, :1]) / prices) * 100
     latency = base * (1 + source.latency.congestion * moves)
+    if source.latency.max_seconds is not None:
+        latency = np.minimum(latency, source.latency.max_seconds)
     land_step = np.arange(columns)[None, :] + np.ceil(latency / dt).astype(np.int64)
 
     last_price = answers[:, 0].copy()

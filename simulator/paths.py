@@ -42,6 +42,8 @@ def generate_paths(config: Any, first: int, count: int) -> np.ndarray:
         if jumps and lam > 0:
             n = rng.poisson(lam, steps)
             increments += n * p.jump_mean + np.sqrt(n) * p.jump_sd * rng.standard_normal(steps)
+            if p.kind == "preset":
+                increments -= lam * p.jump_mean  # compensated: the fitted leg is the expected path
         log_path = np.concatenate(([0.0], np.cumsum(increments))) + drift
         out[row] = p.start_price * np.exp(log_path)
     return out
@@ -98,7 +100,8 @@ PRESETS: dict[str, Preset] = {
             "RESEARCH.md incident 1; BitMEX / MakerDAO post-mortems",
             "fitted: a -45% log-linear leg over 10 h from t=1 h, sigma 150%/yr, Merton jumps 4/h "
             "N(-2%, 2%); Chainlink 3600 s / 0.5%, landing latency lognormal median 60 s growing with "
-            "volatility (congestion 2: 60-300 s observed); 16 h horizon",
+            "volatility (congestion 2: 60-300 s observed, capped at 600 s); 16 h horizon. Jumps are "
+            "compensated in every preset: the fitted leg is the expected log path",
             dict(
                 system=_system("BTC-USD", 7353),
                 horizon_s=16 * 3600,
@@ -117,7 +120,9 @@ PRESETS: dict[str, Preset] = {
                 oracle=dict(
                     sources=[
                         dict(
-                            heartbeat_s=3600, deviation_bps=50, latency=dict(kind="lognormal", seconds=60, congestion=2)
+                            heartbeat_s=3600,
+                            deviation_bps=50,
+                            latency=dict(kind="lognormal", seconds=60, congestion=2, max_seconds=600),
                         )
                     ]
                 ),
@@ -154,7 +159,7 @@ PRESETS: dict[str, Preset] = {
             "RESEARCH.md incident 5; Arbitrum feed gaps median 120 s, p99 990 s",
             "fitted: a -12.8% leg over 30 min from t=20 min, sigma 120%/yr, jumps 6/h N(-2%, 2%); "
             "Arbitrum-style feed 1755 s / 0.05%, landing latency lognormal median 120 s, log-sd 1.1 "
-            "(p99 about 1,500 s), congestion 1; 4 h horizon",
+            "(p99 about 1,500 s), congestion 1, capped at the measured maximum gap 1,470 s; 4 h horizon",
             dict(
                 system=_system("BTC-USD", 116799),
                 horizon_s=4 * 3600,
@@ -173,7 +178,7 @@ PRESETS: dict[str, Preset] = {
                         dict(
                             heartbeat_s=1755,
                             deviation_bps=5,
-                            latency=dict(kind="lognormal", seconds=120, sigma=1.1, congestion=1),
+                            latency=dict(kind="lognormal", seconds=120, sigma=1.1, congestion=1, max_seconds=1470),
                         )
                     ]
                 ),
