@@ -30,6 +30,7 @@ from chainio.project import lean, project_registry  # noqa: E402
 from difftest.ledger import Ledger  # noqa: E402
 from difftest.machine import FuzzWorld, LedgerMachine  # noqa: E402
 from pymodel.config import default_config  # noqa: E402
+from simulator.bench import print_bench  # noqa: E402
 
 WAD = 10**18
 FEED = 10**8
@@ -209,4 +210,5 @@ def cli(calls: int, txs: int, examples: int, rounds: int, sequences: int, skip_c
     for name, used in gas.items():
         gas_table.add_row(name, f"{used:,}")
     console.print(gas_table)
+    print_bench(console)
     sys.stdout.flush()

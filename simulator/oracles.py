@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.config import LatencyConfig, SimConfig, SourceConfig
-from simulator.paths import STREAM_ORACLE, path_rng
+from simulator.paths import STREAM_ORACLE, block_rows
 
 BPS = 10_000
 # Why a step cannot liquidate (0: it can).
@@ -102,8 +102,13 @@ def simulate_source(
             lands[:, s] = True
         return answer, updated, lands
 
-    rngs = [path_rng(config.seed, first + row, STREAM_ORACLE * 16 + index) for row in range(count)]
-    base = np.stack([draw_latency(source.latency, rng, columns) for rng in rngs])
+    base = block_rows(
+        config.seed,
+        STREAM_ORACLE * 16 + index,
+        first,
+        count,
+        lambda rng, rows: draw_latency(source.latency, rng, rows * columns).reshape(rows, columns),
+    )
     moves = np.abs(np.diff(prices, axis=1, prepend=prices[:, :1]) / prices) * 100
     latency = base * (1 + source.latency.congestion * moves)
     if source.latency.max_seconds is not None:
@@ -115,24 +120,34 @@ def simulate_source(
     pending = np.zeros(count, dtype=bool)
     pending_step = np.zeros(count, dtype=np.int64)
     pending_answer = np.zeros(count)
+    landed = np.zeros((count, columns))  # the answer of the round landing at each step
+    threshold = source.deviation_bps / BPS
     for s in range(1, columns):
         t = s * dt
-        answer[:, s], updated[:, s] = answer[:, s - 1], updated[:, s - 1]
         if not (frozen_from <= t < frozen_to):
-            moved = np.abs(answers[:, s] - last_price) * BPS >= source.deviation_bps * last_price
-            trigger = ~pending & (moved | (t - last_time >= source.heartbeat_s))
-            pending |= trigger
-            pending_step = np.where(trigger, land_step[:, s], pending_step)
-            pending_answer = np.where(trigger, answers[:, s], pending_answer)
-            last_price = np.where(trigger, answers[:, s], last_price)
-            last_time = np.where(trigger, t, last_time)
-        if down[s]:
+            column = answers[:, s]
+            trigger = np.abs(column - last_price) >= threshold * last_price
+            if t >= source.heartbeat_s:
+                trigger |= t - last_time >= source.heartbeat_s
+            trigger &= ~pending
+            if trigger.any():
+                pending |= trigger
+                pending_step[trigger] = land_step[trigger, s]
+                pending_answer[trigger] = column[trigger]
+                last_price[trigger] = column[trigger]
+                last_time[trigger] = t
+        if down[s] or not pending.any():
             continue
         land = pending & (pending_step <= s)
-        answer[land, s] = pending_answer[land]
-        updated[land, s] = t  # OCR-style: updatedAt is the block the round lands in
-        lands[land, s] = True
-        pending &= ~land
+        if land.any():
+            landed[land, s] = pending_answer[land]
+            lands[land, s] = True
+            pending &= ~land
+    # Forward-fill: each step shows the last round landed (updatedAt: the block it landed in).
+    last = np.maximum.accumulate(np.where(lands, np.arange(columns)[None, :], 0), axis=1)
+    landed[:, 0] = answer[:, 0]
+    answer = np.take_along_axis(landed, last, axis=1)
+    updated = last * dt
     return answer, updated, lands
 
 

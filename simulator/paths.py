@@ -9,6 +9,7 @@ same whatever the chunking, the process or the grid point: common random numbers
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,20 @@ def path_rng(seed: int, path: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, path, stream])
 
 
+BLOCK = 64  # paths per random block: draws depend on (seed, stream, block), never on chunking
+
+
+def block_rows(
+    seed: int, stream: int, first: int, count: int, make: Callable[[np.random.Generator, int], np.ndarray]
+) -> np.ndarray:
+    """Rows `first .. first+count-1` of a stream drawn in fixed blocks of BLOCK paths, so path i
+    gets the same numbers in any chunk, process or grid point (common random numbers)."""
+    low, high = first // BLOCK, (first + count - 1) // BLOCK
+    rows = np.concatenate([make(np.random.default_rng([seed, stream, b]), BLOCK) for b in range(low, high + 1)])
+    start = first - low * BLOCK
+    return rows[start : start + count]
+
+
 def generate_paths(config: Any, first: int, count: int) -> np.ndarray:
     """Paths `first .. first+count-1` of `config` (a SimConfig): float64 (count, steps+1)."""
     p = config.path
@@ -33,20 +48,26 @@ def generate_paths(config: Any, first: int, count: int) -> np.ndarray:
     times = np.arange(steps + 1) * dt
     drift = crash_shape(times, p.drop, p.drop_start_s, p.drop_duration_s, p.recovery, config.horizon_s)
     sigma_step = p.sigma * math.sqrt(dt / YEAR)
-    jumps = p.kind == "merton" or (p.kind == "preset" and p.jump_rate_per_hour > 0)
+    jumps = p.kind in ("merton", "preset") and p.jump_rate_per_hour > 0
     lam = p.jump_rate_per_hour * dt / 3600
-    out = np.empty((count, steps + 1))
-    for row in range(count):
-        rng = path_rng(config.seed, first + row, STREAM_PATH)
-        increments = rng.standard_normal(steps) * sigma_step - 0.5 * sigma_step**2
-        if jumps and lam > 0:
-            n = rng.poisson(lam, steps)
-            increments += n * p.jump_mean + np.sqrt(n) * p.jump_sd * rng.standard_normal(steps)
-            if p.kind == "preset":
-                increments -= lam * p.jump_mean  # compensated: the fitted leg is the expected path
-        log_path = np.concatenate(([0.0], np.cumsum(increments))) + drift
-        out[row] = p.start_price * np.exp(log_path)
-    return out
+
+    def make(rng: np.random.Generator, rows: int) -> np.ndarray:
+        normal = rng.standard_normal((rows, 1, steps))
+        if not jumps:
+            return normal
+        return np.concatenate(
+            [normal, rng.poisson(lam, (rows, 1, steps)).astype(float), rng.standard_normal((rows, 1, steps))], axis=1
+        )
+
+    draws = block_rows(config.seed, STREAM_PATH, first, count, make)
+    increments = draws[:, 0] * sigma_step - 0.5 * sigma_step**2
+    if jumps:
+        n = draws[:, 1]
+        increments += n * p.jump_mean + np.sqrt(n) * p.jump_sd * draws[:, 2]
+        if p.kind == "preset":
+            increments -= lam * p.jump_mean  # compensated: the fitted leg is the expected path
+    log_path = np.concatenate((np.zeros((count, 1)), np.cumsum(increments, axis=1)), axis=1) + drift[None, :]
+    return p.start_price * np.exp(log_path)
 
 
 def crash_shape(times: np.ndarray, drop: float, start: int, duration: int, recovery: float, horizon: int) -> np.ndarray:

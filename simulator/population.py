@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.config import SimConfig
-from simulator.paths import STREAM_POPULATION, path_rng
+from simulator.paths import STREAM_KEEPER, STREAM_POPULATION, block_rows, path_rng
 
 BPS = 10_000
 WAD = 10**18
@@ -75,7 +75,7 @@ def keeper_latency_steps(config: SimConfig, first: int, count: int) -> np.ndarra
     """Per path: how many steps late keepers see the chain (one draw per path)."""
     from simulator.oracles import draw_latency
 
-    draws = np.array(
-        [draw_latency(config.keepers.latency, path_rng(config.seed, first + i, 3), 1)[0] for i in range(count)]
+    draws = block_rows(
+        config.seed, STREAM_KEEPER, first, count, lambda rng, rows: draw_latency(config.keepers.latency, rng, rows)
     )
     return np.ceil(draws / config.step_s).astype(np.int64)

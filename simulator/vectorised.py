@@ -9,8 +9,8 @@ module slashed up to `maxSlashBps` of its current assets per shortfall, then the
 What it approximates (docs/SIMULATOR.md explains the consequences):
 - floats instead of integer rounding (a price within a wei of a threshold may fall either way:
   such ties are counted, not compared);
-- funding at the initial skew's rate for the whole horizon (tier 1 re-prices the skew after
-  every liquidation);
+- funding priced in two passes: at the opening skew, then at the skew the first pass's
+  liquidations leave (tier 1 re-prices the skew at every action);
 - a position's maintenance tier fixed at the tier of its liquidation price;
 - partial liquidation (positions above the threshold) closed in one step;
 - ADL reported as "triggered" from aggregates only (no ADL trades); no socialised-loss haircut.
@@ -155,37 +155,60 @@ def run_chunk(
     blocked[:, 0] = True  # the setup block liquidates nothing
     steps = oracle.shape[1]
     dt = float(config.step_s)
-    funding_index = xp.cumsum(oracle * (book.funding_rate * dt), axis=1) - oracle * (book.funding_rate * dt)
-
     size, entry, margin, rate = (xp.asarray(a) for a in (book.size, book.entry, book.margin, book.rate))
     n = size.shape[0]
-    tau = xp.full((count, n), steps, dtype=xp.int64)
-    ties = xp.zeros((count, n), dtype=bool)
     columns = xp.arange(steps)[None, :]
     earlier = xp.clip(columns - lag[:, None], 0, steps - 1)
-    for longs in (True, False):
-        for r in sorted({float(x) for x in np.asarray(book.rate)}):
-            mine = (size > 0) if longs else (size < 0)
-            mine &= rate == r
-            if not bool(xp.any(mine)):
-                continue
-            # long: p (1 - r) - F < entry - margin / size; short: p (1 + r) - F > entry + margin / |size|
-            y = oracle * ((1 - r) if longs else (1 + r)) - funding_index
-            worst = (
-                xp.maximum(y, xp.take_along_axis(y, earlier, axis=1))
-                if longs
-                else xp.minimum(y, xp.take_along_axis(y, earlier, axis=1))
-            )
-            worst = worst.copy()
-            worst[blocked | xp.take_along_axis(blocked, earlier, axis=1)] = xp.inf if longs else -xp.inf
-            threshold = (entry - margin / size)[mine]
-            index = xp.nonzero(mine)[0]
-            hit = first_passage(xp, worst, xp.broadcast_to(threshold, (count, threshold.shape[0])), longs)
-            tau[:, index] = hit
-            at = xp.clip(hit, 0, steps - 1)
-            value = xp.take_along_axis(worst, at, axis=1)
-            near = xp.abs(value - threshold[None, :]) <= 1e-9 * xp.abs(threshold[None, :]) + 1e-12
-            ties[:, index] = near & (hit < steps)
+    oracle_then = xp.take_along_axis(oracle, earlier, axis=1)
+    excluded = blocked | xp.take_along_axis(blocked, earlier, axis=1)
+    skew_scale, max_rate = m.skew_scale / 1e18, m.max_funding_rate_per_second / 1e18
+
+    def funding_after(tau: Any) -> Any:
+        """The funding index per unit (USD) each step's liquidation would see, given the
+        liquidations in `tau`, as the engine accrues it: only when an action touches the market
+        (here: the liquidation steps), at the rate of the skew left by the previous action,
+        priced at the oracle of the accruing block."""
+        flat = (tau + xp.arange(count)[:, None] * (steps + 1)).reshape(-1)
+        weights = xp.broadcast_to(size, tau.shape).reshape(-1)
+        closed = xp.bincount(flat, weights=weights, minlength=count * (steps + 1)).reshape(count, steps + 1)
+        acted = xp.bincount(flat, minlength=count * (steps + 1)).reshape(count, steps + 1)[:, :steps] > 0
+        acted[:, 0] = True  # the opens
+        skew = float(xp.sum(size)) - xp.cumsum(closed[:, :steps], axis=1)
+        rate_after = xp.clip(skew / skew_scale * max_rate, -max_rate, max_rate)
+        last = _running(xp, xp.where(acted, columns, 0), False)  # the last action at or before t
+        before = xp.concatenate([xp.zeros((count, 1), dtype=last.dtype), last[:, :-1]], axis=1)  # strictly before
+        rate_before = xp.take_along_axis(rate_after, before, axis=1)
+        pending = rate_before * (columns - before) * dt * oracle
+        committed = xp.cumsum(xp.where(acted, pending, 0.0), axis=1)  # index after each action's accrual
+        return xp.take_along_axis(committed, before, axis=1) + pending
+
+    def passages(funding_index: Any) -> tuple[Any, Any]:
+        tau = xp.full((count, n), steps, dtype=xp.int64)
+        ties = xp.zeros((count, n), dtype=bool)
+        funding_then = xp.take_along_axis(funding_index, earlier, axis=1)
+        for longs in (True, False):
+            side = (size > 0) if longs else (size < 0)
+            for r in sorted({float(x) for x in to_np(rate[side])}):
+                mine = side & (rate == r)
+                # long: p (1 - r) - F < entry - margin / size; short: p (1 + r) - F > entry + margin / |size|
+                factor = (1 - r) if longs else (1 + r)
+                now, then = oracle * factor - funding_index, oracle_then * factor - funding_then
+                worst = xp.maximum(now, then) if longs else xp.minimum(now, then)
+                worst[excluded] = xp.inf if longs else -xp.inf
+                threshold = (entry - margin / size)[mine]
+                index = xp.nonzero(mine)[0]
+                hit = first_passage(xp, worst, xp.broadcast_to(threshold, (count, threshold.shape[0])), longs)
+                tau[:, index] = hit
+                value = xp.take_along_axis(worst, xp.clip(hit, 0, steps - 1), axis=1)
+                near = xp.abs(value - threshold[None, :]) <= 1e-9 * xp.abs(threshold[None, :]) + 1e-12
+                ties[:, index] = near & (hit < steps)
+        return tau, ties
+
+    # Funding at the opening skew, then once more at the skew the liquidations leave.
+    funding_index = funding_after(xp.full((count, n), steps, dtype=xp.int64))
+    tau, ties = passages(funding_index)
+    funding_index = funding_after(tau)
+    tau, ties = passages(funding_index)
 
     # The liquidation of each position at its step (floats), with the keeper's gas rule.
     hit = tau < steps
@@ -216,7 +239,8 @@ def run_chunk(
     cap_binds = xp.zeros(count, dtype=bool)
     depleted_at = xp.full(count, -1, dtype=xp.int64)
     slash_bps = config.system.max_slash_bps / BPS
-    for k in range(n):
+    events = int(xp.max(xp.sum(hit, axis=1))) if n else 0  # sorted first: later ranks are empty
+    for k in range(events):
         s = sf[:, k]
         paid = xp.minimum(s, bucket)
         rest = s - paid
