@@ -69,3 +69,21 @@ def test_exact_tier__every_action_through_the_model_recorded():
     opens = [a for a in exact.actions if a.function == "openPosition"]
     assert len(opens) == 4 and not any(a.outcome.reverted for a in opens)
     assert [a.at for a in exact.actions] == sorted(a.at for a in exact.actions)
+
+
+def test_squeeze_with_a_small_pool__adl_follows_the_plan_in_tier1__flagged_in_tier2():
+    config = preset_config(
+        "short_squeeze", paths=1, population=dict(positions=12, long_fraction=0.5, lp_deposit_usd=300_000)
+    )
+    exact = run_exact(config, 0)
+    steps = [a for a in exact.actions if a.function == "autoDeleverage"]
+    assert exact.adl_steps == len(steps) > 0 and exact.adl_notional > 0
+    assert not any(a.outcome.reverted for a in steps)
+    for action in steps:
+        event = action.outcome.event("AutoDeleveraged")
+        assert event.ratio_after_bps < event.ratio_before_bps
+    # Each block's ADL batch stops once the side is back at or under the target.
+    last_of_block = {a.at: a for a in steps}
+    target = config.system.adl_target_bps
+    assert all(a.outcome.event("AutoDeleveraged").ratio_after_bps <= target for a in last_of_block.values())
+    assert run_chunk(config, 0, 1).values["adl_triggered"][0] == 1
