@@ -12,7 +12,6 @@ exceeds the insurance bucket. Bad options or configs fail with the field named.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -176,7 +175,20 @@ def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, e
         )
     if median_vs_single_:
         comparison = median_vs_single(config)
-        console.print(f"median of 3 sources vs the single feed stuck: {json.dumps(comparison)}")
+        table = Table(
+            title="single feed stuck at the crash vs the median of 3 sources (one stuck)", title_justify="left"
+        )
+        for column in ("USD per path (mean)", "single feed", "median of 3"):
+            table.add_column(column, justify="right")
+        one, many = comparison["single_feed_stuck"], comparison["median_of_3"]
+        for key, label in (
+            ("shortfall", "bad debt realised"),
+            ("from_pool", "  of it on the pool"),
+            ("unrealised_shortfall", "unliquidated at horizon"),
+        ):
+            table.add_row(label, usd(one[key]), usd(many[key]))
+        console.print(table)
+        console.print(f"bad debt the median saves: ${comparison['bad_debt_saved_usd']:,.0f} per path")
         if out is not None:
             from simulator import export
 
