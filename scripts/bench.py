@@ -39,6 +39,7 @@ from difftest.ledger import Ledger  # noqa: E402
 from difftest.machine import FuzzWorld, LedgerMachine  # noqa: E402
 from difftest.model_only import ModelDriver, model_system  # noqa: E402
 from pymodel.config import default_config  # noqa: E402
+from simulator.bench import print_bench  # noqa: E402
 
 WAD = 10**18
 FEED = 10**8
@@ -285,6 +286,11 @@ def section_stateful(bench: Bench) -> None:
     bench.row("stateful fuzzing: sequences", _rate(world.examples, seconds))
 
 
+def section_simulator(bench: Bench) -> None:
+    """Tier-2 throughput and memory, tier-1 actions/s, tier agreement (simulator.bench)."""
+    print_bench(bench.console)
+
+
 # In order; append a section to add a measurement.
 SECTIONS: list[Callable[[Bench], None]] = [
     section_compile,
@@ -293,6 +299,7 @@ SECTIONS: list[Callable[[Bench], None]] = [
     section_model,
     section_ledger,
     section_stateful,
+    section_simulator,
 ]
 
 
