@@ -64,6 +64,17 @@ contract OracleAdapter is IOracleAdapter, Ownable {
 
     /// @inheritdoc IOracleAdapter
     function price(uint256 marketId) external view returns (uint256) {
+        (uint256 wad,) = _priceWithTime(marketId);
+        return wad;
+    }
+
+    /// @inheritdoc IOracleAdapter
+    function priceWithTime(uint256 marketId) external view returns (uint256, uint256) {
+        return _priceWithTime(marketId);
+    }
+
+    /// @dev `price` and the feed's `updatedAt` (the one observation that produced it).
+    function _priceWithTime(uint256 marketId) internal view returns (uint256, uint256) {
         FeedConfig memory config = _feeds[marketId];
         if (address(config.feed) == address(0)) revert FeedNotSet(marketId);
 
@@ -80,7 +91,7 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         uint256 wad = _scaleToWadDown(uint256(answer), config.decimals);
         // A tiny answer of a feed with more than 18 decimals can round to 0: never return a zero price.
         if (wad == 0) revert InvalidAnswer(marketId, answer);
-        return wad;
+        return (wad, updatedAt);
     }
 
     /// @inheritdoc IOracleAdapter

@@ -45,6 +45,8 @@ contract PerpEngine is IPerpEngine, Ownable {
     uint256 public immutable notionalScale;
 
     address public guardian;
+    /// @notice The only caller of `executeTrade`: every trade is a two-step order (SPEC §5a).
+    address public orderRouter;
     bool public opensPaused;
     uint256 public insuranceShareBps;
     uint256 public safetyModuleShareBps;
@@ -143,6 +145,13 @@ contract PerpEngine is IPerpEngine, Ownable {
     }
 
     /// @inheritdoc IPerpEngine
+    function setOrderRouter(address orderRouter_) external onlyOwner {
+        if (orderRouter != address(0)) revert OrderRouterAlreadySet();
+        orderRouter = orderRouter_;
+        emit OrderRouterSet(orderRouter_);
+    }
+
+    /// @inheritdoc IPerpEngine
     function setOpensPaused(bool paused) external {
         if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian(msg.sender);
         opensPaused = paused;
@@ -185,30 +194,32 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (p.skewScale == 0) revert InvalidParameter("skewScale", 0);
         if (p.maxLongOpenInterest == 0) revert InvalidParameter("maxLongOpenInterest", 0);
         if (p.maxShortOpenInterest == 0) revert InvalidParameter("maxShortOpenInterest", 0);
+        // Nobody may profit from being liquidated: the smallest margin pays the fixed keeper reward twice.
+        if (p.minMargin == 0 || p.minMargin < 2 * p.keeperFixedReward) revert InvalidParameter("minMargin", p.minMargin);
+        if (p.minNotional == 0 || p.minNotional > p.tierNotionalCaps[0]) {
+            revert InvalidParameter("minNotional", p.minNotional);
+        }
     }
 
     /* TRADING */
 
     /// @inheritdoc IPerpEngine
-    function openPosition(uint256 marketId, int256 size, uint256 margin, uint256 acceptablePrice) external {
-        _increase(marketId, size, margin, acceptablePrice, true);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function increasePosition(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
-        external
-    {
-        _increase(marketId, sizeDelta, marginIn, acceptablePrice, false);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function decreasePosition(uint256 marketId, uint256 reduction, uint256 acceptablePrice) external {
-        _decrease(marketId, reduction, acceptablePrice);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function closePosition(uint256 marketId, uint256 acceptablePrice) external {
-        _decrease(marketId, SignedMath.abs(_positions[msg.sender][marketId].size), acceptablePrice);
+    function executeTrade(
+        address account,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 marginIn,
+        uint256 acceptablePrice
+    ) external {
+        if (msg.sender != orderRouter) revert NotOrderRouter(msg.sender);
+        if (sizeDelta == 0) revert ZeroSize();
+        int256 size = _positions[account][marketId].size;
+        if (size == 0 || (size > 0) == (sizeDelta > 0)) {
+            _increase(account, marketId, sizeDelta, marginIn, acceptablePrice);
+        } else {
+            if (marginIn > 0) revert MarginInOnDecrease(marginIn);
+            _decrease(account, marketId, SignedMath.abs(sizeDelta), acceptablePrice);
+        }
     }
 
     /// @dev Prices of one trade: oracle, execution (checked against the guard) and the fee.
@@ -218,28 +229,25 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 fee;
     }
 
-    function _increase(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice, bool isOpen)
+    /// @dev Opens or increases `account`'s position; the margin comes from the router's escrow.
+    function _increase(address account, uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
         internal
     {
         if (opensPaused) revert OpensPaused();
-        if (sizeDelta == 0) revert ZeroSize();
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
-        Position memory before = _positions[msg.sender][marketId];
-        if (isOpen && before.size != 0) revert PositionExists(msg.sender, marketId);
-        if (!isOpen && before.size == 0) revert NoPosition(msg.sender, marketId);
-        if (!isOpen && (before.size > 0) != (sizeDelta > 0)) revert WrongDirection(before.size, sizeDelta);
+        Position memory before = _positions[account][marketId];
 
-        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        Trade memory trade = _quote(account, marketId, p, m, before, sizeDelta, acceptablePrice);
         Position memory next = _increased(p, _settleFunding(before, m.fundingIndex), sizeDelta, marginIn, trade);
         _replaceInAggregates(m, before, next);
-        _positions[msg.sender][marketId] = next;
+        _positions[account][marketId] = next;
         _checkOpenInterest(marketId, p, m, sizeDelta > 0);
         _checkUtilisation();
 
         if (marginIn > 0) collateral.safeTransferFrom(msg.sender, address(this), marginIn);
         _distributeFee(marketId, trade.fee);
         emit PositionIncreased(
-            msg.sender,
+            account,
             marketId,
             sizeDelta,
             trade.price,
@@ -272,12 +280,14 @@ contract PerpEngine is IPerpEngine, Ownable {
         );
         if (marginAfter < 0 || equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
         next.margin = uint256(marginAfter);
+        _checkMinimumPosition(p, next, trade.price);
         return next;
     }
 
     /// @dev Reads the oracle, accrues funding, refuses a liquidatable position, and prices
     /// the trade: execution against the trader, checked against `acceptablePrice`, and the fee.
     function _quote(
+        address account,
         uint256 marketId,
         MarketParams storage p,
         MarketState storage m,
@@ -288,11 +298,9 @@ contract PerpEngine is IPerpEngine, Ownable {
         trade.price = oracle.price(marketId);
         _accrueFunding(marketId, p, m, trade.price);
         if (before.size != 0 && _isLiquidatable(p, before, trade.price, m.fundingIndex)) {
-            revert PositionLiquidatable(msg.sender, marketId);
+            revert PositionLiquidatable(account, marketId);
         }
-        trade.executionPrice = _executionPrice(
-            p, trade.price, Units.notionalUp(sizeDelta, trade.price, notionalScale), sizeDelta > 0, p.spreadBps
-        );
+        trade.executionPrice = _executionPrice(p, m, trade.price, sizeDelta, p.spreadBps);
         _checkSlippage(sizeDelta > 0, trade.executionPrice, acceptablePrice);
         // Rounds up: the fee is owed to the protocol.
         trade.fee = FixedPointMath.mulDivUp(
@@ -347,21 +355,22 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (haircut > room) haircut = room;
     }
 
-    function _decrease(uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
-        if (reduction == 0) revert ZeroSize();
+    /// @dev Decreases or closes `account`'s (non-zero) position by `reduction`.
+    function _decrease(address account, uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
-        Position memory before = _positions[msg.sender][marketId];
-        if (before.size == 0) revert NoPosition(msg.sender, marketId);
+        Position memory before = _positions[account][marketId];
         if (reduction > SignedMath.abs(before.size)) revert ReductionTooLarge(reduction, SignedMath.abs(before.size));
 
         int256 sizeDelta = before.size > 0 ? -reduction.toInt256() : reduction.toInt256();
-        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        Trade memory trade = _quote(account, marketId, p, m, before, sizeDelta, acceptablePrice);
         (Position memory next, Settlement memory settled) =
             _decreased(p, _settleFunding(before, m.fundingIndex), sizeDelta, trade, m.fundingIndex);
+        // A partial decrease must leave a position above the minimum (close it fully otherwise).
+        if (next.size != 0) _checkMinimumPosition(p, next, trade.price);
         _replaceInAggregates(m, before, next);
-        next = _settleDecrease(msg.sender, marketId, next, settled, trade.fee);
+        next = _settleDecrease(account, marketId, next, settled, trade.fee);
         emit PositionDecreased(
-            msg.sender,
+            account,
             marketId,
             sizeDelta,
             trade.price,
@@ -432,6 +441,7 @@ contract PerpEngine is IPerpEngine, Ownable {
             Units.notionalUp(position.size, price, notionalScale), p.initialMarginBps, BPS
         );
         if (equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
+        _checkMinimumPosition(p, position, price);
 
         collateral.safeTransfer(msg.sender, amount);
         emit MarginChanged(msg.sender, marketId, -amount.toInt256(), position.margin);
@@ -539,13 +549,8 @@ contract PerpEngine is IPerpEngine, Ownable {
         liq.sizeClosed = before.size > 0 ? closeAbs.toInt256() : -closeAbs.toInt256();
 
         // Execution moves against the position: the on-chain stand-in for a book with no depth.
-        liq.executionPrice = _executionPrice(
-            p,
-            liq.price,
-            Units.notionalUp(liq.sizeClosed, liq.price, notionalScale),
-            before.size < 0,
-            p.liquidationSlippageBps
-        );
+        liq.executionPrice =
+            _executionPrice(p, _markets[marketId], liq.price, -liq.sizeClosed, p.liquidationSlippageBps);
         liq.notionalClosed = Units.notionalDown(liq.sizeClosed, liq.price, notionalScale);
     }
 
@@ -761,18 +766,52 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /* INTERNAL: POSITION MATH */
 
-    /// @dev Oracle price moved against the trader by `baseBps` plus size impact (capped).
-    /// Buys round up and sells round down: both against the trader.
-    function _executionPrice(MarketParams storage p, uint256 price, uint256 notional, bool isBuy, uint256 baseBps)
+    /// @dev Oracle price moved against the trader by `baseBps`, plus the skew impact of the trade
+    /// (capped at `maxImpactBps` of the price). Buys round up and sells round down: both against the trader.
+    function _executionPrice(
+        MarketParams storage p,
+        MarketState storage m,
+        uint256 price,
+        int256 sizeDelta,
+        uint256 baseBps
+    ) internal view returns (uint256) {
+        int256 skewBefore = m.longSize.toInt256() - m.shortSize.toInt256();
+        uint256 impact = _impactPrice(p, price, skewBefore, skewBefore + sizeDelta, SignedMath.abs(sizeDelta));
+        // Rounds up: the cap is part of what the trader owes.
+        uint256 cap = FixedPointMath.mulDivUp(price, p.maxImpactBps, BPS);
+        if (impact > cap) impact = cap;
+        if (sizeDelta > 0) return FixedPointMath.mulDivUp(price, BPS + baseBps, BPS) + impact;
+        uint256 sell = FixedPointMath.mulDivDown(price, BPS - baseBps, BPS);
+        return sell > impact ? sell - impact : 0;
+    }
+
+    /// @dev Impact per unit of size, from the skew before and after the trade (GMX v2 style): moving
+    /// |skew| from `from` to `to` away from zero costs k (to^2 - from^2) / 2 with k = price^2 x
+    /// impactBps / (BPS x impactReferenceNotional x notionalScale^2), whatever the steps, so splitting an
+    /// order saves nothing; a trade that reduces |skew| pays none. `from` is |skewBefore| when the
+    /// skew keeps its side, else 0 (the part that crosses zero is free). Every step rounds up (owed).
+    function _impactPrice(MarketParams storage p, uint256 price, int256 skewBefore, int256 skewAfter, uint256 sizeAbs)
         internal
         view
         returns (uint256)
     {
-        uint256 impactBps = FixedPointMath.mulDivUp(notional, p.impactBps, p.impactReferenceNotional);
-        if (impactBps > p.maxImpactBps) impactBps = p.maxImpactBps;
-        uint256 bps = baseBps + impactBps;
-        if (isBuy) return FixedPointMath.mulDivUp(price, BPS + bps, BPS);
-        return FixedPointMath.mulDivDown(price, BPS - bps, BPS);
+        uint256 to = SignedMath.abs(skewAfter);
+        uint256 from = (skewBefore > 0) == (skewAfter > 0) ? SignedMath.abs(skewBefore) : 0;
+        if (to <= from) return 0;
+        // The mean |skew| over the trade: (to^2 - from^2) / (2 |sizeDelta|).
+        uint256 meanSkew = FixedPointMath.mulDivUp(to - from, to + from, 2 * sizeAbs);
+        uint256 meanNotional = FixedPointMath.mulDivUp(meanSkew, price, notionalScale);
+        return FixedPointMath.mulDivUp(
+            FixedPointMath.mulDivUp(meanNotional, price, p.impactReferenceNotional), p.impactBps, BPS
+        );
+    }
+
+    /// @dev A position that stays open keeps at least `minMargin` and `minNotional` (at `price`,
+    /// rounded down: the position must clear the minimum on its own).
+    function _checkMinimumPosition(MarketParams storage p, Position memory position, uint256 price) internal view {
+        if (position.margin < p.minMargin) revert MarginBelowMinimum(position.margin, p.minMargin);
+        uint256 notional = Units.notionalDown(position.size, price, notionalScale);
+        if (notional < p.minNotional) revert NotionalBelowMinimum(notional, p.minNotional);
     }
 
     function _checkSlippage(bool isBuy, uint256 executionPrice, uint256 acceptablePrice) internal pure {

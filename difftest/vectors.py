@@ -76,6 +76,7 @@ from pymodel.config import SystemConfig
 from pymodel.core import event_class
 from pymodel.errors import error_classes
 from pymodel.mock_price_feed import RoundData
+from pymodel.order_router import Order
 from pymodel.perp_engine import MarketParams, MarketState, Position
 from pymodel.system import Addresses, Outcome, System, snake_case
 
@@ -106,6 +107,7 @@ _VIEW_FIELDS: dict[str, str | tuple[str, ...]] = {
     "redeemRequestOf": ("shares", "requested_at"),
     "pendingOf": ("shares", "claimable_at"),
     "cooldownStartOf": "cooldown_start",
+    "orderOf": tuple(f.name for f in fields(Order)),
 }
 
 Names = str | tuple[str, ...] | None
@@ -345,6 +347,7 @@ def _placeholder_addresses(config: SystemConfig) -> Addresses:
         insurance_fund=address(4),
         safety_module=address(5),
         engine=address(6),
+        order_router=address(8),
     )
 
 
@@ -454,6 +457,8 @@ class Symbols:
             return str(value)
         if isinstance(value, str):
             return self._encode_str(value)
+        if isinstance(value, bytes):  # bytesN (an OrderCancelled reason): hex, written only
+            return "0x" + value.hex()
         if isinstance(value, MarketParams):
             return {f.name: self.encode(getattr(value, f.name)) for f in fields(value)}
         if is_dataclass(value) and hasattr(value, "as_tuple"):

@@ -37,6 +37,8 @@ MARKET_RULES = {
     "skewScale": "must be positive",
     "maxLongOpenInterest": "must be positive",
     "maxShortOpenInterest": "must be positive",
+    "minMargin": "must be positive and at least 2 x keeper_fixed_reward",
+    "minNotional": "must be in [1, tier_notional_caps[0]]",
 }
 
 
@@ -71,6 +73,8 @@ class MarketConfig(BaseModel):
     skew_scale: Uint
     max_long_open_interest: Uint
     max_short_open_interest: Uint
+    min_margin: Uint
+    min_notional: Uint
 
     def params(self) -> MarketParams:
         return MarketParams(**{name: getattr(self, name) for name in MarketParams.__dataclass_fields__})
@@ -107,6 +111,12 @@ class SystemConfig(BaseModel):
     # ADL: a side's open profit over pool assets (GMX: trigger 85%, end at or below 77%).
     adl_trigger_bps: Annotated[int, Field(gt=0, le=BPS)] = 5000
     adl_target_bps: Annotated[int, Field(gt=0, le=BPS)] = 4000
+    # Orders (OrderRouter): the keeper's fee per order (collateral units, at most $100) and the
+    # window in which a round may fill it: observed >= minExecutionDelay after the submission,
+    # executed before maxExecutionDelay (then only cancellable).
+    execution_fee: Uint = 0
+    min_execution_delay: Annotated[int, Field(ge=0, le=3_600)] = 2
+    max_execution_delay: Annotated[int, Field(gt=0, le=86_400)] = 3_600
 
     @model_validator(mode="after")
     def _cross_rules(self) -> SystemConfig:
@@ -118,6 +128,13 @@ class SystemConfig(BaseModel):
         if self.adl_target_bps >= self.adl_trigger_bps:
             raise ValueError(
                 f"adl_target_bps={self.adl_target_bps} must be below adl_trigger_bps={self.adl_trigger_bps}"
+            )
+        if self.execution_fee > 100 * 10**self.collateral_decimals:
+            raise ValueError(f"execution_fee={self.execution_fee} must be at most 100 * 10**collateral_decimals")
+        if self.max_execution_delay <= self.min_execution_delay:
+            raise ValueError(
+                f"max_execution_delay={self.max_execution_delay} must exceed "
+                f"min_execution_delay={self.min_execution_delay}"
             )
         ids = [m.market_id for m in self.markets]
         if len(set(ids)) != len(ids):
@@ -159,6 +176,10 @@ def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, *
         skew_scale=1_000_000 * 10**18 // price_usd,
         max_long_open_interest=50_000_000 * 10**18 // price_usd,
         max_short_open_interest=50_000_000 * 10**18 // price_usd,
+        # Minimum position: 4x the fixed keeper reward of margin, $500 of notional (a liquidation at
+        # maintenance then realises well above the keeper reward).
+        min_margin=20 * unit,
+        min_notional=500 * unit,
     )
     values.update(overrides)
     return MarketConfig(**values)
@@ -168,6 +189,7 @@ def default_config(collateral_decimals: int = 6, **overrides) -> SystemConfig:
     """Two markets, ETH and BTC, over a 6-decimal stablecoin (`markets=` replaces them)."""
     values: dict = dict(
         collateral_decimals=collateral_decimals,
+        execution_fee=10**collateral_decimals,
         markets=[
             default_market(1, "ETH-USD", 3_000, collateral_decimals),
             default_market(2, "BTC-USD", 60_000, collateral_decimals),

@@ -156,6 +156,15 @@ class OracleAdapter(Ownable):
 
     def price(self, env: Env, market_id: int) -> int:
         """Mirrors OracleAdapter.price."""
+        wad, _ = self._price_with_time(env, market_id)
+        return wad
+
+    def price_with_time(self, env: Env, market_id: int) -> tuple[int, int]:
+        """Mirrors OracleAdapter.priceWithTime: (price, observedAt)."""
+        return self._price_with_time(env, market_id)
+
+    def _price_with_time(self, env: Env, market_id: int) -> tuple[int, int]:
+        """`price` and the feed's `updatedAt` (the one observation that produced it)."""
         config = self._feeds.get(market_id, FeedConfig())
         if config.feed == ZERO_ADDRESS:
             raise FeedNotSet(market_id)
@@ -176,7 +185,7 @@ class OracleAdapter(Ownable):
         # A tiny answer of a feed with more than 18 decimals can round to 0: never return a zero price.
         if wad == 0:
             raise InvalidAnswer(market_id, answer)
-        return wad
+        return wad, updated_at
 
     def feed_of(self, market_id: int) -> tuple[str, int, int]:
         """Mirrors OracleAdapter.feedOf: (feed, decimals, maxAge)."""

@@ -19,6 +19,7 @@ from pymodel.insurance_fund import InsuranceFund
 from pymodel.lp_pool import LPPool
 from pymodel.mock_price_feed import MockPriceFeed
 from pymodel.oracle_adapter import OracleAdapter
+from pymodel.order_router import OrderRouter
 from pymodel.perp_engine import PerpEngine
 from pymodel.safety_module import SafetyModule
 
@@ -34,10 +35,12 @@ class Addresses:
     insurance_fund: str
     safety_module: str
     engine: str
+    order_router: str
 
     def by_name(self) -> dict[str, str]:
         names = {"token": self.token, "oracle": self.oracle, "pool": self.pool}
         names |= {"insuranceFund": self.insurance_fund, "safetyModule": self.safety_module, "engine": self.engine}
+        names |= {"orderRouter": self.order_router}
         names |= {feed_name(market_id): address for market_id, address in self.feeds.items()}
         return names
 
@@ -113,6 +116,9 @@ class _Contracts:
             self.safety_module,
             deployer,
         )
+        self.order_router = OrderRouter(
+            addresses.order_router, self.log, self.token, self.oracle, self.engine, deployer
+        )
         self.pool.set_engine(env, self.engine.address)
         self.pool.perp = self.engine
         self.insurance_fund.set_engine(env, self.engine.address)
@@ -122,6 +128,10 @@ class _Contracts:
         self.engine.set_adl_params(env, config.adl_trigger_bps, config.adl_target_bps)
         for market in config.markets:
             self.engine.list_market(env, market.market_id, market.params())
+        self.engine.set_order_router(env, self.order_router.address)
+        self.order_router.set_execution_params(
+            env, config.execution_fee, config.min_execution_delay, config.max_execution_delay
+        )
         self.log.take()  # deployment events are not part of any action
 
     def by_name(self, name: str) -> ModelContract:
@@ -134,6 +144,7 @@ class _Contracts:
             "insuranceFund": self.insurance_fund,
             "safetyModule": self.safety_module,
             "engine": self.engine,
+            "orderRouter": self.order_router,
         }[name]
 
 

@@ -47,6 +47,10 @@ interface IOracleAdapter {
     /// `block.timestamp - updatedAt <= maxAge`. Scaling from the feed's decimals rounds down.
     function price(uint256 marketId) external view returns (uint256);
 
+    /// @notice `price(marketId)` (same validation, same reverts) and `observedAt`, the oldest
+    /// `updatedAt` among the observations that produced it (one feed: its round's `updatedAt`).
+    function priceWithTime(uint256 marketId) external view returns (uint256 price, uint256 observedAt);
+
     /// @notice The market's feed configuration.
     function feedOf(uint256 marketId) external view returns (address feed, uint8 decimals, uint256 maxAge);
 }
