@@ -96,6 +96,7 @@ def deploy_system(
         safety_module.address,
         deployer.address,
     )
+    order_router = deploy(project.OrderRouter, token.address, oracle.address, engine.address, deployer.address)
     send(pool, "setEngine", engine.address)
     send(insurance_fund, "setEngine", engine.address)
     send(safety_module, "setEngine", engine.address)
@@ -104,6 +105,14 @@ def deploy_system(
     send(engine, "setAdlParams", config.adl_trigger_bps, config.adl_target_bps)
     for market in config.markets:
         send(engine, "listMarket", market.market_id, market.params().as_tuple())
+    send(engine, "setOrderRouter", order_router.address)
+    send(
+        order_router,
+        "setExecutionParams",
+        config.execution_fee,
+        config.min_execution_delay,
+        config.max_execution_delay,
+    )
 
     addresses = Addresses(
         token=token.address,
@@ -114,6 +123,7 @@ def deploy_system(
         safety_module=safety_module.address,
         engine=engine.address,
         sources=source_addresses,
+        order_router=order_router.address,
     )
     kinds = {
         name: source.kind
@@ -130,6 +140,7 @@ def deploy_system(
             "insuranceFund": project.InsuranceFund,
             "safetyModule": project.SafetyModule,
             "engine": project.PerpEngine,
+            "orderRouter": project.OrderRouter,
         }
         for name, address in addresses.by_name().items():
             if name.startswith("feed"):

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {MarketParamsValidator} from "./MarketParamsValidator.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
@@ -30,17 +31,6 @@ contract PerpEngine is IPerpEngine, Ownable {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant WAD = 1e18;
     uint256 internal constant MAX_MARKETS = 16;
-    uint256 internal constant MAX_TRADING_FEE_BPS = 1_000;
-    /// @dev Upper bounds of the market parameters that pay keepers or charge traders (SPEC §11):
-    /// even the owner cannot set a reward that drains the backstop layers.
-    uint256 internal constant MAX_LIQUIDATION_PENALTY_BPS = 1_000;
-    uint256 internal constant MAX_KEEPER_REWARD_BPS = 100;
-    /// @dev In whole collateral units.
-    uint256 internal constant MAX_KEEPER_FIXED_REWARD = 100;
-    uint256 internal constant MAX_KEEPER_REWARD_CAP = 10_000;
-    uint256 internal constant MAX_PARTIAL_LIQUIDATION_COOLDOWN = 1 days;
-    /// @dev 100% of notional per day.
-    uint256 internal constant MAX_FUNDING_RATE_PER_SECOND = WAD / 1 days;
 
     /* STORAGE */
 
@@ -51,8 +41,13 @@ contract PerpEngine is IPerpEngine, Ownable {
     ISafetyModule public immutable safetyModule;
     /// @dev 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
     uint256 public immutable notionalScale;
+    /// @notice The market parameters' bounds, in a contract of their own (this one is at the
+    /// 24 KB runtime limit); created by the constructor.
+    MarketParamsValidator public immutable marketParamsValidator;
 
     address public guardian;
+    /// @notice The only caller of `executeTrade`: every trade is a two-step order (SPEC §5a).
+    address public orderRouter;
     bool public opensPaused;
     uint256 public insuranceShareBps;
     uint256 public safetyModuleShareBps;
@@ -88,6 +83,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         insuranceFund = insuranceFund_;
         safetyModule = safetyModule_;
         notionalScale = Units.notionalScale(IERC20Metadata(address(collateral_)).decimals());
+        marketParamsValidator = new MarketParamsValidator();
         // The pool, the insurance fund and the safety module pull what the engine credits to them.
         collateral_.forceApprove(address(pool_), type(uint256).max);
         collateral_.forceApprove(address(insuranceFund_), type(uint256).max);
@@ -100,7 +96,7 @@ contract PerpEngine is IPerpEngine, Ownable {
     function listMarket(uint256 marketId, MarketParams calldata params) external onlyOwner {
         if (_markets[marketId].listed) revert MarketAlreadyListed(marketId);
         if (_marketIds.length == MAX_MARKETS) revert TooManyMarkets();
-        _validateMarketParams(params);
+        marketParamsValidator.validate(params, notionalScale);
         _params[marketId] = params;
         _markets[marketId].listed = true;
         _markets[marketId].lastFundingAt = block.timestamp;
@@ -111,7 +107,7 @@ contract PerpEngine is IPerpEngine, Ownable {
     /// @inheritdoc IPerpEngine
     function setMarketParams(uint256 marketId, MarketParams calldata params) external onlyOwner {
         if (!_markets[marketId].listed) revert MarketNotListed(marketId);
-        _validateMarketParams(params);
+        marketParamsValidator.validate(params, notionalScale);
         _params[marketId] = params;
         emit MarketParamsSet(marketId);
     }
@@ -159,6 +155,13 @@ contract PerpEngine is IPerpEngine, Ownable {
     }
 
     /// @inheritdoc IPerpEngine
+    function setOrderRouter(address orderRouter_) external onlyOwner {
+        if (orderRouter != address(0)) revert OrderRouterAlreadySet();
+        orderRouter = orderRouter_;
+        emit OrderRouterSet(orderRouter_);
+    }
+
+    /// @inheritdoc IPerpEngine
     function setOpensPaused(bool paused) external {
         if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian(msg.sender);
         opensPaused = paused;
@@ -170,91 +173,26 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (!valid) revert InvalidParameter(name, value);
     }
 
-    /// @dev The same bounds, in the same order, as `pymodel.config.MarketConfig`.
-    function _validateMarketParams(MarketParams calldata p) internal view {
-        _requireValid(p.initialMarginBps != 0 && p.initialMarginBps <= BPS, "initialMarginBps", p.initialMarginBps);
-        for (uint256 i = 0; i < 4; ++i) {
-            _requireValid(
-                p.tierMaintenanceBps[i] != 0 && p.tierMaintenanceBps[i] < p.initialMarginBps,
-                "tierMaintenanceBps",
-                p.tierMaintenanceBps[i]
-            );
-            _requireValid(
-                i == 0 || p.tierMaintenanceBps[i] >= p.tierMaintenanceBps[i - 1],
-                "tierMaintenanceBps",
-                p.tierMaintenanceBps[i]
-            );
-            _requireValid(
-                i == 0 || p.tierNotionalCaps[i] > p.tierNotionalCaps[i - 1],
-                "tierNotionalCaps",
-                p.tierNotionalCaps[i]
-            );
-        }
-        _requireValid(p.tierNotionalCaps[3] == type(uint256).max, "tierNotionalCaps", p.tierNotionalCaps[3]);
-        _requireValid(p.spreadBps < BPS, "spreadBps", p.spreadBps);
-        _requireValid(p.impactBps <= BPS, "impactBps", p.impactBps);
-        _requireValid(p.liquidationSlippageBps < BPS, "liquidationSlippageBps", p.liquidationSlippageBps);
-        uint256 widest = p.spreadBps > p.liquidationSlippageBps ? p.spreadBps : p.liquidationSlippageBps;
-        // Sell prices are price * (1 - bps): they must stay positive.
-        _requireValid(p.maxImpactBps < BPS - widest, "maxImpactBps", p.maxImpactBps);
-        _requireValid(p.impactReferenceNotional != 0, "impactReferenceNotional", 0);
-        _requireValid(p.tradingFeeBps <= MAX_TRADING_FEE_BPS, "tradingFeeBps", p.tradingFeeBps);
-        _requireValid(
-            p.liquidationPenaltyBps <= MAX_LIQUIDATION_PENALTY_BPS,
-            "liquidationPenaltyBps",
-            p.liquidationPenaltyBps
-        );
-        // Whole collateral units -> token units.
-        uint256 unit = 1e36 / _scale();
-        _requireValid(p.keeperFixedReward <= MAX_KEEPER_FIXED_REWARD * unit, "keeperFixedReward", p.keeperFixedReward);
-        _requireValid(p.keeperRewardBps <= MAX_KEEPER_REWARD_BPS, "keeperRewardBps", p.keeperRewardBps);
-        _requireValid(
-            p.keeperRewardCap >= p.keeperFixedReward && p.keeperRewardCap <= MAX_KEEPER_REWARD_CAP * unit,
-            "keeperRewardCap",
-            p.keeperRewardCap
-        );
-        _requireValid(
-            p.partialLiquidationBps != 0 && p.partialLiquidationBps <= BPS,
-            "partialLiquidationBps",
-            p.partialLiquidationBps
-        );
-        _requireValid(
-            p.partialLiquidationCooldown != 0 && p.partialLiquidationCooldown <= MAX_PARTIAL_LIQUIDATION_COOLDOWN,
-            "partialLiquidationCooldown",
-            p.partialLiquidationCooldown
-        );
-        _requireValid(
-            p.maxFundingRatePerSecond <= MAX_FUNDING_RATE_PER_SECOND,
-            "maxFundingRatePerSecond",
-            p.maxFundingRatePerSecond
-        );
-        _requireValid(p.skewScale != 0, "skewScale", 0);
-        _requireValid(p.maxLongOpenInterest != 0, "maxLongOpenInterest", 0);
-        _requireValid(p.maxShortOpenInterest != 0, "maxShortOpenInterest", 0);
-    }
 
     /* TRADING */
 
     /// @inheritdoc IPerpEngine
-    function openPosition(uint256 marketId, int256 size, uint256 margin, uint256 acceptablePrice) external {
-        _increase(marketId, size, margin, acceptablePrice, true);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function increasePosition(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
-        external
-    {
-        _increase(marketId, sizeDelta, marginIn, acceptablePrice, false);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function decreasePosition(uint256 marketId, uint256 reduction, uint256 acceptablePrice) external {
-        _decrease(marketId, reduction, acceptablePrice);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function closePosition(uint256 marketId, uint256 acceptablePrice) external {
-        _decrease(marketId, SignedMath.abs(_positions[msg.sender][marketId].size), acceptablePrice);
+    function executeTrade(
+        address account,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 marginIn,
+        uint256 acceptablePrice
+    ) external {
+        if (msg.sender != orderRouter) revert NotOrderRouter(msg.sender);
+        if (sizeDelta == 0) revert ZeroSize();
+        int256 size = _positions[account][marketId].size;
+        if (size == 0 || (size > 0) == (sizeDelta > 0)) {
+            _increase(account, marketId, sizeDelta, marginIn, acceptablePrice);
+        } else {
+            if (marginIn > 0) revert MarginInOnDecrease(marginIn);
+            _decrease(account, marketId, SignedMath.abs(sizeDelta), acceptablePrice);
+        }
     }
 
     /// @dev Prices of one trade: oracle, execution (checked against the guard) and the fee.
@@ -264,28 +202,25 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 fee;
     }
 
-    function _increase(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice, bool isOpen)
+    /// @dev Opens or increases `account`'s position; the margin comes from the router's escrow.
+    function _increase(address account, uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
         internal
     {
         if (opensPaused) revert OpensPaused();
-        if (sizeDelta == 0) revert ZeroSize();
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
-        Position memory before = _positions[msg.sender][marketId];
-        if (isOpen && before.size != 0) revert PositionExists(msg.sender, marketId);
-        if (!isOpen && before.size == 0) revert NoPosition(msg.sender, marketId);
-        if (!isOpen && (before.size > 0) != (sizeDelta > 0)) revert WrongDirection(before.size, sizeDelta);
+        Position memory before = _positions[account][marketId];
 
-        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        Trade memory trade = _quote(account, marketId, p, m, before, sizeDelta, acceptablePrice);
         Position memory next = _increased(p, _settleFunding(before, m.fundingIndex), sizeDelta, marginIn, trade);
         _replaceInAggregates(m, before, next);
-        _positions[msg.sender][marketId] = next;
+        _positions[account][marketId] = next;
         _checkOpenInterest(marketId, p, m, sizeDelta > 0);
         _checkUtilisation();
 
         if (marginIn > 0) collateral.safeTransferFrom(msg.sender, address(this), marginIn);
         _distributeFee(marketId, trade.fee);
         emit PositionIncreased(
-            msg.sender,
+            account,
             marketId,
             sizeDelta,
             trade.price,
@@ -316,12 +251,14 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 required = _bpsOfNotionalUp(newSize, trade.price, p.initialMarginBps);
         if (marginAfter < 0 || equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
         next.margin = uint256(marginAfter);
+        _checkMinimumPosition(p, next, trade.price);
         return next;
     }
 
     /// @dev Reads the oracle, accrues funding, refuses a liquidatable position, and prices
     /// the trade: execution against the trader, checked against `acceptablePrice`, and the fee.
     function _quote(
+        address account,
         uint256 marketId,
         MarketParams storage p,
         MarketState storage m,
@@ -332,9 +269,9 @@ contract PerpEngine is IPerpEngine, Ownable {
         trade.price = oracle.price(marketId);
         _accrueFunding(marketId, p, m, trade.price);
         if (before.size != 0 && _isLiquidatable(p, before, trade.price, m.fundingIndex)) {
-            revert PositionLiquidatable(msg.sender, marketId);
+            revert PositionLiquidatable(account, marketId);
         }
-        trade.executionPrice = _executionPrice(p, trade.price, sizeDelta, sizeDelta > 0, p.spreadBps);
+        trade.executionPrice = _executionPrice(p, m, trade.price, sizeDelta, p.spreadBps);
         _checkSlippage(sizeDelta > 0, trade.executionPrice, acceptablePrice);
         // Rounds up: the fee is owed to the protocol.
         trade.fee = _bpsOfNotionalUp(sizeDelta, trade.executionPrice, p.tradingFeeBps);
@@ -396,21 +333,22 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (haircut > room) haircut = room;
     }
 
-    function _decrease(uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
-        if (reduction == 0) revert ZeroSize();
+    /// @dev Decreases or closes `account`'s (non-zero) position by `reduction`.
+    function _decrease(address account, uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
-        Position memory before = _positions[msg.sender][marketId];
-        if (before.size == 0) revert NoPosition(msg.sender, marketId);
+        Position memory before = _positions[account][marketId];
         if (reduction > SignedMath.abs(before.size)) revert ReductionTooLarge(reduction, SignedMath.abs(before.size));
 
         int256 sizeDelta = before.size > 0 ? -reduction.toInt256() : reduction.toInt256();
-        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        Trade memory trade = _quote(account, marketId, p, m, before, sizeDelta, acceptablePrice);
         (Position memory next, Settlement memory settled) =
             _decreased(p, _settleFunding(before, m.fundingIndex), sizeDelta, trade, m.fundingIndex);
+        // A partial decrease must leave a position above the minimum (close it fully otherwise).
+        if (next.size != 0) _checkMinimumPosition(p, next, trade.price);
         _replaceInAggregates(m, before, next);
-        next = _settleDecrease(msg.sender, marketId, next, settled, trade.fee);
+        next = _settleDecrease(account, marketId, next, settled, trade.fee);
         emit PositionDecreased(
-            msg.sender,
+            account,
             marketId,
             sizeDelta,
             trade.price,
@@ -483,6 +421,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         int256 equityAfter = _equity(position, price, m.fundingIndex);
         uint256 required = _bpsOfNotionalUp(position.size, price, p.initialMarginBps);
         if (equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
+        _checkMinimumPosition(p, position, price);
 
         collateral.safeTransfer(msg.sender, amount);
         emit MarginChanged(msg.sender, marketId, -amount.toInt256(), position.margin);
@@ -587,7 +526,7 @@ contract PerpEngine is IPerpEngine, Ownable {
 
         // Execution moves against the position: the on-chain stand-in for a book with no depth.
         liq.executionPrice =
-            _executionPrice(p, liq.price, liq.sizeClosed, before.size < 0, p.liquidationSlippageBps);
+            _executionPrice(p, _markets[marketId], liq.price, -liq.sizeClosed, p.liquidationSlippageBps);
         // Unscaled (1e36 units): the penalty and the reward each round once, on the exact value.
         liq.exactNotionalClosed = SignedMath.abs(liq.sizeClosed) * liq.price;
     }
@@ -886,23 +825,52 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /* INTERNAL: POSITION MATH */
 
-    /// @dev Oracle price moved against the trader by `baseBps` plus size impact (capped; whole
-    /// bps rounded up once on the exact notional of `size`: ceil(ceil(x / a) / b) = ceil(x / ab)).
-    /// Buys round up and sells round down: both against the trader.
-    function _executionPrice(MarketParams storage p, uint256 price, int256 size, bool isBuy, uint256 baseBps)
+    /// @dev Oracle price moved against the trader by `baseBps`, plus the skew impact of the trade
+    /// (capped at `maxImpactBps` of the price). Buys round up and sells round down: both against the trader.
+    function _executionPrice(
+        MarketParams storage p,
+        MarketState storage m,
+        uint256 price,
+        int256 sizeDelta,
+        uint256 baseBps
+    ) internal view returns (uint256) {
+        int256 skewBefore = m.longSize.toInt256() - m.shortSize.toInt256();
+        uint256 impact = _impactPrice(p, price, skewBefore, skewBefore + sizeDelta, SignedMath.abs(sizeDelta));
+        // Rounds up: the cap is part of what the trader owes.
+        uint256 cap = FixedPointMath.mulDivUp(price, p.maxImpactBps, BPS);
+        if (impact > cap) impact = cap;
+        if (sizeDelta > 0) return FixedPointMath.mulDivUp(price, BPS + baseBps, BPS) + impact;
+        uint256 sell = FixedPointMath.mulDivDown(price, BPS - baseBps, BPS);
+        return sell > impact ? sell - impact : 0;
+    }
+
+    /// @dev Impact per unit of size, from the skew before and after the trade (GMX v2 style): moving
+    /// |skew| from `from` to `to` away from zero costs k (to^2 - from^2) / 2 with k = price^2 x
+    /// impactBps / (BPS x impactReferenceNotional x notionalScale^2), whatever the steps, so splitting an
+    /// order saves nothing; a trade that reduces |skew| pays none. `from` is |skewBefore| when the
+    /// skew keeps its side, else 0 (the part that crosses zero is free). Every step rounds up (owed).
+    function _impactPrice(MarketParams storage p, uint256 price, int256 skewBefore, int256 skewAfter, uint256 sizeAbs)
         internal
         view
         returns (uint256)
     {
-        uint256 impactBps = FixedPointMath.mulDivUp(
-            FixedPointMath.mulDivUp(SignedMath.abs(size) * price, p.impactBps, p.impactReferenceNotional),
-            1,
-            _scale()
+        uint256 to = SignedMath.abs(skewAfter);
+        uint256 from = (skewBefore > 0) == (skewAfter > 0) ? SignedMath.abs(skewBefore) : 0;
+        if (to <= from) return 0;
+        // The mean |skew| over the trade: (to^2 - from^2) / (2 |sizeDelta|).
+        uint256 meanSkew = FixedPointMath.mulDivUp(to - from, to + from, 2 * sizeAbs);
+        uint256 meanNotional = FixedPointMath.mulDivUp(meanSkew, price, notionalScale);
+        return FixedPointMath.mulDivUp(
+            FixedPointMath.mulDivUp(meanNotional, price, p.impactReferenceNotional), p.impactBps, BPS
         );
-        if (impactBps > p.maxImpactBps) impactBps = p.maxImpactBps;
-        uint256 bps = baseBps + impactBps;
-        if (isBuy) return FixedPointMath.mulDivUp(price, BPS + bps, BPS);
-        return FixedPointMath.mulDivDown(price, BPS - bps, BPS);
+    }
+
+    /// @dev A position that stays open keeps at least `minMargin` and `minNotional` (at `price`,
+    /// rounded down: the position must clear the minimum on its own).
+    function _checkMinimumPosition(MarketParams storage p, Position memory position, uint256 price) internal view {
+        if (position.margin < p.minMargin) revert MarginBelowMinimum(position.margin, p.minMargin);
+        uint256 notional = Units.notionalDown(position.size, price, notionalScale);
+        if (notional < p.minNotional) revert NotionalBelowMinimum(notional, p.minNotional);
     }
 
     function _checkSlippage(bool isBuy, uint256 executionPrice, uint256 acceptablePrice) internal pure {

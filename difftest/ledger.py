@@ -335,7 +335,7 @@ class Ledger:
 
     def _holders(self) -> list[str]:
         a = self.deployment.addresses
-        return [*self.actors, a.engine, a.pool, a.insurance_fund, a.safety_module]
+        return [*self.actors, a.engine, a.pool, a.insurance_fund, a.safety_module, a.order_router]
 
     def _state_queries(self) -> list[tuple[str, str, str, tuple[Any, ...]]]:
         """(key, contract, function, args) for every piece of state compared."""
@@ -356,9 +356,12 @@ class Ledger:
             "adlTriggerBps",
             "adlTargetBps",
             "uncoveredDeficit",
+            "orderRouter",
         ):
             q.append((f"engine.{name}", "engine", name, ()))
         q += [(f"engine.isAdlKeeper/{a}", "engine", "isAdlKeeper", (a,)) for a in self.actors]
+        for name in ("executionFee", "minExecutionDelay", "maxExecutionDelay", "maxExecutionFee"):
+            q.append((f"orderRouter.{name}", "orderRouter", name, ()))
         for name in ("totalAssets", "totalShares", "cooldownPeriod", "unstakeWindow", "maxSlashBps", *SM_STATE):
             q.append((f"safetyModule.{name}", "safetyModule", name, ()))
         for a in self.actors:
@@ -371,6 +374,7 @@ class Ledger:
             q.append((f"engine.marketState/{m}", "engine", "marketState", (m,)))
             q.append((f"engine.marketParams/{m}", "engine", "marketParams", (m,)))
             q += [(f"engine.positionOf/{a}/{m}", "engine", "positionOf", (a, m)) for a in self.actors]
+            q += [(f"orderRouter.orderOf/{a}/{m}", "orderRouter", "orderOf", (a, m)) for a in self.actors]
             q.append((f"{feed_name(m)}.latestRoundData", feed_name(m), "latestRoundData", ()))
             q.append((f"oracle.feedOf/{m}", "oracle", "feedOf", (m,)))
             # Oracle (issue 11): every further source, the aggregation rules and the band's state.
@@ -442,6 +446,7 @@ class Ledger:
             "pool": (token.balance_of(c.pool.address), c.pool.cash),
             "insuranceFund": (token.balance_of(c.insurance_fund.address), sum(c.insurance_fund.buckets.values())),
             "safetyModule": (token.balance_of(c.safety_module.address), c.safety_module.total_assets),
+            "orderRouter": (token.balance_of(c.order_router.address), c.order_router.escrowed()),
         }
         for holder, (balance, claims) in checks.items():
             if balance != claims:
@@ -465,7 +470,7 @@ class Ledger:
     def mint_and_approve(self, actor: str, amount: int) -> None:
         a = self.deployment.addresses
         self.act(actor, "token", "mint", actor, amount)
-        for spender in (a.engine, a.pool, a.insurance_fund, a.safety_module):
+        for spender in (a.engine, a.pool, a.insurance_fund, a.safety_module, a.order_router):
             self.act(actor, "token", "approve", spender, UINT256_MAX)
 
     def set_price(self, market_id: int, answer: int, updated_at: int | None = None, sender: str | None = None) -> None:
@@ -532,6 +537,15 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
         return getattr(c.oracle, snake_case(function))(*args)
     if contract.startswith("feed"):
         return tuple(getattr(c.by_name(contract), snake_case(function))(*args))
+    if contract == "orderRouter":
+        router = c.order_router
+        return {
+            "executionFee": lambda: router.execution_fee,
+            "minExecutionDelay": lambda: router.min_execution_delay,
+            "maxExecutionDelay": lambda: router.max_execution_delay,
+            "maxExecutionFee": lambda: router.max_execution_fee,
+            "orderOf": lambda: router.order_of(*args).as_tuple(),
+        }[function]()
     engine = c.engine
     if function == "marketState":
         return engine.market_state(*args).as_tuple()
@@ -553,4 +567,5 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
         "maxUtilisationBps": engine.max_utilisation_bps,
         "reserveFactorBps": engine.reserve_factor_bps,
         "guardian": engine.guardian,
+        "orderRouter": engine.order_router,
     }[function]

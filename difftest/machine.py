@@ -1,7 +1,9 @@
 """Stateful differential fuzzing: a Hypothesis RuleBasedStateMachine over every action.
 
 LPs deposit, request, claim and cancel redemptions; stakers stake, cool down, exit and claim;
-traders open, increase, decrease, close and move margin; the oracle gets new rounds with any
+traders open, increase, decrease and close through two-step orders (submitted, then executed by
+a keeper at a later round, cancelled by the engine's refusal, expired and cancelled) and move
+margin; the oracle gets new rounds with any
 delay (stale by one second included) and gaps; time passes; keepers liquidate and
 auto-deleverage; the owner changes parameters. Every action runs through `Ledger.act`, so after
 each step model and chain must agree on the outcome, the ordered events and the full state, and
@@ -28,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from chainio import ChainRevert
 from difftest.ledger import Action, Ledger, ParityError
+from difftest.orders import reason_name
 from pymodel.adl import adl_plan
 from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.core import Env
@@ -183,6 +186,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 save_regression(self.ledger, self.world.vectors_dir, description, failing=failing)
             raise
         self.world.outcomes[f"{function} {outcome.error[0] if outcome.reverted else 'ok'}"] += 1
+        if cancelled := outcome.events_named("OrderCancelled"):
+            self.world.outcomes[f"{function} cancelled {reason_name(cancelled[0].reason)}"] += 1
         for event in ("Liquidated", "BadDebtSettled", "Slashed", "AutoDeleveraged", "ProfitHaircut"):
             if outcome.events_named(event):
                 self.world.outcomes[f"event {event}"] += 1
@@ -336,7 +341,110 @@ class LedgerMachine(RuleBasedStateMachine):
         slots = [(t, m) for t in range(3) for m in MARKETS if self.position(self.traders[t], m).size == 0]
         if (trader, market) not in slots and slots:
             trader, market = slots[(trader + market) % len(slots)]
-        self.act(self.traders[trader], "engine", "openPosition", market, size if is_long else -size, margin, guard)
+        self._trade(self.traders[trader], market, size if is_long else -size, margin, guard)
+
+    # Orders: every trade is submitted, then filled by a keeper at a later round (SPEC §5a)
+
+    def order(self, trader: str, market: int) -> Any:
+        return self.c.order_router.order_of(trader, market)
+
+    def _new_round(self, market: int) -> None:
+        """A round at the current price, observed now."""
+        self.ledger.set_price(market, self.price(market), sender=self.keeper)
+        self.world.steps += 1
+
+    def _trade(self, trader: str, market: int, size_delta: int, margin: int, guard: int) -> None:
+        """Submit, wait the minimum delay, a new round, execute. A pending order of the slot is
+        settled first (executed at a new round, or cancelled once expired)."""
+        if self.order(trader, market).submitted_at != 0:
+            self._settle_pending(trader, market)
+        outcome = self.act(trader, "orderRouter", "submitOrder", market, size_delta, margin, guard)
+        if outcome.reverted:
+            return
+        self.ledger.advance(max(1, self.c.order_router.min_execution_delay))
+        self._new_round(market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+
+    def _settle_pending(self, trader: str, market: int) -> None:
+        order, router = self.order(trader, market), self.c.order_router
+        if self.ledger.now >= order.submitted_at + router.max_execution_delay:
+            self.act(self.keeper, "orderRouter", "cancelOrder", trader, market)
+            return
+        self.ledger.advance(max(0, order.submitted_at + max(1, router.min_execution_delay) - self.ledger.now))
+        self._new_round(market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+
+    def has_orders(self) -> bool:
+        return bool(self.c.order_router._orders)
+
+    def pick_order(self, pick: int) -> tuple[str, int]:
+        pending = sorted(self.c.order_router._orders)
+        return pending[pick % len(pending)]
+
+    @rule(
+        trader=st.integers(0, 2),
+        market=st.sampled_from(MARKETS),
+        fraction=st.one_of(st.sampled_from([-BPS, -BPS // 2, BPS // 2, BPS]), st.integers(-2 * BPS, 2 * BPS)),
+        margin=usd_amounts,
+        tight_guard=st.sampled_from([False, False, True]),
+    )
+    def submit_order(self, trader: int, market: int, fraction: int, margin: int, tight_guard: bool) -> None:
+        """An order left pending: a fraction of the position (or of 10 units' worth of $1k), any
+        sign; a second order on the slot must revert OrderPending."""
+        who = self.traders[trader]
+        size = self.position(who, market).size
+        base = abs(size) if size != 0 else 1_000 * USD * SCALE // self.price(market)
+        delta = base * fraction // BPS
+        is_buy = delta > 0
+        guard = self.price(market) if tight_guard else (UINT256_MAX if is_buy else 0)
+        self.act(
+            who,
+            "orderRouter",
+            "submitOrder",
+            market,
+            delta,
+            margin if (size == 0 or (size > 0) == is_buy) else 0,
+            guard,
+        )
+
+    @rule(pick=st.integers(0, 5), when=st.sampled_from(["new_round", "round_at_submission", "no_round", "late_round"]))
+    @precondition(lambda self: self.has_orders())
+    def execute_order(self, pick: int, when: str) -> None:
+        """A keeper executes a pending order: after a new round (fills or cancels with the
+        engine's reason), with a round observed in the submission's second (RoundTooEarly), with
+        whatever round is on chain, or with a fresh round after most of the window has passed."""
+        trader, market = self.pick_order(pick)
+        order, router = self.order(trader, market), self.c.order_router
+        if when == "round_at_submission":
+            self.ledger.advance(1)
+            self.ledger.set_price(market, self.price(market), updated_at=order.submitted_at, sender=self.keeper)
+        elif when == "late_round":
+            self.ledger.advance(max(0, order.submitted_at + router.max_execution_delay - 1 - self.ledger.now))
+            self._new_round(market)
+        elif when == "new_round":
+            self.ledger.advance(max(1, router.min_execution_delay))
+            self._new_round(market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+
+    @rule(pick=st.integers(0, 5), edge=st.sampled_from([-1, 0, 1]))
+    @precondition(lambda self: self.has_orders())
+    def expire_order(self, pick: int, edge: int) -> None:
+        """Time to one second before, exactly at, or one second after expiry; a fresh round; the
+        keeper tries to execute (fills before expiry, OrderExpired from it on), then anyone tries
+        to cancel (OrderNotExpired before expiry, escrow back from it on)."""
+        trader, market = self.pick_order(pick)
+        order, router = self.order(trader, market), self.c.order_router
+        expires_at = order.submitted_at + router.max_execution_delay
+        self.ledger.advance(max(0, expires_at + edge - self.ledger.now))
+        self._new_round(market)
+        if edge < 0:
+            self.act(self.lps[0], "orderRouter", "cancelOrder", trader, market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+        self.act(self.lps[0], "orderRouter", "cancelOrder", trader, market)
+
+    @rule(fee=st.sampled_from([0, 1, USD, 100 * USD, 100 * USD + 1]), min_delay=st.sampled_from([0, 1, 2, 30]))
+    def set_execution_params(self, fee: int, min_delay: int) -> None:
+        self.act(self.owner, "orderRouter", "setExecutionParams", fee, min_delay, 600 if min_delay < 30 else 30)
 
     @initialize(
         opens=st.lists(
@@ -387,26 +495,24 @@ class LedgerMachine(RuleBasedStateMachine):
         size = self.position(trader, market).size
         delta = max(1, abs(size) * fraction // BPS)
         if size >= 0:
-            self.act(trader, "engine", "increasePosition", market, delta, margin, UINT256_MAX)
+            self._trade(trader, market, delta, margin, UINT256_MAX)
         else:
-            self.act(trader, "engine", "increasePosition", market, -delta, margin, 0)
+            self._trade(trader, market, -delta, margin, 0)
 
     @rule(pick=st.integers(0, 5), fraction=fractions)
     @precondition(lambda self: self.has_positions())
     def decrease_position(self, pick: int, fraction: int) -> None:
         trader, market = self.pick_position(pick)
         size = self.position(trader, market).size
-        self.act(
-            trader, "engine", "decreasePosition", market, abs(size) * fraction // BPS, 0 if size > 0 else UINT256_MAX
-        )
+        reduction = abs(size) * fraction // BPS
+        self._trade(trader, market, -reduction if size > 0 else reduction, 0, 0 if size > 0 else UINT256_MAX)
 
     @rule(pick=st.integers(0, 5))
     @precondition(lambda self: self.has_positions())
     def close_position(self, pick: int) -> None:
         trader, market = self.pick_position(pick)
-        self.act(
-            trader, "engine", "closePosition", market, 0 if self.position(trader, market).size > 0 else UINT256_MAX
-        )
+        size = self.position(trader, market).size
+        self._trade(trader, market, -size, 0, 0 if size > 0 else UINT256_MAX)
 
     @rule(pick=st.integers(0, 5), amount=usd_amounts)
     @precondition(lambda self: self.has_positions())
@@ -532,7 +638,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.has_positions():
             account, market = self.pick_position(trader)
             size = self.position(account, market).size
-            self.act(account, "engine", "closePosition", market, 0 if size > 0 else UINT256_MAX)
+            self._trade(account, market, -size, 0, 0 if size > 0 else UINT256_MAX)
         self.act(self.owner, "engine", "setOpensPaused", False)
 
     @rule(market=st.sampled_from(MARKETS), amount=st.sampled_from([1, 10 * USD, 1_000 * USD]))

@@ -78,6 +78,7 @@ from pymodel.errors import error_classes
 from pymodel.mock_price_feed import RoundData
 from pymodel.mock_pyth import PythPrice
 from pymodel.oracle_adapter import Mark
+from pymodel.order_router import Order
 from pymodel.perp_engine import MarketParams, MarketState, Position
 from pymodel.system import Addresses, Outcome, System, snake_case
 
@@ -114,6 +115,7 @@ _VIEW_FIELDS: dict[str, str | tuple[str, ...]] = {
     "slashWindowStart": "window_start",
     "markOf": Mark._fields,
     "getPriceUnsafe": PythPrice._fields,
+    "orderOf": tuple(f.name for f in fields(Order)),
 }
 
 Names = str | tuple[str, ...] | None
@@ -353,6 +355,7 @@ def _placeholder_addresses(config: SystemConfig) -> Addresses:
         insurance_fund=address(4),
         safety_module=address(5),
         engine=address(6),
+        order_router=address(8),
         sources={
             m.market_id: tuple(address(100 + 16 * i + j) for j in range(len(m.oracle_sources())))
             for i, m in enumerate(config.markets)
@@ -466,7 +469,7 @@ class Symbols:
             return str(value)
         if isinstance(value, str):
             return self._encode_str(value)
-        if isinstance(value, bytes) and len(value) != 20:
+        if isinstance(value, bytes) and len(value) != 20:  # bytesN (Pyth ids, OrderCancelled reasons): hex
             return "0x" + value.hex()
         if isinstance(value, MarketParams):
             return {f.name: self.encode(getattr(value, f.name)) for f in fields(value)}

@@ -52,6 +52,8 @@ MARKET_RULES = {
     "skewScale": "must be positive",
     "maxLongOpenInterest": "must be positive",
     "maxShortOpenInterest": "must be positive",
+    "minMargin": "must be positive and at least 2 x keeper_fixed_reward",
+    "minNotional": "must be in [1, tier_notional_caps[0]]",
 }
 
 
@@ -115,6 +117,8 @@ class MarketConfig(BaseModel):
     skew_scale: Uint
     max_long_open_interest: Uint
     max_short_open_interest: Uint
+    min_margin: Uint
+    min_notional: Uint
     # The mark (OracleAdapter.setOracle). No `sources`: one Chainlink source made of
     # `feed_decimals`, `initial_answer` and `oracle_max_age` (the single-feed market).
     sources: Annotated[tuple[SourceConfig, ...], Field(max_length=MAX_SOURCES)] = ()
@@ -182,6 +186,12 @@ class SystemConfig(BaseModel):
     # ADL: a side's open profit over pool assets (GMX: trigger 85%, end at or below 77%).
     adl_trigger_bps: Annotated[int, Field(gt=0, le=BPS)] = 5000
     adl_target_bps: Annotated[int, Field(gt=0, le=BPS)] = 4000
+    # Orders (OrderRouter): the keeper's fee per order (collateral units, at most $100) and the
+    # window in which a round may fill it: observed >= minExecutionDelay after the submission,
+    # executed before maxExecutionDelay (then only cancellable).
+    execution_fee: Uint = 0
+    min_execution_delay: Annotated[int, Field(ge=0, le=3_600)] = 2
+    max_execution_delay: Annotated[int, Field(gt=0, le=86_400)] = 3_600
     # Safety module: the cap of `max_slash_bps` holds across all shortfalls of one window.
     slash_window: SlashWindow = 7 * 24 * 3600
 
@@ -198,6 +208,13 @@ class SystemConfig(BaseModel):
             )
         for market in self.markets:
             market.check_contract_rules(notional_scale(self.collateral_decimals))
+        if self.execution_fee > 100 * 10**self.collateral_decimals:
+            raise ValueError(f"execution_fee={self.execution_fee} must be at most 100 * 10**collateral_decimals")
+        if self.max_execution_delay <= self.min_execution_delay:
+            raise ValueError(
+                f"max_execution_delay={self.max_execution_delay} must exceed "
+                f"min_execution_delay={self.min_execution_delay}"
+            )
         ids = [m.market_id for m in self.markets]
         if len(set(ids)) != len(ids):
             raise ValueError(f"market ids must be unique, got {ids}")
@@ -238,6 +255,10 @@ def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, *
         skew_scale=1_000_000 * 10**18 // price_usd,
         max_long_open_interest=50_000_000 * 10**18 // price_usd,
         max_short_open_interest=50_000_000 * 10**18 // price_usd,
+        # Minimum position: 4x the fixed keeper reward of margin, $500 of notional (a liquidation at
+        # maintenance then realises well above the keeper reward).
+        min_margin=20 * unit,
+        min_notional=500 * unit,
     )
     values.update(overrides)
     return MarketConfig(**values)
@@ -247,6 +268,7 @@ def default_config(collateral_decimals: int = 6, **overrides) -> SystemConfig:
     """Two markets, ETH and BTC, over a 6-decimal stablecoin (`markets=` replaces them)."""
     values: dict = dict(
         collateral_decimals=collateral_decimals,
+        execution_fee=10**collateral_decimals,
         markets=[
             default_market(1, "ETH-USD", 3_000, collateral_decimals),
             default_market(2, "BTC-USD", 60_000, collateral_decimals),

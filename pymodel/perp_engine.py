@@ -15,7 +15,7 @@ from pymodel.errors import InvalidParameter, Revert, ZeroAmount
 from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
 from pymodel.ownable import Ownable
 from pymodel.signed_math import abs_, mul_div_floor, mul_div_toward_zero
-from pymodel.units import funding_ceil, notional_scale, notional_up, pnl_floor
+from pymodel.units import funding_ceil, notional_down, notional_scale, notional_up, pnl_floor
 
 if TYPE_CHECKING:
     from pymodel.insurance_fund import InsuranceFund
@@ -64,6 +64,8 @@ class MarketParams:
     skew_scale: int
     max_long_open_interest: int
     max_short_open_interest: int
+    min_margin: int
+    min_notional: int
 
     def as_tuple(self) -> tuple:
         """The ABI tuple the contract takes and returns."""
@@ -198,21 +200,36 @@ class NotGuardian(Revert):
 
 
 @dataclass
-class PositionExists(Revert):
-    account: str
-    market_id: int
-
-
-@dataclass
 class NoPosition(Revert):
     account: str
     market_id: int
 
 
 @dataclass
-class WrongDirection(Revert):
-    size: int
-    size_delta: int
+class NotOrderRouter(Revert):
+    caller: str
+
+
+@dataclass
+class OrderRouterAlreadySet(Revert):
+    pass
+
+
+@dataclass
+class MarginInOnDecrease(Revert):
+    margin_in: int
+
+
+@dataclass
+class MarginBelowMinimum(Revert):
+    margin: int
+    min_margin: int
+
+
+@dataclass
+class NotionalBelowMinimum(Revert):
+    notional: int
+    min_notional: int
 
 
 @dataclass
@@ -331,6 +348,11 @@ class PoolLimitsSet(ModelEvent):
 @dataclass(frozen=True)
 class GuardianSet(ModelEvent):
     guardian: str
+
+
+@dataclass(frozen=True)
+class OrderRouterSet(ModelEvent):
+    order_router: str
 
 
 @dataclass(frozen=True)
@@ -471,8 +493,9 @@ class BadDebtSettled(ModelEvent):
 
 
 def validate_market_params(p: MarketParams, scale: int) -> None:
-    """Mirrors PerpEngine._validateMarketParams: the same bounds, in the same order (`scale`: the
-    engine's notional scale, 10**(36 - collateral decimals))."""
+    """Mirrors MarketParamsValidator.validate (the engine's own validator contract, created by its
+    constructor): the same bounds, in the same order (`scale`: the engine's notional scale,
+    10**(36 - collateral decimals))."""
     if p.initial_margin_bps == 0 or p.initial_margin_bps > BPS:
         raise InvalidParameter("initialMarginBps", p.initial_margin_bps)
     for i in range(4):
@@ -520,6 +543,11 @@ def validate_market_params(p: MarketParams, scale: int) -> None:
         raise InvalidParameter("maxLongOpenInterest", 0)
     if p.max_short_open_interest == 0:
         raise InvalidParameter("maxShortOpenInterest", 0)
+    # Nobody may profit from being liquidated: the smallest margin pays the fixed keeper reward twice.
+    if p.min_margin == 0 or p.min_margin < evm.mul(2, p.keeper_fixed_reward):
+        raise InvalidParameter("minMargin", p.min_margin)
+    if p.min_notional == 0 or p.min_notional > p.tier_notional_caps[0]:
+        raise InvalidParameter("minNotional", p.min_notional)
 
 
 @dataclass
@@ -557,6 +585,7 @@ class PerpEngine(Ownable):
         collateral._approve(address, insurance_fund.address, UINT256_MAX, emit=True)
         collateral._approve(address, safety_module.address, UINT256_MAX, emit=True)
         self.guardian = ZERO_ADDRESS
+        self.order_router = ZERO_ADDRESS
         self.opens_paused = False
         self.insurance_share_bps = 0
         self.safety_module_share_bps = 0
@@ -639,6 +668,14 @@ class PerpEngine(Ownable):
         self.is_adl_keeper[keeper] = allowed
         self.emit(AdlKeeperSet(keeper, allowed))
 
+    def set_order_router(self, env: Env, order_router: str) -> None:
+        """Mirrors PerpEngine.setOrderRouter."""
+        self._check_owner(env)
+        if self.order_router != ZERO_ADDRESS:
+            raise OrderRouterAlreadySet()
+        self.order_router = order_router
+        self.emit(OrderRouterSet(order_router))
+
     def set_opens_paused(self, env: Env, paused: bool) -> None:
         """Mirrors PerpEngine.setOpensPaused (guardian or owner)."""
         if env.sender != self.guardian and env.sender != self.owner():
@@ -648,44 +685,35 @@ class PerpEngine(Ownable):
 
     # Trading
 
-    def open_position(self, env: Env, market_id: int, size: int, margin: int, acceptable_price: int) -> None:
-        """Mirrors PerpEngine.openPosition."""
-        self._increase(env, market_id, size, margin, acceptable_price, True)
-
-    def increase_position(
-        self, env: Env, market_id: int, size_delta: int, margin_in: int, acceptable_price: int
+    def execute_trade(
+        self, env: Env, account: str, market_id: int, size_delta: int, margin_in: int, acceptable_price: int
     ) -> None:
-        """Mirrors PerpEngine.increasePosition."""
-        self._increase(env, market_id, size_delta, margin_in, acceptable_price, False)
-
-    def decrease_position(self, env: Env, market_id: int, reduction: int, acceptable_price: int) -> None:
-        """Mirrors PerpEngine.decreasePosition."""
-        self._decrease(env, market_id, reduction, acceptable_price)
-
-    def close_position(self, env: Env, market_id: int, acceptable_price: int) -> None:
-        """Mirrors PerpEngine.closePosition."""
-        self._decrease(env, market_id, abs_(self.position_of(env.sender, market_id).size), acceptable_price)
-
-    def _increase(
-        self, env: Env, market_id: int, size_delta: int, margin_in: int, acceptable_price: int, is_open: bool
-    ) -> None:
-        if self.opens_paused:
-            raise OpensPaused()
+        """Mirrors PerpEngine.executeTrade (order router only)."""
+        if env.sender != self.order_router:
+            raise NotOrderRouter(env.sender)
         if size_delta == 0:
             raise ZeroSize()
-        p, m = self._listed(market_id)
-        before = self.position_of(env.sender, market_id)
-        if is_open and before.size != 0:
-            raise PositionExists(env.sender, market_id)
-        if not is_open and before.size == 0:
-            raise NoPosition(env.sender, market_id)
-        if not is_open and (before.size > 0) != (size_delta > 0):
-            raise WrongDirection(before.size, size_delta)
+        size = self.position_of(account, market_id).size
+        if size == 0 or (size > 0) == (size_delta > 0):
+            self._increase(env, account, market_id, size_delta, margin_in, acceptable_price)
+        else:
+            if margin_in > 0:
+                raise MarginInOnDecrease(margin_in)
+            self._decrease(env, account, market_id, abs_(size_delta), acceptable_price)
 
-        trade = self._quote(env, market_id, p, m, before, size_delta, acceptable_price)
+    def _increase(
+        self, env: Env, account: str, market_id: int, size_delta: int, margin_in: int, acceptable_price: int
+    ) -> None:
+        """Opens or increases `account`'s position; the margin comes from the router's escrow."""
+        if self.opens_paused:
+            raise OpensPaused()
+        p, m = self._listed(market_id)
+        before = self.position_of(account, market_id)
+
+        trade = self._quote(env, account, market_id, p, m, before, size_delta, acceptable_price)
         nxt = self._increased(p, self._settle_funding(before, m.funding_index), size_delta, margin_in, trade)
         self._replace_in_aggregates(m, before, nxt)
-        self._store(env.sender, market_id, nxt)
+        self._store(account, market_id, nxt)
         self._check_open_interest(market_id, p, m, size_delta > 0)
         self._check_utilisation()
 
@@ -694,7 +722,7 @@ class PerpEngine(Ownable):
         self._distribute_fee(env, market_id, trade.fee)
         self.emit(
             PositionIncreased(
-                env.sender,
+                account,
                 market_id,
                 size_delta,
                 trade.price,
@@ -720,11 +748,13 @@ class PerpEngine(Ownable):
         if margin_after < 0 or equity_after < evm.to_int256(required):
             raise InsufficientMargin(equity_after, required)
         nxt.margin = margin_after
+        self._check_minimum_position(p, nxt, trade.price)
         return nxt
 
     def _quote(
         self,
         env: Env,
+        account: str,
         market_id: int,
         p: MarketParams,
         m: MarketState,
@@ -736,33 +766,33 @@ class PerpEngine(Ownable):
         trade.price = self.oracle.price(env, market_id)
         self._accrue_funding(env, market_id, p, m, trade.price)
         if before.size != 0 and self._is_liquidatable(p, before, trade.price, m.funding_index):
-            raise PositionLiquidatable(env.sender, market_id)
-        trade.execution_price = self._execution_price(p, trade.price, size_delta, size_delta > 0, p.spread_bps)
+            raise PositionLiquidatable(account, market_id)
+        trade.execution_price = self._execution_price(p, m, trade.price, size_delta, p.spread_bps)
         self._check_slippage(size_delta > 0, trade.execution_price, acceptable_price)
         # Rounds up: the fee is owed to the protocol.
         trade.fee = self._bps_of_notional_up(size_delta, trade.execution_price, p.trading_fee_bps)
         return trade
 
-    def _decrease(self, env: Env, market_id: int, reduction: int, acceptable_price: int) -> None:
-        if reduction == 0:
-            raise ZeroSize()
+    def _decrease(self, env: Env, account: str, market_id: int, reduction: int, acceptable_price: int) -> None:
+        """Decreases or closes `account`'s (non-zero) position by `reduction`."""
         p, m = self._listed(market_id)
-        before = self.position_of(env.sender, market_id)
-        if before.size == 0:
-            raise NoPosition(env.sender, market_id)
+        before = self.position_of(account, market_id)
         if reduction > abs_(before.size):
             raise ReductionTooLarge(reduction, abs_(before.size))
 
         size_delta = evm.sneg(evm.to_int256(reduction)) if before.size > 0 else evm.to_int256(reduction)
-        trade = self._quote(env, market_id, p, m, before, size_delta, acceptable_price)
+        trade = self._quote(env, account, market_id, p, m, before, size_delta, acceptable_price)
         nxt, settled = self._decreased(
             p, self._settle_funding(before, m.funding_index), size_delta, trade, m.funding_index
         )
+        # A partial decrease must leave a position above the minimum (close it fully otherwise).
+        if nxt.size != 0:
+            self._check_minimum_position(p, nxt, trade.price)
         self._replace_in_aggregates(m, before, nxt)
-        nxt = self._settle_decrease(env, env.sender, market_id, nxt, settled, trade.fee)
+        nxt = self._settle_decrease(env, account, market_id, nxt, settled, trade.fee)
         self.emit(
             PositionDecreased(
-                env.sender,
+                account,
                 market_id,
                 size_delta,
                 trade.price,
@@ -886,6 +916,7 @@ class PerpEngine(Ownable):
         required = self._bps_of_notional_up(position.size, price, p.initial_margin_bps)
         if equity_after < evm.to_int256(required):
             raise InsufficientMargin(equity_after, required)
+        self._check_minimum_position(p, position, price)
         self._store(env.sender, market_id, position)
 
         self.collateral.transfer(env.calling(self.address), env.sender, amount)
@@ -979,7 +1010,7 @@ class PerpEngine(Ownable):
 
         # Execution moves against the position: the on-chain stand-in for a book with no depth.
         liq.execution_price = self._execution_price(
-            p, liq.price, liq.size_closed, before.size < 0, p.liquidation_slippage_bps
+            p, self._market(market_id), liq.price, evm.sneg(liq.size_closed), p.liquidation_slippage_bps
         )
         # Unscaled (1e36 units): the penalty and the reward each round once, on the exact value.
         liq.exact_notional_closed = evm.mul(abs_(liq.size_closed), liq.price)
@@ -1282,19 +1313,42 @@ class PerpEngine(Ownable):
 
     # Internal: position math
 
-    def _execution_price(self, p: MarketParams, price: int, size: int, is_buy: bool, base_bps: int) -> int:
-        """Oracle price moved against the trader by `base_bps` plus size impact (capped; whole bps
-        rounded up once on the exact notional: ceil(ceil(x / a) / b) = ceil(x / ab)); buys round
-        up, sells round down."""
-        impact_bps = mul_div_up(
-            mul_div_up(evm.mul(abs_(size), price), p.impact_bps, p.impact_reference_notional), 1, self.notional_scale
-        )
-        if impact_bps > p.max_impact_bps:
-            impact_bps = p.max_impact_bps
-        bps = evm.add(base_bps, impact_bps)
-        if is_buy:
-            return mul_div_up(price, evm.add(BPS, bps), BPS)
-        return mul_div_down(price, evm.sub(BPS, bps), BPS)
+    def _execution_price(self, p: MarketParams, m: MarketState, price: int, size_delta: int, base_bps: int) -> int:
+        """Oracle price moved against the trader by `base_bps`, plus the skew impact of the trade
+        (capped at `max_impact_bps` of the price). Buys round up and sells round down."""
+        skew_before = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
+        impact = self._impact_price(p, price, skew_before, evm.sadd(skew_before, size_delta), abs_(size_delta))
+        # Rounds up: the cap is part of what the trader owes.
+        cap = mul_div_up(price, p.max_impact_bps, BPS)
+        if impact > cap:
+            impact = cap
+        if size_delta > 0:
+            return evm.add(mul_div_up(price, evm.add(BPS, base_bps), BPS), impact)
+        sell = mul_div_down(price, evm.sub(BPS, base_bps), BPS)
+        return sell - impact if sell > impact else 0
+
+    def _impact_price(self, p: MarketParams, price: int, skew_before: int, skew_after: int, size_abs: int) -> int:
+        """Impact per unit of size from the skew before and after (GMX v2 style): moving |skew| from
+        `from` to `to` away from zero costs k (to^2 - from^2) / 2 whatever the steps, so splitting
+        saves nothing; reducing |skew| pays none. `from` is |skew_before| when the skew keeps its
+        side, else 0. Every step rounds up (owed)."""
+        to = abs_(skew_after)
+        from_ = abs_(skew_before) if (skew_before > 0) == (skew_after > 0) else 0
+        if to <= from_:
+            return 0
+        # The mean |skew| over the trade: (to^2 - from^2) / (2 |size_delta|).
+        mean_skew = mul_div_up(to - from_, evm.add(to, from_), evm.mul(2, size_abs))
+        mean_notional = mul_div_up(mean_skew, price, self.notional_scale)
+        return mul_div_up(mul_div_up(mean_notional, price, p.impact_reference_notional), p.impact_bps, BPS)
+
+    def _check_minimum_position(self, p: MarketParams, position: Position, price: int) -> None:
+        """A position that stays open keeps at least `min_margin` and `min_notional` (at `price`,
+        rounded down)."""
+        if position.margin < p.min_margin:
+            raise MarginBelowMinimum(position.margin, p.min_margin)
+        notional = notional_down(position.size, price, self.notional_scale)
+        if notional < p.min_notional:
+            raise NotionalBelowMinimum(notional, p.min_notional)
 
     @staticmethod
     def _check_slippage(is_buy: bool, execution_price: int, acceptable_price: int) -> None:

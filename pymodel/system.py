@@ -32,6 +32,7 @@ from pymodel.lp_pool import LPPool
 from pymodel.mock_price_feed import MockPriceFeed
 from pymodel.mock_pyth import MockPyth, encode_price_feed_update
 from pymodel.oracle_adapter import OracleAdapter, SourceKind, SourceSpec
+from pymodel.order_router import OrderRouter
 from pymodel.perp_engine import PerpEngine
 from pymodel.safety_module import SafetyModule
 
@@ -47,12 +48,14 @@ class Addresses:
     insurance_fund: str
     safety_module: str
     engine: str
+    order_router: str
     # Every source of each market, in the adapter's order (`feeds` holds the first of each).
     sources: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def by_name(self) -> dict[str, str]:
         names = {"token": self.token, "oracle": self.oracle, "pool": self.pool}
         names |= {"insuranceFund": self.insurance_fund, "safetyModule": self.safety_module, "engine": self.engine}
+        names |= {"orderRouter": self.order_router}
         names |= {feed_name(market_id): address for market_id, address in self.feeds.items()}
         for market_id, addresses in self.sources.items():
             names |= {source_name(market_id, i): address for i, address in enumerate(addresses)}
@@ -82,7 +85,6 @@ def pyth_price_id(market_id: int, index: int) -> bytes:
 # MockPythSource constructor: validTimePeriod (unused by the adapter) and a zero update fee.
 PYTH_VALID_TIME_PERIOD = 60
 PYTH_UPDATE_FEE = 0
-
 
 
 @lru_cache(maxsize=4096)
@@ -163,6 +165,9 @@ class _Contracts:
             self.safety_module,
             deployer,
         )
+        self.order_router = OrderRouter(
+            addresses.order_router, self.log, self.token, self.oracle, self.engine, deployer
+        )
         self.pool.set_engine(env, self.engine.address)
         self.pool.perp = self.engine
         self.insurance_fund.set_engine(env, self.engine.address)
@@ -172,6 +177,10 @@ class _Contracts:
         self.engine.set_adl_params(env, config.adl_trigger_bps, config.adl_target_bps)
         for market in config.markets:
             self.engine.list_market(env, market.market_id, market.params())
+        self.engine.set_order_router(env, self.order_router.address)
+        self.order_router.set_execution_params(
+            env, config.execution_fee, config.min_execution_delay, config.max_execution_delay
+        )
         self.log.take()  # deployment events are not part of any action
 
     def by_name(self, name: str) -> ModelContract:
@@ -185,6 +194,7 @@ class _Contracts:
             "insuranceFund": self.insurance_fund,
             "safetyModule": self.safety_module,
             "engine": self.engine,
+            "orderRouter": self.order_router,
         }[name]
 
 

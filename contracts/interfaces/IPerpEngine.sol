@@ -21,7 +21,7 @@ interface IPerpEngine {
         uint256[4] tierNotionalCaps;
         uint256[4] tierMaintenanceBps;
         uint256 spreadBps;
-        uint256 impactBps; // extra bps per `impactReferenceNotional` of notional
+        uint256 impactBps; // bps per `impactReferenceNotional` of mean skew notional over the trade
         uint256 impactReferenceNotional;
         uint256 maxImpactBps;
         uint256 tradingFeeBps;
@@ -37,6 +37,8 @@ interface IPerpEngine {
         uint256 skewScale; // skew (size) at which funding reaches its maximum rate
         uint256 maxLongOpenInterest; // size
         uint256 maxShortOpenInterest; // size
+        uint256 minMargin; // an open position keeps at least this margin (>= 2 x keeperFixedReward)
+        uint256 minNotional; // and at least this notional at the oracle price (<= tierNotionalCaps[0])
     }
 
     /// @notice A market's aggregates: what the pool is marked from, O(1) per market.
@@ -91,9 +93,16 @@ interface IPerpEngine {
     error ZeroAmount();
     error OpensPaused();
     error NotGuardian(address caller);
-    error PositionExists(address account, uint256 marketId);
     error NoPosition(address account, uint256 marketId);
-    error WrongDirection(int256 size, int256 sizeDelta);
+    /// @notice `executeTrade` is for the order router only.
+    error NotOrderRouter(address caller);
+    error OrderRouterAlreadySet();
+    /// @notice A decrease order carries no margin.
+    error MarginInOnDecrease(uint256 marginIn);
+    /// @notice A position that stays open must keep `minMargin`...
+    error MarginBelowMinimum(uint256 margin, uint256 minMargin);
+    /// @notice ...and `minNotional` at the oracle price.
+    error NotionalBelowMinimum(uint256 notional, uint256 minNotional);
     error ReductionTooLarge(uint256 reduction, uint256 size);
     error SlippageExceeded(uint256 executionPrice, uint256 acceptablePrice);
     error InsufficientMargin(int256 equity, uint256 required);
@@ -121,6 +130,7 @@ interface IPerpEngine {
     event FeeSharesSet(uint256 insuranceShareBps, uint256 safetyModuleShareBps);
     event PoolLimitsSet(uint256 maxUtilisationBps, uint256 reserveFactorBps);
     event GuardianSet(address guardian);
+    event OrderRouterSet(address orderRouter);
     event OpensPausedSet(bool paused);
     event AdlParamsSet(uint256 triggerBps, uint256 targetBps);
     event FundingAccrued(uint256 indexed marketId, int256 ratePerSecond, int256 fundingIndex);
@@ -205,30 +215,33 @@ interface IPerpEngine {
     function setAdlParams(uint256 triggerBps, uint256 targetBps) external;
     /// @notice Grants or revokes the ADL keeper role.
     function setAdlKeeper(address keeper, bool allowed) external;
+    /// @notice Owner, once: the order router, the only caller of `executeTrade`.
+    function setOrderRouter(address orderRouter) external;
     /// @notice Guardian or owner: pauses opening and increasing positions. Closes,
     /// decreases, margin changes and liquidations keep working.
     function setOpensPaused(bool paused) external;
 
     /* TRADING */
 
-    /// @notice Opens a position of `size` (signed) with `margin` pulled from the caller.
-    /// Reverts unless execution is at or better than `acceptablePrice`.
-    function openPosition(uint256 marketId, int256 size, uint256 margin, uint256 acceptablePrice) external;
-
-    /// @notice Adds `sizeDelta` (same sign as the position) and `marginIn`.
-    function increasePosition(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
-        external;
-
-    /// @notice Reduces |size| by `reduction`, realising PnL, funding and fee; pays out on full close.
-    function decreasePosition(uint256 marketId, uint256 reduction, uint256 acceptablePrice) external;
-
-    /// @notice Closes the whole position.
-    function closePosition(uint256 marketId, uint256 acceptablePrice) external;
+    /// @notice Order router only: fills `account`'s order. A `sizeDelta` with the position's sign
+    /// (or on no position) opens or increases it with `marginIn` pulled from the router; the
+    /// opposite sign decreases it by |sizeDelta| (closes it at |size|; more reverts
+    /// `ReductionTooLarge`; margin in reverts `MarginInOnDecrease`). Reverts unless execution is at
+    /// or better than `acceptablePrice`, and unless a position that stays open keeps `minMargin` and
+    /// `minNotional`.
+    function executeTrade(
+        address account,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 marginIn,
+        uint256 acceptablePrice
+    ) external;
 
     /// @notice Adds margin; allowed even when liquidatable (it can rescue the position).
     function addMargin(uint256 marketId, uint256 amount) external;
 
-    /// @notice Removes margin; equity after must stay >= initial margin.
+    /// @notice Removes margin at once; equity after must stay >= initial margin, and the position
+    /// must keep `minMargin` and `minNotional`.
     function removeMargin(uint256 marketId, uint256 amount) external;
 
     /* LIQUIDATION */

@@ -3,6 +3,7 @@ sides (`ledger.act` compares outcome, events and full state)."""
 
 from __future__ import annotations
 
+from difftest.orders import trade
 from pymodel.config import default_config
 
 USD = 10**6
@@ -36,7 +37,7 @@ def test_stake__dust_after_rewards_without_stakers__reverts_zero_shares(make_led
     ledger.mint_and_approve(lp, 1_000_000 * USD)
     ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
     ledger.mint_and_approve(trader, 100_000 * USD)
-    ledger.act(trader, "engine", "openPosition", 1, 100 * WAD, 50_000 * USD, 3_100 * WAD)  # fees reward the module
+    trade(ledger, trader, 1, 100 * WAD, 50_000 * USD, 3_100 * WAD)  # fees reward the module
     assert ledger.system.c.safety_module.total_assets > 10**6
     staker_with(ledger, dust, 1)
     assert ledger.act(dust, "safetyModule", "stake", 1).error == ("ZeroShares", ())

@@ -6,6 +6,7 @@ asserts the numbers of the layer it is about.
 
 from __future__ import annotations
 
+from difftest.orders import close, trade
 from pymodel.adl import adl_plan, adl_ranking
 from pymodel.config import default_config
 from pymodel.core import Env
@@ -28,8 +29,9 @@ def stake(ledger, staker: str, amount: int) -> None:
 
 
 def open_long(ledger, trader: str, size_eth: int, margin: int) -> None:
-    ledger.mint_and_approve(trader, margin)
-    out = ledger.act(trader, "engine", "openPosition", ETH, size_eth * WAD, margin, 3_100 * WAD)
+    # And the keeper's fees of two orders (to open and to close).
+    ledger.mint_and_approve(trader, margin + 2 * ledger.system.config.execution_fee)
+    out = trade(ledger, trader, ETH, size_eth * WAD, margin, 3_100 * WAD)
     assert not out.reverted, out.error
 
 
@@ -183,7 +185,7 @@ def test_adl__ineligible_or_not_improving__reverts(make_ledger):
     ledger.act(owner, "engine", "setAdlKeeper", keeper, True)
     open_long(ledger, winner, 100, 40_000 * USD)
     ledger.mint_and_approve(short, 10_000 * USD)
-    ledger.act(short, "engine", "openPosition", ETH, -2 * WAD, 5_000 * USD, 2_900 * WAD)
+    trade(ledger, short, ETH, -2 * WAD, 5_000 * USD, 2_900 * WAD)
     # Below the trigger nothing is eligible.
     quiet = ledger.act(keeper, "engine", "autoDeleverage", winner, ETH, WAD)
     assert quiet.error[0] == "AdlNotTriggered"
@@ -191,7 +193,7 @@ def test_adl__ineligible_or_not_improving__reverts(make_ledger):
     ledger.advance(60)
     ledger.set_price(ETH, 4_500 * FEED)
     ledger.mint_and_approve(late, 10_000 * USD)
-    ledger.act(late, "engine", "openPosition", ETH, WAD, 5_000 * USD, 4_600 * WAD)  # enters at the top
+    trade(ledger, late, ETH, WAD, 5_000 * USD, 4_600 * WAD)  # enters at the top
     ledger.advance(60)
     ledger.set_price(ETH, 4_400 * FEED)
     engine, env = ledger.system.c.engine, Env(keeper, ledger.now)
@@ -227,13 +229,13 @@ def test_socialised_loss__pool_cannot_pay_winner_in_full__haircut_recorded(make_
     pool_cash = ledger.system.c.pool.cash
     wallet = ledger.system.c.token.balance_of(winner)
 
-    out = ledger.act(winner, "engine", "closePosition", ETH, 0)
+    out = close(ledger, winner, ETH, 0)
 
     cut, closed = out.event("ProfitHaircut"), out.event("PositionDecreased")
     assert cut.paid == pool_cash  # no open interest left: all cash is free, all of it is paid
     assert cut.haircut == cut.owed - cut.paid > 0
     assert ledger.system.c.engine.socialised_loss == cut.haircut
-    assert ledger.system.c.token.balance_of(winner) - wallet == closed.payout
+    assert ledger.system.c.token.balance_of(winner) - wallet == closed.payout - ledger.system.config.execution_fee
     # The fee is credited back after the profit is paid: the pool holds exactly its fee share.
     assert ledger.system.c.pool.cash == out.event("FeesSplit").to_pool
 
