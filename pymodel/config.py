@@ -31,7 +31,7 @@ ExitPeriod = Annotated[int, Field(ge=60, le=30 * 24 * 3600)]
 SlashBps = Annotated[int, Field(ge=100, le=5_000)]
 SlashWindow = Annotated[int, Field(ge=3600, le=30 * 24 * 3600)]
 
-# What each cross-field rule of PerpEngine._validateMarketParams requires, by parameter name.
+# What each cross-field rule of MarketParamsValidator.validate requires, by parameter name.
 MARKET_RULES = {
     "initialMarginBps": "must be in [1, 10000]",
     "tierMaintenanceBps": "each tier must be in [1, initial_margin_bps) and not below the previous tier",
@@ -156,7 +156,7 @@ class MarketConfig(BaseModel):
         return self
 
     def check_contract_rules(self, scale: int) -> None:
-        """PerpEngine._validateMarketParams with the engine's notional scale, as a ValueError."""
+        """MarketParamsValidator.validate with the engine's notional scale, as a ValueError."""
         try:
             validate_market_params(self.params(), scale)
         except Revert as error:
