@@ -136,6 +136,11 @@ class Ledger:
 
     # Actions
 
+    def executed(self) -> list[tuple[Action, Outcome]]:
+        """Every action run so far, in order, with the model's outcome: the compared history and
+        the pending block (batched actions already run on the model, not yet mined)."""
+        return [*self.history, *self._block]
+
     def act(self, sender: str, contract: str, function: str, *args: Any) -> Outcome:
         """Runs one action on both sides and requires identical outcomes and state (with
         `batch` > 1, the chain side and the comparison happen when its block is mined)."""

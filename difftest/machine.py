@@ -240,7 +240,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert sm.slashed_in_window <= mul_div_down(sm.slash_window_assets, sm.max_slash_bps, BPS)
         slashed = sum(
             e.slashed
-            for action, o in self.ledger.history
+            for action, o in self.ledger.executed()
             if action.timestamp >= sm.slash_window_start
             for e in o.events_named("Slashed")
         )
