@@ -24,7 +24,7 @@ from chainio.abi import AbiRegistry
 from chainio.contract import DEFAULT_GAS, ChainRevert, Multicall, call_batch
 from chainio.deploy import Deployment, deploy_system
 from chainio.project import lean
-from chainio.rpc import RpcClient
+from chainio.rpc import RpcClient, RpcError
 from pymodel.config import MarketConfig, SystemConfig
 from pymodel.core import EmittedEvent, begin_action, end_action, rollback
 from pymodel.evm import UINT256_MAX
@@ -111,6 +111,7 @@ class Ledger:
         self._block: list[tuple[Action, Outcome]] = []  # run on the model, not yet on chain
         self._block_mark: tuple[bool, int] | None = None  # the model's journal at the block's start
         self._failed = False  # a difference was raised: pending actions are not compared any more
+        self._gas_limit: int | None = None  # the chain's block gas limit, restored after each block
 
     @classmethod
     def deploy(
@@ -247,24 +248,35 @@ class Ledger:
         """Sends the actions to the pool, mines one block at their time, and reads every receipt,
         the traces that carry return values and revert data, and the full state."""
         rpc = self.rpc
-        head = rpc.request("eth_getBlockByNumber", ["latest", False])
-        gas_limit = int(head["gasLimit"], 16)
-        rpc.batch([("evm_setAutomine", [False]), ("evm_setBlockGasLimit", [hex(DEFAULT_GAS * (len(actions) + 1))])])
-        try:
-            hashes = []
-            for action in actions:
-                contract = self.deployment.contracts[action.contract]
-                tx = {
-                    "from": action.sender,
-                    "to": contract.address,
-                    "data": contract.codec.encode_call(action.function, _chain_args(action.args)),
-                    "gas": hex(DEFAULT_GAS),
-                    "value": "0x0",
-                }
-                hashes.append(rpc.request("eth_sendTransaction", [tx]))
-            rpc.request("evm_mine", [actions[0].timestamp])
-        finally:
-            rpc.batch([("evm_setAutomine", [True]), ("evm_setBlockGasLimit", [hex(gas_limit)])])
+        if self._gas_limit is None:
+            self._gas_limit = int(rpc.request("eth_getBlockByNumber", ["latest", False])["gasLimit"], 16)
+        sends: list[tuple[str, list[Any]]] = []
+        for action in actions:
+            contract = self.deployment.contracts[action.contract]
+            tx = {
+                "from": action.sender,
+                "to": contract.address,
+                "data": contract.codec.encode_call(action.function, _chain_args(action.args)),
+                "gas": hex(DEFAULT_GAS),
+                "value": "0x0",
+            }
+            sends.append(("eth_sendTransaction", [tx]))
+        # One write: mining paused, the block's gas limit raised for n transactions, the sends,
+        # the block mined at the actions' time, automine and the gas limit back. The node runs
+        # pipelined requests strictly in order.
+        calls: list[tuple[str, list[Any]]] = [
+            ("evm_setAutomine", [False]),
+            ("evm_setBlockGasLimit", [hex(DEFAULT_GAS * (len(actions) + 1))]),
+            *sends,
+            ("evm_mine", [actions[0].timestamp]),
+            ("evm_setAutomine", [True]),
+            ("evm_setBlockGasLimit", [hex(self._gas_limit)]),
+        ]
+        replies = rpc.pipeline(calls)
+        for (method, _), reply in zip(calls, replies, strict=True):
+            if "error" in reply:
+                raise RpcError(method, reply["error"])
+        hashes = [reply["result"] for reply in replies[2 : 2 + len(sends)]]
         requests: list[tuple[str, list[Any]]] = [("eth_getTransactionReceipt", [h]) for h in hashes]
         if self.multicall is not None:
             if self._state_calldata is None:
