@@ -29,6 +29,9 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
     uint256 internal constant MIN_REDEEM_TIMING = 1 minutes;
     uint256 internal constant MAX_REDEEM_TIMING = 30 days;
     uint256 internal constant WAD = 1e18;
+    /// @dev A sanity bound on any market's price in the valuation: 10**18 USD per unit of the base asset.
+    /// Sizes times prices up to it cannot overflow the int256 arithmetic of the mark.
+    uint256 internal constant MAX_PRICE = 1e36;
 
     /* STORAGE */
 
@@ -88,9 +91,13 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
             uint256 price;
             try oracle.price(marketId) returns (uint256 fresh) {
                 price = fresh;
-            } catch {
-                // Strict: the oracle's own error. Else only the settled funding the pool owes counts.
-                if (strict) oracle.price(marketId);
+            } catch {}
+            if (price == 0 || price > MAX_PRICE) {
+                // Strict: the oracle's own error, or the bound's. Else only the settled funding the pool owes counts.
+                if (strict) {
+                    price = oracle.price(marketId);
+                    revert PriceOutOfBounds(marketId, price, MAX_PRICE);
+                }
                 stale = true;
                 if (m.accruedFundingTotal < 0) claim += m.accruedFundingTotal;
                 continue;

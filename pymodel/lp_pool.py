@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 VIRTUAL_SHARE_DECIMALS = 6
 MIN_REDEEM_TIMING = 60
 MAX_REDEEM_TIMING = 30 * 24 * 3600
+# A sanity bound on any market's price in the valuation: 10**18 USD per unit of the base asset.
+MAX_PRICE = 10**36
 
 # Errors (ILPPool and OpenZeppelin ERC4626)
 
@@ -56,6 +58,13 @@ class InsufficientFreeCash(Revert):
 class InvalidRedeemTiming(Revert):
     cooldown: int
     window: int
+
+
+@dataclass
+class PriceOutOfBounds(Revert):
+    market_id: int
+    price: int
+    max_price: int
 
 
 @dataclass
@@ -192,12 +201,16 @@ class LPPool(ERC20, EngineGated):
             m = perp.market_state(market_id)
             if m.long_size == 0 and m.short_size == 0 and m.accrued_funding_total == 0:
                 continue
+            price = 0
             try:
                 price = oracle.price(env, market_id)
             except Revert:
-                # Strict: the oracle's own error. Else only the settled funding the pool owes counts.
+                pass
+            if price == 0 or price > MAX_PRICE:
+                # Strict: the oracle's own error, or the bound's. Else only the settled funding the pool owes counts.
                 if strict:
-                    oracle.price(env, market_id)
+                    price = oracle.price(env, market_id)
+                    raise PriceOutOfBounds(market_id, price, MAX_PRICE)
                 stale = True
                 if m.accrued_funding_total < 0:
                     claim = evm.sadd(claim, m.accrued_funding_total)

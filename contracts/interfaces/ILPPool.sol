@@ -24,6 +24,8 @@ interface ILPPool is IEngineGated {
     error InsufficientFreeCash(uint256 assets, uint256 freeCash);
     /// @notice Cooldown and window must be in [1 minute, 30 days].
     error InvalidRedeemTiming(uint256 cooldown, uint256 window);
+    /// @notice A market's oracle price is beyond the valuation's sanity bound.
+    error PriceOutOfBounds(uint256 marketId, uint256 price, uint256 maxPrice);
     /// @notice The collateral delivered `received` for a deposit of `assets` (fee-on-transfer tokens are refused).
     error FeeOnTransferUnsupported(uint256 assets, uint256 received);
 
