@@ -460,14 +460,16 @@ contract PerpEngine is IPerpEngine, Ownable {
         int256 poolClaim = liq.fundingPart - liq.pnl;
 
         bool covered = liq.realised >= liq.reward.toInt256();
-        // A partial step keeps the refund as margin of the remaining position.
-        if (covered) _splitRemainder(p, liq);
-        if (!liq.full) next.margin += liq.refund;
-        _replaceInAggregates(m, before, next);
-        _positions[account][marketId] = next;
         // Penalty and refund are zero when the reward is not covered.
-        if (covered) _settleLiquidationWithPool(account, marketId, poolClaim);
-        else _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
+        if (covered) _splitRemainder(p, liq);
+        _replaceInAggregates(m, before, next);
+        uint256 unpaid = covered
+            ? _settleLiquidationWithPool(poolClaim)
+            : _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
+        if (unpaid > 0) _advance(account, marketId, liq, unpaid);
+        // A partial step keeps the refund as margin of the remaining position.
+        if (!liq.full) next.margin += liq.refund;
+        _positions[account][marketId] = next;
         collateral.safeTransfer(msg.sender, liq.reward);
         if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);
         if (liq.full && liq.refund > 0) collateral.safeTransfer(account, liq.refund);
@@ -560,13 +562,39 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @dev The loss waterfall: the market's insurance bucket, then the safety module (capped per
     /// event), then the pool, whose claim as counterparty shrinks by what nobody else covers.
-    function _settleBadDebt(address account, uint256 marketId, uint256 shortfall, int256 poolClaim) internal {
+    /// Returns what the pool owed beyond its cash.
+    function _settleBadDebt(address account, uint256 marketId, uint256 shortfall, int256 poolClaim)
+        internal
+        returns (uint256 unpaid)
+    {
         uint256 fromInsurance = insuranceFund.cover(marketId, shortfall);
         uint256 fromSafetyModule = shortfall > fromInsurance ? safetyModule.slash(shortfall - fromInsurance) : 0;
         uint256 fromPool = shortfall - fromInsurance - fromSafetyModule;
         if (shortfall != fromInsurance + fromSafetyModule + fromPool) revert WaterfallMismatch();
-        _settleLiquidationWithPool(account, marketId, poolClaim - fromPool.toInt256());
+        unpaid = _settleLiquidationWithPool(poolClaim - fromPool.toInt256());
         emit BadDebtSettled(account, marketId, shortfall, fromInsurance, fromSafetyModule, fromPool);
+    }
+
+    /// @dev Never a revert for lack of funds: the engine advances what the pool could not pay out
+    /// of its own balance (other traders' margins), recorded as uncovered deficit that the pool
+    /// owes back; what even that balance cannot cover is cut from this liquidation's payouts
+    /// (refund, then penalty, then keeper reward) and not recorded.
+    function _advance(address account, uint256 marketId, Liquidation memory liq, uint256 unpaid) internal {
+        uint256 balance = collateral.balanceOf(address(this));
+        uint256 payouts = liq.reward + liq.penalty + liq.refund;
+        if (balance < payouts) {
+            uint256 cut = payouts - balance;
+            unpaid -= cut;
+            uint256 part = cut < liq.refund ? cut : liq.refund;
+            liq.refund -= part;
+            cut -= part;
+            part = cut < liq.penalty ? cut : liq.penalty;
+            liq.penalty -= part;
+            liq.reward -= cut - part;
+        }
+        if (unpaid == 0) return;
+        uncoveredDeficit += unpaid;
+        emit DeficitUncovered(account, marketId, unpaid, uncoveredDeficit);
     }
 
     /* AUTO-DELEVERAGING */
@@ -688,18 +716,17 @@ contract PerpEngine is IPerpEngine, Ownable {
         }
     }
 
-    /// @dev As `_settleWithPool`, but a liquidation never reverts for lack of pool cash: the pool
-    /// pays what cash it has and the engine advances the rest, recorded as uncovered deficit.
-    function _settleLiquidationWithPool(address account, uint256 marketId, int256 amount) internal {
-        if (amount >= 0) return _settleWithPool(amount);
+    /// @dev As `_settleWithPool`, but the pool pays at most the cash it has; returns the rest.
+    function _settleLiquidationWithPool(int256 amount) internal returns (uint256 unpaid) {
+        if (amount >= 0) {
+            _settleWithPool(amount);
+            return 0;
+        }
         uint256 owed = SignedMath.abs(amount);
         uint256 cash = pool.cash();
         uint256 paid = owed < cash ? owed : cash;
         if (paid > 0) pool.payToEngine(paid);
-        if (owed > paid) {
-            uncoveredDeficit += owed - paid;
-            emit DeficitUncovered(account, marketId, owed - paid, uncoveredDeficit);
-        }
+        return owed - paid;
     }
 
     /// @dev Shares round down (paid out); the pool takes the remainder.

@@ -939,20 +939,23 @@ class PerpEngine(Ownable):
         pool_claim = evm.ssub(liq.funding_part, liq.pnl)
 
         covered = liq.realised >= evm.to_int256(liq.reward)
-        # A partial step keeps the refund as margin of the remaining position.
-        if covered:
-            self._split_remainder(p, liq)
-        if not liq.full:
-            nxt.margin = evm.add(nxt.margin, liq.refund)
-        self._replace_in_aggregates(m, before, nxt)
-        self._store(account, market_id, nxt)
         # Penalty and refund are zero when the reward is not covered.
         if covered:
-            self._settle_liquidation_with_pool(env, account, market_id, pool_claim)
-        else:
-            self._settle_bad_debt(
+            self._split_remainder(p, liq)
+        self._replace_in_aggregates(m, before, nxt)
+        unpaid = (
+            self._settle_liquidation_with_pool(env, pool_claim)
+            if covered
+            else self._settle_bad_debt(
                 env, account, market_id, evm.ssub(evm.to_int256(liq.reward), liq.realised), pool_claim
             )
+        )
+        if unpaid > 0:
+            self._advance(account, market_id, liq, unpaid)
+        # A partial step keeps the refund as margin of the remaining position.
+        if not liq.full:
+            nxt.margin = evm.add(nxt.margin, liq.refund)
+        self._store(account, market_id, nxt)
         self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
         if liq.penalty > 0:
             self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, liq.penalty)
@@ -1041,8 +1044,9 @@ class PerpEngine(Ownable):
             return Position()
         return nxt
 
-    def _settle_bad_debt(self, env: Env, account: str, market_id: int, shortfall: int, pool_claim: int) -> None:
-        """The loss waterfall: the market's insurance bucket, the safety module (capped), the pool."""
+    def _settle_bad_debt(self, env: Env, account: str, market_id: int, shortfall: int, pool_claim: int) -> int:
+        """The loss waterfall: the market's insurance bucket, the safety module (capped), the pool.
+        Returns what the pool owed beyond its cash."""
         from_insurance = self.insurance_fund.cover(env.calling(self.address), market_id, shortfall)
         from_safety_module = (
             self.safety_module.slash(env.calling(self.address), shortfall - from_insurance)
@@ -1052,8 +1056,30 @@ class PerpEngine(Ownable):
         from_pool = evm.sub(evm.sub(shortfall, from_insurance), from_safety_module)
         if shortfall != from_insurance + from_safety_module + from_pool:
             raise WaterfallMismatch()
-        self._settle_liquidation_with_pool(env, account, market_id, evm.ssub(pool_claim, evm.to_int256(from_pool)))
+        unpaid = self._settle_liquidation_with_pool(env, evm.ssub(pool_claim, evm.to_int256(from_pool)))
         self.emit(BadDebtSettled(account, market_id, shortfall, from_insurance, from_safety_module, from_pool))
+        return unpaid
+
+    def _advance(self, account: str, market_id: int, liq: Liquidation, unpaid: int) -> None:
+        """Never a revert for lack of funds: the engine advances what the pool could not pay out of
+        its own balance (other traders' margins), recorded as uncovered deficit that the pool owes
+        back; what even that balance cannot cover is cut from this liquidation's payouts (refund,
+        then penalty, then keeper reward) and not recorded."""
+        balance = self.collateral.balance_of(self.address)
+        payouts = evm.add(evm.add(liq.reward, liq.penalty), liq.refund)
+        if balance < payouts:
+            cut = payouts - balance
+            unpaid = evm.sub(unpaid, cut)
+            part = cut if cut < liq.refund else liq.refund
+            liq.refund -= part
+            cut -= part
+            part = cut if cut < liq.penalty else liq.penalty
+            liq.penalty -= part
+            liq.reward = evm.sub(liq.reward, cut - part)
+        if unpaid == 0:
+            return
+        self.uncovered_deficit = evm.add(self.uncovered_deficit, unpaid)
+        self.emit(DeficitUncovered(account, market_id, unpaid, self.uncovered_deficit))
 
     # Auto-deleveraging
 
@@ -1188,20 +1214,17 @@ class PerpEngine(Ownable):
         elif amount < 0:
             self.pool.pay_to_engine(env.calling(self.address), abs_(amount))
 
-    def _settle_liquidation_with_pool(self, env: Env, account: str, market_id: int, amount: int) -> None:
-        """As `_settle_with_pool`, but a liquidation never reverts for lack of pool cash: the pool
-        pays what cash it has and the engine advances the rest, recorded as uncovered deficit."""
+    def _settle_liquidation_with_pool(self, env: Env, amount: int) -> int:
+        """As `_settle_with_pool`, but the pool pays at most the cash it has; returns the rest."""
         if amount >= 0:
             self._settle_with_pool(env, amount)
-            return
+            return 0
         owed = abs_(amount)
         cash = self.pool.cash
         paid = owed if owed < cash else cash
         if paid > 0:
             self.pool.pay_to_engine(env.calling(self.address), paid)
-        if owed > paid:
-            self.uncovered_deficit = evm.add(self.uncovered_deficit, owed - paid)
-            self.emit(DeficitUncovered(account, market_id, owed - paid, self.uncovered_deficit))
+        return owed - paid
 
     def _distribute_fee(self, env: Env, market_id: int, fee: int) -> None:
         """Shares round down (paid out); the pool takes the remainder."""

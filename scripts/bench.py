@@ -151,6 +151,7 @@ def bench_ledger(ledger: Ledger) -> dict[str, int]:
     ledger.set_price(ETH, 2_300 * FEED)
     measured("liquidate (bad debt: insurance, safety module, pool)", keeper, "engine", "liquidate", bankrupt, ETH)
     ledger.act(owner, "engine", "setAdlParams", 20, 10)  # a low trigger so one winner opens ADL
+    ledger.act(owner, "engine", "setAdlKeeper", keeper, True)  # ADL is an owner-granted keeper role
     ledger.act(winner, "engine", "openPosition", ETH, -100 * WAD, usd(50_000), 2_200 * WAD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_100 * FEED)
