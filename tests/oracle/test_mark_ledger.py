@@ -18,6 +18,7 @@ from difftest.ledger import Ledger
 from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.core import Env
 from pymodel.oracle_adapter import MarkStatus
+from pymodel.system import source_specs
 
 USD = 10**6
 WAD = 10**18
@@ -238,3 +239,31 @@ def test_gas__liquidation__one_and_three_sources(make_ledger, config, sources, r
     print(f"liquidation gas with {sources} source(s): {gas}")
     assert ledger.last_chain.events and gas is not None
     assert 100_000 < gas < 1_000_000
+
+
+# ==============================================================================================
+# setOracle and updateMark through the ledger (full state compared after each)
+# ==============================================================================================
+
+
+def test_set_oracle__owner_reconfigures_live_market__stranger_and_bad_bounds_revert(make_ledger):
+    ledger = make_ledger(three_source_config())
+    owner, stranger = ledger.actors[0], ledger.actors[7]
+    market = ledger.system.config.markets[0]
+    specs = [tuple(spec) for spec in source_specs(market, ledger.deployment.addresses.sources[ETH])]
+
+    out = ledger.act(owner, "oracle", "setOracle", ETH, specs[:2], (2, 300, 1_000, 60))
+    assert [event.name for event in out.events] == ["SourceSet", "SourceSet", "OracleParamsSet"]
+    assert ledger.system.c.oracle.oracle_params_of(ETH) == (2, 300, 1_000, 60)
+    assert len(ledger.system.c.oracle.sources_of(ETH)) == 2
+
+    reverts = ledger.act(stranger, "oracle", "setOracle", ETH, specs, (1, 0, 0, 0))
+    assert reverts.error == ("OwnableUnauthorizedAccount", (stranger,))
+    assert ledger.act(owner, "oracle", "setOracle", ETH, specs, (4, 0, 0, 0)).error == ("InvalidQuorum", (4, 3))
+    assert ledger.act(owner, "oracle", "setOracle", ETH, [], (1, 0, 0, 0)).error == ("InvalidSourceCount", (0,))
+    assert len(ledger.system.c.oracle.sources_of(ETH)) == 2  # unchanged by the reverts
+
+
+def test_update_mark__unlisted_market__reverts_feed_not_set(make_ledger):
+    ledger = make_ledger(three_source_config())
+    assert ledger.act(ledger.actors[5], "oracle", "updateMark", 99).error == ("FeedNotSet", (99,))
