@@ -104,7 +104,7 @@ def risk_table(summary: dict) -> Table:
     "keeper_latency_s, insurance_usd, safety_module_usd",
 )
 @click.option("--scheduler", help="Dask scheduler address for the sweep (default: local processes)")
-@click.option("--workers", type=click.IntRange(min=1), help="local processes for a sweep")
+@click.option("--workers", type=click.IntRange(min=1), help="local processes (chunks of a run, grid points of a sweep)")
 @click.option(
     "--exact-paths", type=click.IntRange(min=0), default=1, show_default=True, help="worst paths re-run exactly"
 )
@@ -157,7 +157,11 @@ def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, e
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("paths (vectorised tier)", total=config.paths)
         report = simulate(
-            config, out=out, exact_paths=exact_paths, progress=lambda done, _: progress.update(task, completed=done)
+            config,
+            out=out,
+            exact_paths=exact_paths,
+            progress=lambda done, _: progress.update(task, completed=done),
+            workers=workers or 1,
         )
     console.print(
         summary_table(report.summary, f"{name}: {report.summary['paths']:,} paths, vectorised tier (approximate)")
