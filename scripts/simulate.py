@@ -182,8 +182,9 @@ def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, e
         table = Table(
             title="single feed stuck at the crash vs the median of 3 sources (one stuck)", title_justify="left"
         )
-        for column in ("USD per path (mean)", "single feed", "median of 3"):
-            table.add_column(column, justify="right")
+        table.add_column("USD per path (mean)")
+        table.add_column("single feed", justify="right")
+        table.add_column("median of 3", justify="right")
         one, many = comparison["single_feed_stuck"], comparison["median_of_3"]
         for key, label in (
             ("shortfall", "bad debt realised"),
@@ -199,3 +200,8 @@ def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, e
             export.write_json(out / "median_vs_single.json", comparison)
     if out is not None:
         console.print("written: " + ", ".join(str(f) for f in report.files))
+        if report.exact and len(report.exact[0].actors) > 10:
+            console.print(
+                f"(replaying worst_path.vector.json needs {len(report.exact[0].actors)} funded test accounts: "
+                "ape's test number_of_accounts; populations of up to 5 traders replay with the default 10)"
+            )
