@@ -111,11 +111,13 @@ def open_book(config: SimConfig, pop: Population, start_price: float) -> OpenBoo
 
 
 def _running(xp: Any, values: Any, longs: bool) -> Any:
+    """Running minimum (`longs`) or maximum along each row."""
     op = xp.minimum if longs else xp.maximum
-    accumulate = getattr(op, "accumulate", None)
-    if accumulate is not None:
-        return accumulate(values, axis=1)
-    out = xp.array(values, copy=True)  # an array-API namespace without ufunc.accumulate
+    try:
+        return op.accumulate(values, axis=1)
+    except (AttributeError, NotImplementedError):
+        pass
+    out = xp.array(values, copy=True)  # a namespace without ufunc.accumulate: a loop over steps
     for s in range(1, values.shape[1]):
         out[:, s] = op(out[:, s - 1], out[:, s])
     return out

@@ -109,3 +109,27 @@ def test_gas_cost_above_every_reward__keepers_never_liquidate_in_either_tier():
     assert run_exact(config, 0).liquidations == []
     assert run_chunk(config, 0, 1).values["liquidations"][0] == 0
     assert run_chunk(comparable("may_19_2021"), 0, 1).values["liquidations"][0] > 0
+
+
+class _NamespaceWithoutAccumulate:
+    """NumPy seen through a namespace whose minimum/maximum are plain functions (as in an
+    array-API library without ufunc.accumulate): tier 2 only uses what `xp` offers."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        if name in ("minimum", "maximum"):
+            function = getattr(numpy, name)
+            return lambda *args, **kwargs: function(*args, **kwargs)
+        return getattr(numpy, name)
+
+
+def test_vectorised_tier__runs_against_another_array_namespace__same_results():
+    import numpy
+
+    config = comparable("oct_10_2025_cascade")
+    reference = run_chunk(config, 0, PATHS, keep_steps=True)
+    other = run_chunk(config, 0, PATHS, xp=_NamespaceWithoutAccumulate(), keep_steps=True)
+    assert (reference.steps == other.steps).all()
+    for key, values in reference.values.items():
+        assert numpy.array_equal(values, other.values[key], equal_nan=True), key
