@@ -104,7 +104,7 @@ def risk_table(summary: dict) -> Table:
     "keeper_latency_s, insurance_usd, safety_module_usd",
 )
 @click.option("--scheduler", help="Dask scheduler address for the sweep (default: local processes)")
-@click.option("--workers", type=click.IntRange(min=1), help="local processes for a sweep")
+@click.option("--workers", type=click.IntRange(min=1), help="local processes (chunks of a run, grid points of a sweep)")
 @click.option(
     "--exact-paths", type=click.IntRange(min=0), default=1, show_default=True, help="worst paths re-run exactly"
 )
@@ -157,7 +157,11 @@ def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, e
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("paths (vectorised tier)", total=config.paths)
         report = simulate(
-            config, out=out, exact_paths=exact_paths, progress=lambda done, _: progress.update(task, completed=done)
+            config,
+            out=out,
+            exact_paths=exact_paths,
+            progress=lambda done, _: progress.update(task, completed=done),
+            workers=workers or 1,
         )
     console.print(
         summary_table(report.summary, f"{name}: {report.summary['paths']:,} paths, vectorised tier (approximate)")
@@ -178,8 +182,9 @@ def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, e
         table = Table(
             title="single feed stuck at the crash vs the median of 3 sources (one stuck)", title_justify="left"
         )
-        for column in ("USD per path (mean)", "single feed", "median of 3"):
-            table.add_column(column, justify="right")
+        table.add_column("USD per path (mean)")
+        table.add_column("single feed", justify="right")
+        table.add_column("median of 3", justify="right")
         one, many = comparison["single_feed_stuck"], comparison["median_of_3"]
         for key, label in (
             ("shortfall", "bad debt realised"),
@@ -195,3 +200,8 @@ def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, e
             export.write_json(out / "median_vs_single.json", comparison)
     if out is not None:
         console.print("written: " + ", ".join(str(f) for f in report.files))
+        if report.exact and len(report.exact[0].actors) > 10:
+            console.print(
+                f"(replaying worst_path.vector.json needs {len(report.exact[0].actors)} funded test accounts: "
+                "ape's test number_of_accounts; populations of up to 5 traders replay with the default 10)"
+            )

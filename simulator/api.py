@@ -38,10 +38,11 @@ def simulate(
     exact_paths: int = 1,
     chunk: int = 500,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> Report:
     """Tier 2 on every path, tier 1 on the `exact_paths` worst of them (by tier-2 shortfall),
     the metrics, and with `out` the JSON/CSV outputs, plots and the worst path as a vector."""
-    result = run_vectorised(config, chunk=chunk, progress=progress)
+    result = run_vectorised(config, chunk=chunk, progress=progress, workers=workers)
     exact: list[ExactResult] = []
     if config.population.positions <= EXACT_MAX_POSITIONS and exact_paths > 0:
         worst = np.argsort(-result.values["shortfall"], kind="stable")[:exact_paths]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -206,7 +206,12 @@ class KeeperConfig(_Strict):
 
 
 class SimConfig(_Strict):
-    """A scenario. `system` is the deployable protocol; `market_id` the market simulated."""
+    """A scenario. `system` is the deployable protocol; `market_id` the market simulated.
+
+    `preset: <name>` in a file starts from that preset (simulator.paths.PRESETS: its protocol,
+    oracle, path shape and horizon) and the file's other fields override it."""
+
+    preset: str | None = None
 
     system: SystemConfig = Field(
         default_factory=lambda: default_config(markets=[default_market(1, "ETH-USD", 3000, 6)])
@@ -220,6 +225,18 @@ class SimConfig(_Strict):
     step_s: Annotated[int, Field(gt=0, le=DAY)] = 60
     paths: Annotated[int, Field(ge=1, le=10_000_000)] = 1_000
     seed: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset") is not None:
+            from simulator.paths import PRESETS, merge, preset_overrides
+
+            name = data["preset"]
+            if name not in PRESETS:
+                raise ValueError(f"preset {name!r} does not exist; known presets: {sorted(PRESETS)}")
+            data = merge(preset_overrides(name), data)
+        return data
 
     @model_validator(mode="after")
     def _against_protocol(self) -> SimConfig:

@@ -113,7 +113,7 @@ class ExactResult:
 class ExactRun:
     """One path of a scenario on the exact model."""
 
-    def __init__(self, config: SimConfig, path: int, prices: list[float] | None = None) -> None:
+    def __init__(self, config: SimConfig, path: int) -> None:
         self.config = config
         self.path = path
         rows = generate_paths(config, path, 1)

@@ -295,14 +295,21 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+def preset_overrides(name: str) -> dict[str, Any]:
+    """What a preset sets on top of SimConfig's defaults (a deep copy)."""
+    import copy
+
+    return copy.deepcopy(PRESETS[name].overrides)
+
+
 def preset_config_data(name: str, **overrides: Any) -> dict[str, Any]:
     """The SimConfig data of a preset, with top-level `overrides` merged (nested dicts merge)."""
     from simulator.config import SimConfig
 
     if name not in PRESETS:
         raise ValueError(f"preset {name!r} does not exist; known presets: {sorted(PRESETS)}")
-    data = _merge(SimConfig().model_dump(), PRESETS[name].overrides)
-    return _merge(data, overrides)
+    data = merge(SimConfig().model_dump(), preset_overrides(name))
+    return merge(data, overrides)
 
 
 def preset_config(name: str, **overrides: Any):  # -> SimConfig
@@ -311,11 +318,12 @@ def preset_config(name: str, **overrides: Any):  # -> SimConfig
     return SimConfig.model_validate(preset_config_data(name, **overrides))
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` over `base`; nested dicts merge, anything else (lists included) replaces."""
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge(out[key], value)
         else:
             out[key] = value
     return out

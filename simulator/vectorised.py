@@ -111,11 +111,13 @@ def open_book(config: SimConfig, pop: Population, start_price: float) -> OpenBoo
 
 
 def _running(xp: Any, values: Any, longs: bool) -> Any:
+    """Running minimum (`longs`) or maximum along each row."""
     op = xp.minimum if longs else xp.maximum
-    accumulate = getattr(op, "accumulate", None)
-    if accumulate is not None:
-        return accumulate(values, axis=1)
-    out = xp.array(values, copy=True)  # an array-API namespace without ufunc.accumulate
+    try:
+        return op.accumulate(values, axis=1)
+    except (AttributeError, NotImplementedError):
+        pass
+    out = xp.array(values, copy=True)  # a namespace without ufunc.accumulate: a loop over steps
     for s in range(1, values.shape[1]):
         out[:, s] = op(out[:, s - 1], out[:, s])
     return out
@@ -312,16 +314,35 @@ def to_np(a: Any) -> np.ndarray:
 
 
 def run_vectorised(
-    config: SimConfig, paths: int | None = None, chunk: int = 500, xp: Any = np, progress: Any = None
+    config: SimConfig,
+    paths: int | None = None,
+    chunk: int = 500,
+    xp: Any = np,
+    progress: Any = None,
+    workers: int = 1,
 ) -> ChunkResult:
     """All paths of `config` (or the first `paths`), `chunk` at a time: memory is bounded by
-    the chunk, not the number of paths."""
+    the chunk, not the number of paths. `workers` > 1 runs chunks on that many local processes
+    (NumPy only); results are identical either way (per-path random streams)."""
     total = config.paths if paths is None else paths
+    starts = list(range(0, total, chunk))
+    sizes = [min(chunk, total - first) for first in starts]
+    if workers > 1 and len(starts) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_chunk, config, first, size) for first, size in zip(starts, sizes, strict=True)]
+            parts = []
+            for future, first, size in zip(futures, starts, sizes, strict=True):
+                parts.append(future.result())
+                if progress is not None:
+                    progress(first + size, total)
+        return merge(parts)
     parts = []
-    for first in range(0, total, chunk):
-        parts.append(run_chunk(config, first, min(chunk, total - first), xp))
+    for first, size in zip(starts, sizes, strict=True):
+        parts.append(run_chunk(config, first, size, xp))
         if progress is not None:
-            progress(min(first + chunk, total), total)
+            progress(first + size, total)
     return merge(parts)
 
 

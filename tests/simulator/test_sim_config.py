@@ -95,3 +95,18 @@ def test_config_file__yaml_and_json(tmp_path):
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(json.loads(json.dumps(data, default=str))))
     assert SimConfig.load(tmp_path / "a.json") == SimConfig.load(tmp_path / "a.yaml")
     assert SimConfig.load(tmp_path / "a.yaml").paths == 7
+
+
+def test_config_file__starts_from_a_preset__fields_override(tmp_path):
+    import yaml
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump({"preset": "oct_10_2025_cascade", "paths": 12, "population": {"positions": 7}}))
+    config = SimConfig.load(path)
+    expected = preset_config("oct_10_2025_cascade", paths=12, population=dict(positions=7))
+    assert config.model_dump(exclude={"preset"}) == expected.model_dump(exclude={"preset"})
+    assert config.oracle.sources[0].heartbeat_s == 1755 and config.population.long_fraction == 0.7
+
+    path.write_text(yaml.safe_dump({"preset": "black_friday"}))
+    with pytest.raises(ValidationError, match=r"preset 'black_friday' does not exist"):
+        SimConfig.load(path)

@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -16,8 +17,8 @@ from simulator.sweep import break_even, parse_sweep, sweep
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def small(name: str = "oct_10_2025_cascade", **extra):
-    return preset_config(name, population=dict(positions=30), paths=40, **extra)
+def small(name: str = "oct_10_2025_cascade", paths: int = 40, **extra):
+    return preset_config(name, population=dict(positions=30), paths=paths, **extra)
 
 
 def test_sweep__common_random_numbers__only_the_swept_layer_moves():
@@ -91,3 +92,14 @@ def test_cli__bad_input__clear_message_nothing_run(tmp_path):
     invalid = CliRunner().invoke(cli, ["--config", str(bad), "--out", str(tmp_path / "out")])
     assert invalid.exit_code != 0 and "leverage_max=50.0 is above the market's maximum" in invalid.output
     assert not (tmp_path / "out").exists()
+
+
+def test_run_on_two_processes__identical_to_one_process__chunking_does_not_matter():
+    from simulator.vectorised import run_vectorised
+
+    config = small(paths=70)
+    one = run_vectorised(config, chunk=70)
+    two = run_vectorised(config, chunk=30, workers=2)
+    assert one.values["shortfall"].sum() > 0
+    assert all(np.array_equal(one.values[k], two.values[k], equal_nan=True) for k in one.values)
+    assert (one.gap_count == two.gap_count).all()

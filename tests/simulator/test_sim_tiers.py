@@ -87,3 +87,49 @@ def test_squeeze_with_a_small_pool__adl_follows_the_plan_in_tier1__flagged_in_ti
     target = config.system.adl_target_bps
     assert all(a.outcome.event("AutoDeleveraged").ratio_after_bps <= target for a in last_of_block.values())
     assert run_chunk(config, 0, 1).values["adl_triggered"][0] == 1
+
+
+def test_median_of_three_with_one_stuck__tiers_agree__fewer_bad_debt_than_the_stuck_feed_alone():
+    stuck = dict(heartbeat_s=3600, deviation_bps=100, latency=dict(seconds=30), max_age_s=4200)
+    sources = [stuck | dict(frozen_at_s=7200), stuck, stuck]
+    config = comparable("frozen_feed_collapse", oracle=dict(sources=sources, quorum=2, max_spread_bps=500))
+    vectorised = run_chunk(config, 0, PATHS, keep_steps=True)
+    alone = run_chunk(comparable("frozen_feed_collapse"), 0, PATHS)
+    for path in range(PATHS):
+        exact = run_exact(config, path)
+        assert {r.trader: r.step for r in exact.liquidations} == {
+            i: int(s) for i, s in enumerate(vectorised.steps[path]) if s >= 0
+        }
+        assert exact.totals()["shortfall"] / 1e6 == pytest.approx(float(vectorised.values["shortfall"][path]), rel=0.02)
+    assert vectorised.values["shortfall"].sum() < alone.values["shortfall"].sum()
+
+
+def test_gas_cost_above_every_reward__keepers_never_liquidate_in_either_tier():
+    config = comparable("may_19_2021", keepers=dict(gas_cost_usd=2_000))
+    assert run_exact(config, 0).liquidations == []
+    assert run_chunk(config, 0, 1).values["liquidations"][0] == 0
+    assert run_chunk(comparable("may_19_2021"), 0, 1).values["liquidations"][0] > 0
+
+
+class _NamespaceWithoutAccumulate:
+    """NumPy seen through a namespace whose minimum/maximum are plain functions (as in an
+    array-API library without ufunc.accumulate): tier 2 only uses what `xp` offers."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        if name in ("minimum", "maximum"):
+            function = getattr(numpy, name)
+            return lambda *args, **kwargs: function(*args, **kwargs)
+        return getattr(numpy, name)
+
+
+def test_vectorised_tier__runs_against_another_array_namespace__same_results():
+    import numpy
+
+    config = comparable("oct_10_2025_cascade")
+    reference = run_chunk(config, 0, PATHS, keep_steps=True)
+    other = run_chunk(config, 0, PATHS, xp=_NamespaceWithoutAccumulate(), keep_steps=True)
+    assert (reference.steps == other.steps).all()
+    for key, values in reference.values.items():
+        assert numpy.array_equal(values, other.values[key], equal_nan=True), key
