@@ -225,7 +225,7 @@ class Ledger:
         assert mark is not None
         rollback(mark)
         end_action(mark)
-        self.rpc.request("anvil_rollback", [1])
+        self.rpc.request("anvil_rollback", [2])  # the block and the empty one after it
         try:
             for action, _ in block:
                 self._act_alone(action)
@@ -254,8 +254,8 @@ class Ledger:
             }
             sends.append(("eth_sendTransaction", [tx]))
         # One write: mining paused, the block's gas limit raised for n transactions, the sends,
-        # the block mined at the actions' time, automine and the gas limit back. The node runs
-        # pipelined requests strictly in order.
+        # the block mined at the actions' time, automine and the gas limit back (one empty block).
+        # The node runs pipelined requests strictly in order.
         calls: list[tuple[str, list[Any]]] = [
             ("evm_setAutomine", [False]),
             ("evm_setBlockGasLimit", [hex(DEFAULT_GAS * (len(actions) + 1))]),
@@ -263,6 +263,9 @@ class Ledger:
             ("evm_mine", [actions[0].timestamp]),
             ("evm_setAutomine", [True]),
             ("evm_setBlockGasLimit", [hex(self._gas_limit)]),
+            # An empty block at the same time carries the usual gas limit again: ape sizes its
+            # transactions from the latest block's.
+            ("evm_mine", [actions[0].timestamp]),
         ]
         replies = rpc.pipeline(calls)
         for (method, _), reply in zip(calls, replies, strict=True):
