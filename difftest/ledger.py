@@ -109,6 +109,7 @@ class Ledger:
         self._block_mark: tuple[bool, int] | None = None  # the model's journal at the block's start
         self._failed = False  # a difference was raised: pending actions are not compared any more
         self._gas_limit: int | None = None  # the chain's block gas limit, restored after each block
+        self._query_cache: list[tuple[str, str, str, tuple[Any, ...]]] | None = None
 
     @classmethod
     def deploy(
@@ -384,12 +385,18 @@ class Ledger:
             q.append((f"oracle.feedOf/{m}", "oracle", "feedOf", (m,)))
         return q
 
+    def _queries(self) -> list[tuple[str, str, str, tuple[Any, ...]]]:
+        """`_state_queries()`, built once: they never change for a ledger (like their calldata)."""
+        if self._query_cache is None:
+            self._query_cache = self._state_queries()
+        return self._query_cache
+
     def _state_calls(self) -> list[tuple[Any, str, tuple[Any, ...]]]:
         contracts = self.deployment.contracts
-        return [(contracts[c], fn, args) for _, c, fn, args in self._state_queries()]
+        return [(contracts[c], fn, args) for _, c, fn, args in self._queries()]
 
     def _decode_state(self, values: list[Any]) -> dict[str, Any]:
-        return {key: value for (key, *_), value in zip(self._state_queries(), values, strict=True)}
+        return {key: value for (key, *_), value in zip(self._queries(), values, strict=True)}
 
     def chain_state(self) -> dict[str, Any]:
         self.flush()
@@ -409,7 +416,7 @@ class Ledger:
     def model_state(self) -> dict[str, Any]:
         c = self.system.c
         state: dict[str, Any] = {}
-        for key, contract, function, args in self._state_queries():
+        for key, contract, function, args in self._queries():
             state[key] = _model_view(c, contract, function, args)
         return state
 
