@@ -13,6 +13,7 @@ Each measurement is a section: a function `(bench) -> None` in `SECTIONS` that a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -44,6 +45,16 @@ from simulator.bench import print_bench  # noqa: E402
 WAD = 10**18
 FEED = 10**8
 ETH = 1
+
+
+def _anvil_cpu() -> float | None:
+    """CPU seconds the chain's Anvil process has used so far (None where it cannot be read)."""
+    process = getattr(chain.provider, "process", None)
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (AttributeError, OSError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rate(count: int, seconds: float, clock: str = "") -> str:
@@ -269,10 +280,22 @@ def section_ledger(bench: Bench) -> None:
         chain.blocks.head.timestamp + 100,
     )
     gas = bench_ledger(ledger)
-    actions, seconds = bench_ledger_loop(ledger, bench.options["rounds"], 1)
-    bench.row("ledger differential actions, one block per action", _rate(actions, seconds))
-    actions, seconds = bench_ledger_loop(ledger, bench.options["rounds"] * 4, 16)
-    bench.row("ledger differential actions, 16 per block (target ≥500/s)", _rate(actions, seconds))
+    for batch, rounds, label in (
+        (1, bench.options["rounds"], "one block per action"),
+        (16, bench.options["rounds"] * 4, "16 per block (target ≥500/s)"),
+    ):
+        python, anvil = time.process_time(), _anvil_cpu()
+        actions, seconds = bench_ledger_loop(ledger, rounds, batch)
+        bench.row(f"ledger differential actions, {label}", _rate(actions, seconds))
+        if anvil is not None:
+            # What the two processes spent per action, whatever else the machine was running;
+            # they take turns, so an idle machine would reach about 1 / (their sum).
+            python_ms = (time.process_time() - python) * 1000 / actions
+            anvil_ms = (_anvil_cpu() - anvil) * 1000 / actions  # type: ignore[operator]
+            bench.row(
+                f"  CPU per action: Python + Anvil ({label.split(' (')[0]})",
+                f"{python_ms:.2f} + {anvil_ms:.2f} ms (≈{1000 / (python_ms + anvil_ms):,.0f}/s idle)",
+            )
     gas_table = Table(title="Gas per action (Anvil, solc 0.8.28, optimizer 200 runs)")
     gas_table.add_column("action")
     gas_table.add_column("gas", justify="right")
