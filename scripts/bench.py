@@ -27,8 +27,10 @@ from rich.table import Table  # noqa: E402
 
 from chainio import RpcClient  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
+from difftest.attacks import stale_arbitrage_row  # noqa: E402
 from difftest.ledger import Ledger  # noqa: E402
 from difftest.machine import FuzzWorld, LedgerMachine  # noqa: E402
+from difftest.orders import close, trade  # noqa: E402
 from pymodel.config import default_config  # noqa: E402
 
 WAD = 10**18
@@ -110,11 +112,25 @@ def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, floa
         ledger.mint_and_approve(actor, usd(amount))
     measured("deposit", lp, "pool", "deposit", usd(5_000_000), lp)
     measured("stake (safety module)", staker, "safetyModule", "stake", usd(10_000))
-    measured("openPosition", trader, "engine", "openPosition", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
-    measured("closePosition", trader, "engine", "closePosition", ETH, 0)
-    ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, usd(3_200), 3_100 * WAD)
-    ledger.act(whale, "engine", "openPosition", ETH, 600 * WAD, usd(190_000), 3_100 * WAD)
-    ledger.act(bankrupt, "engine", "openPosition", ETH, 10 * WAD, usd(3_100), 3_100 * WAD)
+    measured("submitOrder (open)", trader, "orderRouter", "submitOrder", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
+    ledger.advance(2)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("executeOrder (open)", keeper, "orderRouter", "executeOrder", trader, ETH)
+    measured("submitOrder (close)", trader, "orderRouter", "submitOrder", ETH, -10 * WAD, 0, 0)
+    ledger.advance(2)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("executeOrder (close)", keeper, "orderRouter", "executeOrder", trader, ETH)
+    ledger.act(trader, "orderRouter", "submitOrder", ETH, 10 * WAD, usd(5_000), 3_000 * WAD)
+    ledger.advance(2)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("executeOrder (fill refused, escrow returned)", keeper, "orderRouter", "executeOrder", trader, ETH)
+    ledger.act(trader, "orderRouter", "submitOrder", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
+    ledger.advance(ledger.system.config.max_execution_delay)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("cancelOrder (expired)", keeper, "orderRouter", "cancelOrder", trader, ETH)
+    trade(ledger, trader, ETH, 10 * WAD, usd(3_200), 3_100 * WAD)
+    trade(ledger, whale, ETH, 600 * WAD, usd(190_000), 3_100 * WAD)
+    trade(ledger, bankrupt, ETH, 10 * WAD, usd(3_100), 3_100 * WAD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_750 * FEED)
     measured("liquidate (full)", keeper, "engine", "liquidate", trader, ETH)
@@ -123,7 +139,7 @@ def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, floa
     ledger.set_price(ETH, 2_300 * FEED)
     measured("liquidate (bad debt: insurance, safety module, pool)", keeper, "engine", "liquidate", bankrupt, ETH)
     ledger.act(owner, "engine", "setAdlParams", 20, 10)  # a low trigger so one winner opens ADL
-    ledger.act(winner, "engine", "openPosition", ETH, -100 * WAD, usd(50_000), 2_200 * WAD)
+    trade(ledger, winner, ETH, -100 * WAD, usd(50_000), 2_200 * WAD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_100 * FEED)
     measured("autoDeleverage", keeper, "engine", "autoDeleverage", winner, ETH, 10 * WAD)
@@ -137,10 +153,10 @@ def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, floa
     for i in range(rounds):
         ledger.advance(30)
         ledger.set_price(ETH, (2_700 + i % 50) * FEED)
-        ledger.act(trader, "engine", "openPosition", ETH, WAD, usd(1_000), 3_000 * WAD)
+        trade(ledger, trader, ETH, WAD, usd(1_000), 3_000 * WAD)
         ledger.act(trader, "engine", "addMargin", ETH, usd(10))
-        ledger.act(trader, "engine", "closePosition", ETH, 0)
-        actions += 4
+        close(ledger, trader, ETH, 0)
+        actions += 8
     return gas, actions, time.perf_counter() - start
 
 
@@ -168,7 +184,7 @@ def bench_stateful(rpc, registry, sequences: int) -> tuple[FuzzWorld, float]:
 @click.option("--calls", default=2000, show_default=True, help="eth_calls per call benchmark")
 @click.option("--txs", default=500, show_default=True, help="transactions for the tx/s benchmark")
 @click.option("--examples", default=2000, show_default=True, help="math differential examples")
-@click.option("--rounds", default=50, show_default=True, help="rounds of 4 differential ledger actions")
+@click.option("--rounds", default=50, show_default=True, help="rounds of 8 differential ledger actions")
 @click.option("--sequences", default=40, show_default=True, help="stateful fuzzing sequences")
 @click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
 def cli(calls: int, txs: int, examples: int, rounds: int, sequences: int, skip_compile: bool) -> None:
@@ -198,6 +214,7 @@ def cli(calls: int, txs: int, examples: int, rounds: int, sequences: int, skip_c
     ledger = Ledger.deploy(project, sender, actors, default_config(), rpc, registry, chain.blocks.head.timestamp + 100)
     gas, actions, seconds = bench_ledger(ledger, rounds)
     table.add_row("ledger differential actions (model + chain + full state)", _rate(actions, seconds))
+    table.add_row(*stale_arbitrage_row(project, sender, actors, rpc, registry, chain.blocks.head.timestamp + 100))
     world, seconds = bench_stateful(rpc, registry, sequences)
     table.add_row("stateful fuzzing: transactions (model + chain + state + invariants)", _rate(world.steps, seconds))
     table.add_row("stateful fuzzing: sequences", _rate(world.examples, seconds))
