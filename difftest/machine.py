@@ -202,12 +202,13 @@ class LedgerMachine(RuleBasedStateMachine):
         assets at the window's start (the machine never changes maxSlashBps)."""
         sm = self.c.safety_module
         assert sm.slashed_in_window <= mul_div_down(sm.slash_window_assets, sm.max_slash_bps, BPS)
-        slashed = sum(
-            e.slashed
-            for action, o in self.ledger.history
-            if action.timestamp >= sm.slash_window_start
-            for e in o.events_named("Slashed")
-        )
+        slashed = 0  # the window's Slashed events: from its SlashWindowStarted on
+        for _, outcome in self.ledger.history:
+            for event in outcome.events:
+                if event.name == "SlashWindowStarted":
+                    slashed = 0
+                elif event.name == "Slashed":
+                    slashed += event.values[1]  # Slashed(requested, slashed, cap)
         assert slashed == sm.slashed_in_window
 
     def price(self, market: int) -> int:
