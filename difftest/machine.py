@@ -244,6 +244,25 @@ class LedgerMachine(RuleBasedStateMachine):
         pending, _, _ = self.c.pool.redeem_request_of(who)
         self.act(who, "pool", "redeem", pending * fraction // BPS, who, who)
 
+    @rule(lp=st.integers(0, 1), amount=usd_amounts)
+    def max_views_mean_what_they_say(self, lp: int, amount: int) -> None:
+        """ERC-4626 conformance (issue 10 item 9): a claim of exactly `maxRedeem` succeeds and one
+        share more reverts; `maxDeposit` 0 means a deposit reverts, unbounded means a funded one succeeds."""
+        who, pool = self.lps[lp], self.c.pool
+        most = pool.max_redeem(self.env(who), who)
+        pending = pool.redeem_request_of(who)[0]
+        if most < pending:
+            assert self.act(who, "pool", "redeem", most + 1, who, who).reverted
+        if most > 0:
+            out = self.act(who, "pool", "redeem", most, who, who)
+            assert not out.reverted, f"redeem(maxRedeem={most}) reverted {out.error}"
+        allowed = pool.max_deposit(self.env(who), who)
+        out = self.act(who, "pool", "deposit", amount, who)
+        if allowed == 0:
+            assert out.reverted, "a deposit succeeded while maxDeposit was 0"
+        elif amount <= self.c.token.balance_of(who):
+            assert not out.reverted, f"a funded deposit reverted {out.error} under maxDeposit {allowed}"
+
     @rule(lp=st.integers(0, 1))
     def cancel_redeem(self, lp: int) -> None:
         self.act(self.lps[lp], "pool", "cancelRedeem")
