@@ -28,7 +28,7 @@ from chainio.rpc import RpcClient, RpcError
 from pymodel.config import MarketConfig, SystemConfig
 from pymodel.core import EmittedEvent, begin_action, end_action, rollback
 from pymodel.evm import UINT256_MAX
-from pymodel.system import Outcome, System, feed_name, pyth_price_id, pyth_update, snake_case, source_name
+from pymodel.system import Outcome, System, pyth_price_id, pyth_update, snake_case, source_name
 
 # Deployments in tests and replays are mined at this block time (Jan 2027) while it lies ahead of
 # the chain (Anvil starts at the wall clock); after that, shortly after the chain's head.
@@ -396,12 +396,9 @@ class Ledger:
             q.append((f"engine.marketParams/{m}", "engine", "marketParams", (m,)))
             q += [(f"engine.positionOf/{a}/{m}", "engine", "positionOf", (a, m)) for a in self.actors]
             q += [(f"orderRouter.orderOf/{a}/{m}", "orderRouter", "orderOf", (a, m)) for a in self.actors]
-            q.append((f"{feed_name(m)}.latestRoundData", feed_name(m), "latestRoundData", ()))
             q.append((f"oracle.feedOf/{m}", "oracle", "feedOf", (m,)))
-            # Oracle (issue 11): every further source, the aggregation rules and the band's state.
+            # Oracle (issue 11): every source (`feed<m>` first), the rules and the band's state.
             for i, kind in enumerate(self._source_kinds(m)):
-                if i == 0 and kind == "chainlink":
-                    continue
                 name = source_name(m, i)
                 if kind == "chainlink":
                     q.append((f"{name}.latestRoundData", name, "latestRoundData", ()))
@@ -504,15 +501,8 @@ class Ledger:
         """A new oracle round (in the first source's units). `updated_at` defaults to now; earlier =
         delayed. A multi-source market moves as a whole: every source gets the same price, in its
         own units (rounded down)."""
-        self.act(
-            sender or self.actors[0],
-            feed_name(market_id),
-            "setRoundData",
-            answer,
-            self.now if updated_at is None else updated_at,
-        )
         sources = self._market(market_id).oracle_sources()
-        for index, source in enumerate(sources[1:], start=1):
+        for index, source in enumerate(sources):
             scaled = answer * 10**source.decimals // 10 ** sources[0].decimals
             self.set_source_price(market_id, index, scaled, updated_at, sender)
 
