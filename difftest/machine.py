@@ -188,7 +188,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.world.outcomes[f"{function} {outcome.error[0] if outcome.reverted else 'ok'}"] += 1
         if cancelled := outcome.events_named("OrderCancelled"):
             self.world.outcomes[f"{function} cancelled {reason_name(cancelled[0].reason)}"] += 1
-        for event in ("Liquidated", "BadDebtSettled", "Slashed", "AutoDeleveraged", "ProfitHaircut"):
+        for event in (
+            "Liquidated",
+            "BadDebtSettled",
+            "Slashed",
+            "AutoDeleveraged",
+            "ProfitHaircut",
+            "DeficitUncovered",
+        ):
             if outcome.events_named(event):
                 self.world.outcomes[f"event {event}"] += 1
         self.check_exit(outcome, fair)
@@ -691,6 +698,20 @@ class LedgerMachine(RuleBasedStateMachine):
         assert out.reverted and out.error[0] == expected, out.error
         if granted:
             self.act(self.owner, "engine", "setAdlKeeper", caller, False)
+
+    @rule(utilisation=st.integers(0, BPS + 1), reserve=st.sampled_from([0, 1, 10, 2_000, BPS, BPS + 1]))
+    def set_pool_limits(self, utilisation: int, reserve: int) -> None:
+        """A tiny reserve factor lets winners drain the pool's cash: the uncovered-deficit path."""
+        self.act(self.owner, "engine", "setPoolLimits", utilisation, reserve)
+
+    @rule(market=st.sampled_from(MARKETS), fixed=st.sampled_from([0, 5 * USD, 100 * USD, 100 * USD + 1, 500_000 * USD]))
+    def set_keeper_reward(self, market: int, fixed: int) -> None:
+        """The owner moves the keeper reward, up to its bound and past it (refused)."""
+        params = self.c.engine.market_params(market)
+        cap = max(params.keeper_reward_cap, fixed)
+        changed = type(params)(**{**params.__dict__, "keeper_fixed_reward": fixed, "keeper_reward_cap": cap})
+        out = self.act(self.owner, "engine", "setMarketParams", market, changed)
+        assert out.reverted == (fixed > 100 * USD)
 
     @invariant()
     def adl_closed_at_or_below_target(self) -> None:
