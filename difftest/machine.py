@@ -306,6 +306,38 @@ class LedgerMachine(RuleBasedStateMachine):
         elif amount <= self.c.token.balance_of(who):
             assert not out.reverted, f"a funded deposit reverted {out.error} under maxDeposit {allowed}"
 
+    def refresh_prices(self) -> None:
+        """A fresh round on every market at its current answer."""
+        for market in MARKETS:
+            self.ledger.set_price(market, self.price(market), sender=self.keeper)
+            self.world.steps += 1
+
+    @rule(lp=st.integers(0, 1), fraction=fractions, move_bps=st.sampled_from([0, -1_500, 300]))
+    def full_exit_cycle(self, lp: int, fraction: int, move_bps: int) -> None:
+        """Request, wait out the cooldown, move the oracle (a crash or a rise, fresh on every market)
+        and claim what `maxRedeem` allows: the claims the exit invariant is about."""
+        who, pool = self.lps[lp], self.c.pool
+        self.act(who, "pool", "requestRedeem", pool.balance_of(who) * fraction // BPS)
+        self.ledger.advance(pool.redeem_cooldown)
+        self.refresh_prices()
+        if move_bps:
+            market = MARKETS[lp]
+            self.ledger.set_price(market, max(1, self.price(market) * (BPS + move_bps) // BPS), sender=self.keeper)
+        most = pool.max_redeem(self.env(who), who)
+        if most > 0:
+            out = self.act(who, "pool", "redeem", most, who, who)
+            assert not out.reverted, f"redeem(maxRedeem={most}) reverted {out.error}"
+
+    @rule(staker=st.integers(0, 1), fraction=fractions)
+    def full_unstake_cycle(self, staker: int, fraction: int) -> None:
+        """Cooldown, wait, escrow, claim the next second: the safety module's whole exit."""
+        who, sm = self.stakers[staker], self.c.safety_module
+        self.act(who, "safetyModule", "cooldown")
+        self.ledger.advance(sm.cooldown_period)
+        self.act(who, "safetyModule", "redeem", sm.cooldown_shares_of(who) * fraction // BPS)
+        self.ledger.advance(1)
+        self.act(who, "safetyModule", "claim", who)
+
     @rule(lp=st.integers(0, 1))
     def cancel_redeem(self, lp: int) -> None:
         self.act(self.lps[lp], "pool", "cancelRedeem")
@@ -345,15 +377,18 @@ class LedgerMachine(RuleBasedStateMachine):
             raise AssertionError(f"{owned} shares exited on a cooldown covering {covered}")
 
     @rule(
-        cooldown=st.sampled_from([60, 600, 3_600]),
-        window=st.sampled_from([60, 3_600]),
+        cooldown=st.sampled_from([60, 600, 600, 600]),
+        window=st.sampled_from([60, 3_600, 3_600, 3_600]),
         slash_window=st.sampled_from([3_600, 7 * 24 * 3_600]),
     )
     def set_safety_module_params(self, cooldown: int, window: int, slash_window: int) -> None:
         sm = self.c.safety_module
         self.act(self.owner, "safetyModule", "setParams", cooldown, window, sm.max_slash_bps, slash_window)
 
-    @rule(cooldown=st.sampled_from([59, 60, 300]), window=st.sampled_from([60, 3_600, 30 * 24 * 3_600 + 1]))
+    @rule(
+        cooldown=st.sampled_from([59, 60, 300, 300, 300]),
+        window=st.sampled_from([60, 3_600, 3_600, 3_600, 30 * 24 * 3_600 + 1]),
+    )
     def set_redeem_timing(self, cooldown: int, window: int) -> None:
         self.act(self.owner, "pool", "setRedeemTiming", cooldown, window)
 
