@@ -57,17 +57,32 @@ def shorten(text: str, width: int = 100) -> str:
 @click.option("--confirmations", type=int, default=None, help="blocks to wait per transaction (default: the network's)")
 @click.option("--force-new", is_flag=True, help="archive a record made with another config and deploy anew")
 @click.option("--dry-run", is_flag=True, help="check everything and print the plan; send nothing")
+@click.option("--max-steps", type=int, default=None, help="run at most this many steps now (resume later)")
 def cli(
-    config_path: Path, alias: str, directory: Path, confirmations: int | None, force_new: bool, dry_run: bool
+    config_path: Path,
+    alias: str,
+    directory: Path,
+    confirmations: int | None,
+    force_new: bool,
+    dry_run: bool,
+    max_steps: int | None,
 ) -> None:
     logger.set_level("ERROR")  # not ape's per-transaction lines (nor "Using cached key")
     try:
-        run(config_path, alias, directory, confirmations, force_new, dry_run)
+        run(config_path, alias, directory, confirmations, force_new, dry_run, max_steps)
     except OperatorError as refusal:
         raise click.ClickException(str(refusal)) from None
 
 
-def run(config_path: Path, alias: str, directory: Path, confirmations: int | None, force_new: bool, dry_run: bool):
+def run(
+    config_path: Path,
+    alias: str,
+    directory: Path,
+    confirmations: int | None,
+    force_new: bool,
+    dry_run: bool,
+    max_steps: int | None,
+) -> None:
     config = load_config(config_path)
     check_chain(config.chain_id, chain.provider.chain_id, f"config {config_path}")
     steps = plan(config)
@@ -124,8 +139,13 @@ def run(config_path: Path, alias: str, directory: Path, confirmations: int | Non
 
     tx_kwargs = {} if confirmations is None else {"required_confirmations": confirmations}
     sender = Sender(project, account, tx_kwargs=tx_kwargs, receipts=True)
-    addresses = execute(steps, sender, done, on_step)
-    click.echo(f"deployed: engine {addresses['engine']}, record {path}")
+    # Steps run in order, so what is done is a prefix: run the next `max_steps` of them.
+    stop = len(steps) if max_steps is None else min(len(steps), len(done) + max_steps)
+    addresses = execute(steps[:stop], sender, done, on_step)
+    if stop < len(steps):
+        click.echo(f"stopped after step {stop} of {len(steps)}: run again to resume, record {path}")
+    else:
+        click.echo(f"deployed: engine {addresses['engine']}, record {path}")
 
 
 if __name__ == "__main__":

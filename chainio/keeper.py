@@ -1,0 +1,133 @@
+"""One keeper pass over a recorded deployment: open positions from the engine's events,
+`previewLiquidation` on each, liquidation where the reward covers the gas cost, then ADL steps
+(`pymodel.adl.adl_plan` on the model rebuilt from the chain's history) where a side is over
+its trigger. Sending is injected, so the pass is the same on a testnet and in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chainio.contract import ChainRevert, LeanContract
+from chainio.deploy_record import DeploymentRecord
+from chainio.rpc import RpcClient
+
+
+@dataclass
+class Summary:
+    iterations: int = 0
+    checked: int = 0
+    liquidated: int = 0
+    unprofitable: int = 0
+    adl_steps: int = 0
+    failed: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"summary: {self.iterations} pass(es), {self.checked} position check(s), {self.liquidated} "
+            f"liquidated, {self.unprofitable} below the gas cost, {self.adl_steps} ADL step(s), {self.failed} failed"
+        )
+
+
+# (function, args) -> tx hash; raises ChainRevert / any exception when the transaction fails.
+Send = Callable[[str, tuple[Any, ...]], str]
+
+
+def open_positions(rpc: RpcClient, engine: LeanContract, from_block: int) -> list[tuple[str, int]]:
+    """Every (account, market) some engine event named, that still has a position."""
+    logs = rpc.request("eth_getLogs", [{"address": engine.address, "fromBlock": hex(from_block), "toBlock": "latest"}])
+    seen: dict[tuple[str, int], None] = {}
+    for log in logs:
+        event = engine.registry.decode_log(log)
+        values = dict(event.args)
+        if "account" in values and "marketId" in values:
+            seen[(values["account"], values["marketId"])] = None
+    candidates = list(seen)
+    if not candidates:
+        return []
+    positions = engine.call_many([("positionOf", pair) for pair in candidates], raise_reverts=True)
+    return [pair for pair, position in zip(candidates, positions, strict=True) if position[0] != 0]
+
+
+def liquidation_pass(
+    engine: LeanContract, positions: list[tuple[str, int]], gas_cost: int, send: Send, summary: Summary, log: Any
+) -> None:
+    previews = engine.call_many([("previewLiquidation", pair) for pair in positions])
+    for (account, market_id), preview in zip(positions, previews, strict=True):
+        summary.checked += 1
+        if isinstance(preview, ChainRevert):
+            continue  # PositionHealthy, LiquidationCooldown, a stale oracle: nothing to do now
+        (_, execution, _, size_closed, realised, reward, penalty, refund, shortfall, f_if, f_sm, f_pool) = preview
+        if reward < gas_cost:
+            summary.unprofitable += 1
+            log(f"skip      {account} market {market_id}: reward {reward} < gas cost {gas_cost}")
+            continue
+        try:
+            tx = send("liquidate", (account, market_id))
+        except Exception as error:  # a race with another keeper, a price move: report and go on
+            summary.failed += 1
+            log(f"FAILED    liquidate {account} market {market_id}: {error}")
+            continue
+        summary.liquidated += 1
+        debt = f", bad debt {shortfall} (insurance {f_if}, safety module {f_sm}, pool {f_pool})" if shortfall else ""
+        log(
+            f"liquidated {account} market {market_id}: size {size_closed} at {execution}, realised {realised}, "
+            f"reward {reward}, penalty {penalty}, refund {refund}{debt} tx {tx}"
+        )
+
+
+def adl_triggered(engine: LeanContract, market_ids: list[int]) -> list[tuple[int, bool]]:
+    """(market, is_long) sides whose profit ratio is over the trigger (or, once open, the target)."""
+    trigger, target = engine.call("adlTriggerBps"), engine.call("adlTargetBps")
+    sides = []
+    for market_id in market_ids:
+        state = engine.call("marketState", market_id)
+        for is_long, active in ((True, state[9]), (False, state[10])):
+            try:
+                ratio = engine.call("sideProfitRatio", market_id, is_long)
+            except ChainRevert:
+                continue
+            if ratio > (target if active else trigger):
+                sides.append((market_id, is_long))
+    return sides
+
+
+def adl_pass(
+    rpc: RpcClient,
+    engine: LeanContract,
+    record: DeploymentRecord,
+    model_now: Callable[[], Any],
+    keeper: str,
+    send: Send,
+    summary: Summary,
+    log: Any,
+) -> None:
+    """ADL steps in `adl_plan`'s order on every triggered side. `model_now()` is the model
+    rebuilt from the chain's history (a System)."""
+    from pymodel.adl import adl_plan
+    from pymodel.core import Env
+
+    market_ids = [m["market_id"] for m in record.config["system"]["markets"]]
+    sides = adl_triggered(engine, market_ids)
+    if not sides:
+        return
+    if not record.deployment_config().uses_mocks_only:
+        for market_id, is_long in sides:
+            log(f"ADL       market {market_id} {'long' if is_long else 'short'} triggered: real feeds, no model plan")
+        return
+    head = rpc.request("eth_getBlockByNumber", ["latest", False])
+    system = model_now()
+    env = Env(keeper, int(head["timestamp"], 16))
+    for market_id, is_long in sides:
+        side = "long" if is_long else "short"
+        for account, reduction in adl_plan(system.c.engine, env, market_id, is_long):
+            try:
+                tx = send("autoDeleverage", (account, market_id, reduction))
+            except Exception as error:
+                summary.failed += 1
+                log(f"FAILED    autoDeleverage {account} market {market_id} {side} by {reduction}: {error}")
+                break
+            summary.adl_steps += 1
+            log(f"ADL       {account} market {market_id} {side} reduced by {reduction} tx {tx}")
