@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chainio.contract import ChainRevert, LeanContract
-from chainio.deploy_record import DeploymentRecord
 from chainio.rpc import RpcClient
 
 
@@ -97,23 +96,23 @@ def adl_triggered(engine: LeanContract, market_ids: list[int]) -> list[tuple[int
 def adl_pass(
     rpc: RpcClient,
     engine: LeanContract,
-    record: DeploymentRecord,
-    model_now: Callable[[], Any],
+    market_ids: list[int],
+    model_now: Callable[[], Any] | None,
     keeper: str,
     send: Send,
     summary: Summary,
     log: Any,
 ) -> None:
-    """ADL steps in `adl_plan`'s order on every triggered side. `model_now()` is the model
-    rebuilt from the chain's history (a System)."""
+    """ADL steps in `adl_plan`'s order on every triggered side. `model_now()` is the model of
+    the deployment as the chain holds it now (a System); None where the model cannot mirror it
+    (real feeds): triggered sides are then reported, not acted on."""
     from pymodel.adl import adl_plan
     from pymodel.core import Env
 
-    market_ids = [m["market_id"] for m in record.config["system"]["markets"]]
     sides = adl_triggered(engine, market_ids)
     if not sides:
         return
-    if not record.deployment_config().uses_mocks_only:
+    if model_now is None:
         for market_id, is_long in sides:
             log(f"ADL       market {market_id} {'long' if is_long else 'short'} triggered: real feeds, no model plan")
         return

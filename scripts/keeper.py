@@ -91,6 +91,8 @@ def cli(
         replay_history(rpc, system, decoders, first_block)
         return system
 
+    market_ids = [m.market_id for m in record.deployment_config().system.markets]
+    mirror = model_now if record.deployment_config().uses_mocks_only else None
     summary = Summary()
     limit = 1 if once else max_iterations
     click.echo(f"keeper {keeper.address} on chain {record.chain_id}, engine {engine.address}, gas cost {gas_cost}")
@@ -101,7 +103,7 @@ def cli(
         positions = open_positions(rpc, engine, first_block)
         liquidation_pass(engine, positions, gas_cost, send, summary, click.echo)
         if not no_adl:
-            adl_pass(rpc, engine, record, model_now, keeper.address, send, summary, click.echo)
+            adl_pass(rpc, engine, market_ids, mirror, keeper.address, send, summary, click.echo)
     rpc.close()
     click.echo(summary.line())
     if summary.failed:
