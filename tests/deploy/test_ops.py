@@ -220,3 +220,14 @@ def test_keeper__adl_steps_follow_adl_plan_to_the_target(make_ledger, rpc):
     assert engine.call("sideProfitRatio", 1, True) <= 4_000
     adl_pass(rpc, engine, [1, 2], lambda: ledger.system, keeper, send, summary, lines.append)
     assert summary.adl_steps == len(expected)  # back under target: nothing more to do
+
+
+def test_lock_lists_every_platform_package_so_npm_ci_never_rewrites_it():
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    packages = lock["packages"]
+    for tool in ("anvil", "cast"):
+        optional = packages[f"node_modules/@foundry-rs/{tool}"]["optionalDependencies"]
+        assert f"@foundry-rs/{tool}-linux-amd64" in optional
+        missing = [name for name in optional if f"node_modules/{name}" not in packages]
+        assert missing == [], f"npm would add {missing} to the lock"
+    assert "npm ci " in (ROOT / "toolchain/install.sh").read_text()
