@@ -231,3 +231,22 @@ def test_lock_lists_every_platform_package_so_npm_ci_never_rewrites_it():
         missing = [name for name in optional if f"node_modules/{name}" not in packages]
         assert missing == [], f"npm would add {missing} to the lock"
     assert "npm ci " in (ROOT / "toolchain/install.sh").read_text()
+
+
+def test_prices__exact_answers_from_decimal_strings(tmp_path):
+    from chainio.prices import answer_of, builtin_answers, csv_rows, preset_rows
+
+    assert answer_of("2500", 8) == 2500 * FEED
+    assert answer_of("2412.12345678", 8) == 241_212_345_678
+    assert answer_of("0.1", 18) == 10**17  # no float on the way: 0.1 is exact
+    for bad, message in (("1.123456789", "more than the feed's 8 decimals"), ("-5", "not a plain"), ("0", "positive")):
+        with pytest.raises(OperatorError, match=message):
+            answer_of(bad, 8)
+    (tmp_path / "p.csv").write_text("timestamp,price\n0,3000\n60,2950.5\n")
+    assert csv_rows(tmp_path / "p.csv") == [(0, "3000"), (60, "2950.5")]
+    (tmp_path / "q.csv").write_text("0,3000\n0,2950\n")
+    with pytest.raises(OperatorError, match="line 2: timestamps must increase strictly"):
+        csv_rows(tmp_path / "q.csv")
+    assert builtin_answers(3000 * FEED, "crash", 2, 500) == [2850 * FEED, 2700 * FEED]
+    with pytest.raises(OperatorError, match="presets come from the simulator package"):
+        preset_rows("black_thursday_2020")
