@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -223,8 +223,18 @@ class StepResult:
     block: int | None = None
 
 
-class Sender:
-    """Sends the steps' transactions through ape from `account`."""
+class Sender(Protocol):
+    """Sends a plan's transactions from one account (`address`, the `Ref("deployer")`)."""
+
+    address: str
+
+    def deploy(self, contract: str, args: tuple[Any, ...]) -> StepResult: ...
+
+    def call(self, contract: str, address: str, function: str, args: tuple[Any, ...]) -> StepResult: ...
+
+
+class ApeSender:
+    """Sends through ape's contract containers from an ape account."""
 
     def __init__(
         self,
@@ -236,6 +246,7 @@ class Sender:
     ) -> None:
         self.project = project
         self.account = account
+        self.address = account.address
         self.before_each = before_each
         self.tx_kwargs = tx_kwargs or {}
         self.receipts = receipts  # fetch tx hashes and blocks (the testnet record needs them)
@@ -286,7 +297,7 @@ def execute(
     """Runs every step not in `done` (index -> result of an earlier run) and returns each
     name's address. `on_step` sees each result as soon as it is on chain (the record)."""
     done = done or {}
-    addresses = {"deployer": sender.account.address}
+    addresses = {"deployer": sender.address}
     contracts = contract_of(steps)
     for index, step in enumerate(steps):
         if index in done:
@@ -349,7 +360,7 @@ def deploy_system(
 
     deployment_config = DeploymentConfig.local(config)
     steps = plan(deployment_config)
-    named = execute(steps, Sender(project, deployer, before_each=at_time))
+    named = execute(steps, ApeSender(project, deployer, before_each=at_time))
     addresses = addresses_of(deployment_config, named)
     contracts: dict[str, LeanContract] = {}
     if rpc is not None and registry is not None:

@@ -24,7 +24,7 @@ from ape.cli import ConnectedProviderCommand  # noqa: E402
 from ape.logging import logger  # noqa: E402
 
 from chainio import deploy_record  # noqa: E402
-from chainio.deploy import Adopt, DeploymentConfig, Sender, Step, StepResult, execute, plan  # noqa: E402
+from chainio.deploy import Adopt, ApeSender, DeploymentConfig, Step, StepResult, execute, plan  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, gas_budget, load_account, load_config  # noqa: E402
 
 DEPLOYMENTS = ROOT / "deployments"
@@ -138,7 +138,7 @@ def run(
         click.echo(f"  [{index + 1:2d}/{len(steps)}] {shorten(step.describe())}{where}{sent}")
 
     tx_kwargs = {} if confirmations is None else {"required_confirmations": confirmations}
-    sender = Sender(project, account, tx_kwargs=tx_kwargs, receipts=True)
+    sender = ApeSender(project, account, tx_kwargs=tx_kwargs, receipts=True)
     # Steps run in order, so what is done is a prefix: run the next `max_steps` of them.
     stop = len(steps) if max_steps is None else min(len(steps), len(done) + max_steps)
     addresses = execute(steps[:stop], sender, done, on_step)

@@ -36,10 +36,14 @@ def write_standard_inputs(contracts: dict[str, tuple[str, ...]], out: Path) -> l
     compiler = project.compiler_manager.registered_compilers[".sol"]
     written = []
     out.mkdir(parents=True, exist_ok=True)
+    remappings = sorted(f"{r.key}={r.value}" for r in project.config.get_config("solidity").import_remapping)
     for contract in sorted(contracts):
         source = project.contracts_folder / contracts[contract][0]
         by_version = compiler.get_standard_input_json([source], project=project)
         for version, standard_input in by_version.items():
+            # ape compiles every file with all the project's remappings, and solc records them in
+            # the metadata (whose hash ends the bytecode): the input must carry all of them too.
+            standard_input["settings"]["remappings"] = remappings
             path = out / f"{contract}.json"
             path.write_text(json.dumps(standard_input, indent=2) + "\n", encoding="utf-8")
             written.append(path)

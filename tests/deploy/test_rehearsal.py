@@ -7,6 +7,7 @@ The tests share one node and run in order (one xdist group)."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from chainio import deploy_record
 from chainio.contract import LeanContract
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history
 from chainio.project import lean, project_registry
+from chainio.verify import code_difference
 from difftest.ledger import _model_view
 from pymodel.evm import UINT256_MAX
 
@@ -103,6 +105,17 @@ def test_verify_deployment(node):
     assert standard["settings"]["optimizer"] == {"enabled": True, "runs": 200}
     arguments = json.loads((out / "constructor-args.json").read_text())
     assert arguments["engine"]["address"] == record(node).addresses["engine"]
+
+    # What an explorer compiles from the input is the deployed code (the metadata hash included).
+    solc = ROOT / ".toolchain/solc/solc-v0.8.28"
+    source = (out / "standard-json" / "InsuranceFund.json").read_text()
+    compiled = subprocess.run([str(solc), "--standard-json"], input=source, capture_output=True, text=True, check=True)
+    output = json.loads(compiled.stdout)["contracts"]["contracts/InsuranceFund.sol"]["InsuranceFund"]
+    address = record(node).addresses["insuranceFund"]
+    deployed = node.rpc.request("eth_getCode", [address, "latest"])
+    artifact = "0x" + output["evm"]["deployedBytecode"]["object"]
+    assert code_difference(bytes.fromhex(artifact[2:]), bytes.fromhex(deployed[2:])) is None
+    assert artifact[-106:] == deployed[-106:]  # the metadata hash and solc version, byte for byte
 
 
 def test_scenario_matches_the_model_to_the_wei(node, project, tmp_path):
