@@ -34,20 +34,38 @@ class Summary:
 Send = Callable[[str, tuple[Any, ...]], str]
 
 
+class PositionIndex:
+    """Every (account, market) an engine event named, scanned once, in block ranges of `chunk`
+    (public RPCs cap `eth_getLogs` ranges); `refresh` scans the new blocks and returns the pairs
+    that still hold a position."""
+
+    def __init__(self, rpc: RpcClient, engine: LeanContract, from_block: int, chunk: int = 5_000) -> None:
+        self.rpc = rpc
+        self.engine = engine
+        self.next_block = from_block
+        self.chunk = chunk
+        self.seen: dict[tuple[str, int], None] = {}
+
+    def refresh(self) -> list[tuple[str, int]]:
+        head = int(self.rpc.request("eth_blockNumber"), 16)
+        while self.next_block <= head:
+            last = min(head, self.next_block + self.chunk - 1)
+            query = {"address": self.engine.address, "fromBlock": hex(self.next_block), "toBlock": hex(last)}
+            for log in self.rpc.request("eth_getLogs", [query]):
+                values = dict(self.engine.registry.decode_log(log).args)
+                if "account" in values and "marketId" in values:
+                    self.seen[(values["account"], values["marketId"])] = None
+            self.next_block = last + 1
+        candidates = list(self.seen)
+        if not candidates:
+            return []
+        positions = self.engine.call_many([("positionOf", pair) for pair in candidates], raise_reverts=True)
+        return [pair for pair, position in zip(candidates, positions, strict=True) if position[0] != 0]
+
+
 def open_positions(rpc: RpcClient, engine: LeanContract, from_block: int) -> list[tuple[str, int]]:
     """Every (account, market) some engine event named, that still has a position."""
-    logs = rpc.request("eth_getLogs", [{"address": engine.address, "fromBlock": hex(from_block), "toBlock": "latest"}])
-    seen: dict[tuple[str, int], None] = {}
-    for log in logs:
-        event = engine.registry.decode_log(log)
-        values = dict(event.args)
-        if "account" in values and "marketId" in values:
-            seen[(values["account"], values["marketId"])] = None
-    candidates = list(seen)
-    if not candidates:
-        return []
-    positions = engine.call_many([("positionOf", pair) for pair in candidates], raise_reverts=True)
-    return [pair for pair, position in zip(candidates, positions, strict=True) if position[0] != 0]
+    return PositionIndex(rpc, engine, from_block).refresh()
 
 
 def liquidation_pass(

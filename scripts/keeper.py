@@ -23,7 +23,7 @@ from pydantic import ValidationError  # noqa: E402
 
 from chainio import RpcClient, deploy_record  # noqa: E402
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history  # noqa: E402
-from chainio.keeper import Summary, adl_pass, liquidation_pass, open_positions  # noqa: E402
+from chainio.keeper import PositionIndex, Summary, adl_pass, liquidation_pass  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, load_account  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 
@@ -56,6 +56,7 @@ def load_record(directory: Path) -> deploy_record.DeploymentRecord:
 @click.option("--gas-cost", type=int, default=0, show_default=True, help="least reward worth a liquidation (units)")
 @click.option("--confirmations", type=int, default=None, help="blocks to wait per transaction (default: the network's)")
 @click.option("--no-adl", is_flag=True, help="liquidations only")
+@click.option("--log-chunk", type=int, default=5_000, show_default=True, help="blocks per eth_getLogs request")
 def cli(
     alias: str,
     directory: Path,
@@ -65,6 +66,7 @@ def cli(
     gas_cost: int,
     confirmations: int | None,
     no_adl: bool,
+    log_chunk: int,
 ) -> None:
     logger.set_level("ERROR")
     try:
@@ -93,6 +95,7 @@ def cli(
 
     market_ids = [m.market_id for m in record.deployment_config().system.markets]
     mirror = model_now if record.deployment_config().uses_mocks_only else None
+    index = PositionIndex(rpc, engine, first_block, chunk=log_chunk)
     summary = Summary()
     limit = 1 if once else max_iterations
     click.echo(f"keeper {keeper.address} on chain {record.chain_id}, engine {engine.address}, gas cost {gas_cost}")
@@ -100,7 +103,7 @@ def cli(
         if summary.iterations:
             time.sleep(interval)
         summary.iterations += 1
-        positions = open_positions(rpc, engine, first_block)
+        positions = index.refresh()
         liquidation_pass(engine, positions, gas_cost, send, summary, click.echo)
         if not no_adl:
             adl_pass(rpc, engine, market_ids, mirror, keeper.address, send, summary, click.echo)

@@ -12,7 +12,7 @@ import pytest
 from chainio import deploy
 from chainio.deploy import Adopt, Call, Deploy, DeploymentConfig, plan
 from chainio.deploy_record import DeploymentRecord, resume_check
-from chainio.keeper import Summary, adl_pass, liquidation_pass, open_positions
+from chainio.keeper import PositionIndex, Summary, adl_pass, liquidation_pass, open_positions
 from chainio.ops import OperatorError, check_chain, check_funds, load_account, load_config
 from chainio.verify import code_difference, immutable_mask
 from difftest.ledger import Ledger, genesis_time
@@ -186,6 +186,8 @@ def test_keeper__liquidates_only_what_pays_and_finds_positions_from_events(make_
     assert sent == [("liquidate", (trader, 1))] and summary.liquidated == 1
     assert lines[-1].startswith(f"liquidated {trader} market 1: size {10 * WAD}")
     assert open_positions(rpc, engine, 0) == [(healthy, 1)]
+    index = PositionIndex(rpc, engine, 0, chunk=3)  # many small eth_getLogs ranges, same answer
+    assert index.refresh() == [(healthy, 1)] and index.next_block == int(rpc.request("eth_blockNumber"), 16) + 1
 
 
 def test_keeper__adl_steps_follow_adl_plan_to_the_target(make_ledger, rpc):
