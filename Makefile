@@ -23,8 +23,15 @@ demo: compile
 bench: compile
 	@$(APE) run bench
 
+# make fuzz-deep [FUZZ_MINUTES=30]: the `deep` profile on both cores (two shards, one Anvil each),
+# a progress line per shard every 10 s, then one summary; with FUZZ_MINUTES it stops cleanly when
+# the budget is spent. Exits non-zero if either shard failed.
 fuzz-deep: compile
-	HYPOTHESIS_PROFILE=deep $(VENV)/pytest tests/fuzz -q -s
+	@report=$$(mktemp -d); export HYPOTHESIS_PROFILE=deep FUZZ_REPORT_DIR=$$report FUZZ_MINUTES=$(FUZZ_MINUTES); \
+	$(VENV)/pytest tests/fuzz -q -s -p no:cacheprovider -k shard_0 & first=$$!; \
+	$(VENV)/pytest tests/fuzz -q -s -p no:cacheprovider -k shard_1 & second=$$!; \
+	wait $$first; a=$$?; wait $$second; b=$$?; \
+	$(VENV)/python -m difftest.fuzz_report $$report; rm -rf $$report; [ $$a -eq 0 ] && [ $$b -eq 0 ]
 
 # make replay VECTOR=tests/vectors/adl_step.json [ARGS="--json out.json"]
 replay: compile

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eth_abi import decode, encode
 from eth_abi.exceptions import InsufficientDataBytes
 from eth_utils import keccak, to_checksum_address
+
+# A deployment has a handful of addresses: checksum each once (keccak per call otherwise).
+_checksum = lru_cache(maxsize=1 << 16)(to_checksum_address)
 
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
@@ -33,7 +37,7 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, list):
         return [_normalise(v) for v in value]
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
-        return to_checksum_address(value)
+        return _checksum(value)
     return value
 
 
@@ -94,7 +98,7 @@ def static_decoder(kind: str) -> Any:
     if kind == "bool":
         return lambda data, offset: (data[offset + 31] == 1, offset + 32)
     if kind == "address":
-        return lambda data, offset: (to_checksum_address(data[offset + 12 : offset + 32]), offset + 32)
+        return lambda data, offset: (_checksum(data[offset + 12 : offset + 32]), offset + 32)
     return None
 
 
@@ -123,6 +127,7 @@ class AbiRegistry:
             ERROR_SELECTOR: ("Error", ["string"]),
         }
         self._events: dict[bytes, dict[str, Any]] = {}
+        self._fast_events: dict[bytes, Any] = {}  # topic0 -> static decoders, or False
 
     def add(self, abi: list[dict[str, Any]]) -> None:
         for item in abi:
@@ -131,6 +136,7 @@ class AbiRegistry:
                 self._errors[selector] = (item["name"], [canonical_type(p) for p in item["inputs"]])
             elif item["type"] == "event" and not item.get("anonymous"):
                 self._events[keccak(text=signature(item))] = item
+                self._fast_events.clear()
 
     def decode_revert(self, data: bytes) -> tuple[str, tuple[Any, ...]]:
         """Revert data as `(error name, args)`; unknown selectors come back as `('Unknown', (hex,))`."""
@@ -143,8 +149,48 @@ class AbiRegistry:
         return name, tuple(_normalise(v) for v in decode(types, data[4:]))
 
     def decode_log(self, log: dict[str, Any]) -> DecodedEvent:
+        topics = log["topics"]
+        emitter = _checksum(log["address"])
+        topic0 = bytes.fromhex(topics[0][2:]) if topics else b""
+        fast = self._fast_events.get(topic0)
+        if fast is None:
+            fast = self._fast_events[topic0] = self._fast_event_decoder(topic0)
+        if fast is not False and len(topics) == fast[1] + 1:
+            name, _, indexed, plain, order = fast
+            values: dict[str, Any] = {}
+            for (param, decoder), topic in zip(indexed, topics[1:], strict=True):
+                values[param] = decoder(bytes.fromhex(topic[2:]), 0)[0]
+            data = bytes.fromhex(log["data"][2:])
+            offset = 0
+            try:
+                for param, decoder in plain:
+                    values[param], offset = decoder(data, offset)
+            except IndexError:
+                offset = len(data) + 1  # short data: eth-abi says what is wrong
+            if offset <= len(data):
+                return DecodedEvent(emitter, name, tuple((param, values[param]) for param in order))
+        return self._decode_log_slow(log, emitter)
+
+    def _fast_event_decoder(self, topic0: bytes) -> Any:
+        """(name, indexed count, [(param, decoder)] indexed, [(param, decoder)] data, ABI order)
+        when every parameter is static (decoded without eth-abi), else False."""
+        item = self._events.get(topic0)
+        if item is None:
+            return False
+        indexed, plain = [], []
+        for param in item["inputs"]:
+            decoder = static_decoder(canonical_type(param))
+            if decoder is None:
+                return False
+            (indexed if param.get("indexed") else plain).append((param["name"], decoder))
+        order = [param["name"] for param in item["inputs"]]
+        if len(set(order)) != len(order):
+            return False
+        return item["name"], len(indexed), indexed, plain, order
+
+    def _decode_log_slow(self, log: dict[str, Any], emitter: str) -> DecodedEvent:
+        """eth-abi decoding: dynamic parameters, unknown events, malformed logs."""
         topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-        emitter = to_checksum_address(log["address"])
         item = self._events.get(topics[0]) if topics else None
         if item is None:
             return DecodedEvent(emitter, "Unknown", (("topics", tuple(t.hex() for t in topics)), ("data", log["data"])))

@@ -185,5 +185,10 @@ class Multicall:
                 index, inner = args
                 raise ChainRevert(*calls[index][0].registry.decode_revert(inner)) from None
             raise ChainRevert(name, args) from None
+        return self.decode(calls, raw)
+
+    @staticmethod
+    def decode(calls: list[tuple[LeanContract, str, tuple[Any, ...]]], raw: str) -> list[Any]:
+        """The values of `calls` from the aggregate's raw (hex) result."""
         results = _decode_bytes_array(bytes.fromhex(raw[2:]))
         return [contract.codec.decode_output(fn, data) for (contract, fn, _), data in zip(calls, results, strict=True)]

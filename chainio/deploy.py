@@ -23,7 +23,15 @@ from chainio.contract import LeanContract
 from chainio.project import lean
 from chainio.rpc import RpcClient
 from pymodel.config import SystemConfig
-from pymodel.system import Addresses, feed_name
+from pymodel.system import (
+    PYTH_UPDATE_FEE,
+    PYTH_VALID_TIME_PERIOD,
+    Addresses,
+    feed_name,
+    pyth_update,
+    source_name,
+    source_specs,
+)
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -61,6 +69,8 @@ class DeploymentConfig(BaseModel):
     sequencer_grace_period: Annotated[int, Field(ge=0, le=24 * 3600)] = 3600
     # May pause opens (PerpEngine.setOpensPaused); none leaves it unset.
     guardian: Address | None = None
+    # Accounts granted the ADL keeper role (PerpEngine.setAdlKeeper); ADL is closed to all others.
+    adl_keepers: tuple[Address, ...] = ()
 
     @model_validator(mode="after")
     def _cross_rules(self) -> DeploymentConfig:
@@ -134,6 +144,23 @@ class Call:
 Step = Deploy | Adopt | Call
 
 
+@dataclass(frozen=True)
+class PythInitialPrice:
+    """A Pyth source's first update (`MockPyth.createPriceFeedUpdateData`), published at the
+    block time of the step that sends it (known only then)."""
+
+    market_id: int
+    index: int
+    decimals: int
+    answer: int
+
+    def update(self, publish_time: int) -> bytes:
+        return pyth_update(self.market_id, self.index, self.decimals, self.answer, publish_time)
+
+    def __str__(self) -> str:
+        return f"pyth-update(market {self.market_id} source {self.index}: {self.answer})"
+
+
 def _render(args: Any) -> str:
     if isinstance(args, tuple):
         return ", ".join(_render(a) if not isinstance(a, tuple) else f"({_render(a)})" for a in args)
@@ -150,15 +177,29 @@ def _collateral(config: DeploymentConfig) -> list[Step]:
 
 
 def _oracle(config: DeploymentConfig) -> list[Step]:
+    """Each market's sources in the adapter's order (a given Chainlink aggregator stands for a
+    market's first source; otherwise a MockPriceFeed per Chainlink source and a MockPythSource
+    per Pyth source, whose initial price is pushed at deployment, as the model does), then the
+    adapter and each market's source set and aggregation rules."""
     steps: list[Step] = []
     for m in config.system.markets:
-        if m.market_id in config.feeds:
-            steps.append(Adopt(feed_name(m.market_id), "MockPriceFeed", config.feeds[m.market_id]))
-        else:
-            steps.append(Deploy(feed_name(m.market_id), "MockPriceFeed", (m.feed_decimals, m.initial_answer)))
+        for i, source in enumerate(m.oracle_sources()):
+            name = source_name(m.market_id, i)
+            if i == 0 and m.market_id in config.feeds:
+                steps.append(Adopt(name, "MockPriceFeed", config.feeds[m.market_id]))
+            elif source.kind == "chainlink":
+                steps.append(Deploy(name, "MockPriceFeed", (source.decimals, source.initial_answer)))
+            else:
+                steps.append(Deploy(name, "MockPythSource", (PYTH_VALID_TIME_PERIOD, PYTH_UPDATE_FEE)))
+                initial = PythInitialPrice(m.market_id, i, source.decimals, source.initial_answer)
+                steps.append(Call(name, "updatePriceFeeds", ((initial,),)))
     steps.append(Deploy("oracle", "OracleAdapter", (Ref("deployer"),)))
     for m in config.system.markets:
-        steps.append(Call("oracle", "setFeed", (m.market_id, Ref(feed_name(m.market_id)), m.oracle_max_age)))
+        names = [source_name(m.market_id, i) for i in range(len(m.oracle_sources()))]
+        specs = source_specs(m, tuple(Ref(name) for name in names))  # type: ignore[arg-type]
+        steps.append(
+            Call("oracle", "setOracle", (m.market_id, tuple(tuple(spec) for spec in specs), m.oracle_params()))
+        )
     if config.sequencer_feed is not None:
         steps.append(Call("oracle", "setSequencerFeed", (config.sequencer_feed, config.sequencer_grace_period)))
     return steps
@@ -173,13 +214,21 @@ def _core(config: DeploymentConfig) -> list[Step]:
         Deploy(
             "safetyModule",
             "SafetyModule",
-            (token, deployer, s.safety_module_cooldown, s.safety_module_unstake_window, s.max_slash_bps),
+            (
+                token,
+                deployer,
+                s.safety_module_cooldown,
+                s.safety_module_unstake_window,
+                s.max_slash_bps,
+                s.slash_window,
+            ),
         ),
         Deploy(
             "engine",
             "PerpEngine",
             (token, Ref("oracle"), Ref("pool"), Ref("insuranceFund"), Ref("safetyModule"), deployer),
         ),
+        Deploy("orderRouter", "OrderRouter", (token, Ref("oracle"), Ref("engine"), deployer)),
     ]
 
 
@@ -203,8 +252,30 @@ def _markets(config: DeploymentConfig) -> list[Step]:
     return [Call("engine", "listMarket", (m.market_id, m.params().as_tuple())) for m in config.system.markets]
 
 
+def _orders(config: DeploymentConfig) -> list[Step]:
+    """Every trade is a two-step order through the router (SPEC §5a)."""
+    s = config.system
+    return [
+        Call("engine", "setOrderRouter", (Ref("orderRouter"),)),
+        Call("orderRouter", "setExecutionParams", (s.execution_fee, s.min_execution_delay, s.max_execution_delay)),
+    ]
+
+
+def _adl_keepers(config: DeploymentConfig) -> list[Step]:
+    """The accounts allowed to auto-deleverage (SPEC §7: an ADL keeper role)."""
+    return [Call("engine", "setAdlKeeper", (keeper, True)) for keeper in config.adl_keepers]
+
+
 # The plan, stage by stage: a new contract or role is one more function here.
-STAGES: list[Callable[[DeploymentConfig], list[Step]]] = [_collateral, _oracle, _core, _wiring, _markets]
+STAGES: list[Callable[[DeploymentConfig], list[Step]]] = [
+    _collateral,
+    _oracle,
+    _core,
+    _wiring,
+    _markets,
+    _orders,
+    _adl_keepers,
+]
 
 
 def plan(config: DeploymentConfig) -> list[Step]:
@@ -275,11 +346,16 @@ def _hex(value: Any) -> str:
     return str(value) if str(value).startswith("0x") else "0x" + str(value)
 
 
-def resolve(args: Any, addresses: dict[str, str]) -> Any:
+def resolve(args: Any, addresses: dict[str, str], clock: Callable[[], int] | None = None) -> Any:
+    """Step arguments as sent: `Ref`s become addresses, a `PythInitialPrice` its update data
+    dated `clock()` (the block time the step is sent at)."""
     if isinstance(args, tuple):
-        return tuple(resolve(a, addresses) for a in args)
+        return tuple(resolve(a, addresses, clock) for a in args)
     if isinstance(args, Ref):
         return addresses[args.name]
+    if isinstance(args, PythInitialPrice):
+        assert clock is not None, "a Pyth source's initial price needs the block time (execute's clock)"
+        return [args.update(clock())]
     return args
 
 
@@ -293,6 +369,7 @@ def execute(
     sender: Sender,
     done: dict[int, StepResult] | None = None,
     on_step: Callable[[int, Step, StepResult], None] | None = None,
+    clock: Callable[[], int] | None = None,
 ) -> dict[str, str]:
     """Runs every step not in `done` (index -> result of an earlier run) and returns each
     name's address. `on_step` sees each result as soon as it is on chain (the record)."""
@@ -305,10 +382,10 @@ def execute(
         elif isinstance(step, Adopt):
             result = StepResult(address=step.address)
         elif isinstance(step, Deploy):
-            result = sender.deploy(step.contract, resolve(step.args, addresses))
+            result = sender.deploy(step.contract, resolve(step.args, addresses, clock))
         else:
             result = sender.call(
-                contracts[step.target], addresses[step.target], step.function, resolve(step.args, addresses)
+                contracts[step.target], addresses[step.target], step.function, resolve(step.args, addresses, clock)
             )
         if isinstance(step, Deploy | Adopt):
             assert result.address is not None
@@ -327,6 +404,11 @@ def addresses_of(config: DeploymentConfig, named: dict[str, str]) -> Addresses:
         insurance_fund=named["insuranceFund"],
         safety_module=named["safetyModule"],
         engine=named["engine"],
+        order_router=named["orderRouter"],
+        sources={
+            m.market_id: tuple(named[source_name(m.market_id, i)] for i in range(len(m.oracle_sources())))
+            for m in config.system.markets
+        },
     )
 
 
@@ -360,7 +442,11 @@ def deploy_system(
 
     deployment_config = DeploymentConfig.local(config)
     steps = plan(deployment_config)
-    named = execute(steps, ApeSender(project, deployer, before_each=at_time))
+
+    def clock() -> int:
+        return timestamp if timestamp is not None else _head_time(rpc)
+
+    named = execute(steps, ApeSender(project, deployer, before_each=at_time), clock=clock)
     addresses = addresses_of(deployment_config, named)
     contracts: dict[str, LeanContract] = {}
     if rpc is not None and registry is not None:
@@ -368,3 +454,10 @@ def deploy_system(
         for name, address in addresses.by_name().items():
             contracts[name] = lean(rpc, registry, getattr(project, types[name]), address)
     return Deployment(addresses, contracts, deployer.address, timestamp or 0, named)
+
+
+def _head_time(rpc: RpcClient | None) -> int:
+    """The next block's time on a chain without a fixed deployment time: a Pyth update must be
+    dated at or before it (any time works for MockPyth; the adapter then checks its age)."""
+    assert rpc is not None, "deploying a Pyth source needs `rpc` or `timestamp`"
+    return int(rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)

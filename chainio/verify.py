@@ -17,6 +17,7 @@ Expectations = list[tuple[str, tuple[Any, ...], Any]]
 CONSTRUCTOR_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {
     "MockStablecoin": lambda a: [("name", (), a[0]), ("symbol", (), a[1]), ("decimals", (), a[2])],
     "MockPriceFeed": lambda a: [("decimals", (), a[0]), ("getRoundData", (1,), (1, a[1], None, None, 1))],
+    "MockPythSource": lambda a: [("getValidTimePeriod", (), a[0])],
     "OracleAdapter": lambda a: [("owner", (), a[0])],
     "LPPool": lambda a: [
         ("asset", (), a[0]),
@@ -31,12 +32,16 @@ CONSTRUCTOR_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {
         ("cooldownPeriod", (), a[2]),
         ("unstakeWindow", (), a[3]),
         ("maxSlashBps", (), a[4]),
+        ("slashWindow", (), a[5]),
     ],
     "PerpEngine": lambda a: [
         (name, (), value)
         for name, value in zip(
             ("collateral", "oracle", "pool", "insuranceFund", "safetyModule", "owner"), a, strict=True
         )
+    ],
+    "OrderRouter": lambda a: [
+        (name, (), value) for name, value in zip(("collateral", "oracle", "engine", "owner"), a, strict=True)
     ],
 }
 
@@ -49,6 +54,20 @@ CALL_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {
     "setAdlParams": lambda a: [("adlTriggerBps", (), a[0]), ("adlTargetBps", (), a[1])],
     "setGuardian": lambda a: [("guardian", (), a[0])],
     "listMarket": lambda a: [("marketParams", (a[0],), a[1])],
+    # Source i: (kind, feed, priceId, decimals read from the feed, maxAge).
+    "setOracle": lambda a: [
+        ("sourcesOf", (a[0],), [(kind, feed, price_id, None, max_age) for kind, feed, price_id, max_age in a[1]]),
+        ("oracleParamsOf", (a[0],), a[2]),
+    ],
+    # A Pyth source's first price: live data that later updates replace, nothing to read back.
+    "updatePriceFeeds": lambda a: [],
+    "setOrderRouter": lambda a: [("orderRouter", (), a[0])],
+    "setExecutionParams": lambda a: [
+        ("executionFee", (), a[0]),
+        ("minExecutionDelay", (), a[1]),
+        ("maxExecutionDelay", (), a[2]),
+    ],
+    "setAdlKeeper": lambda a: [("isAdlKeeper", (a[0],), a[1])],
 }
 
 
@@ -139,5 +158,6 @@ def verify(
         if readback is None:
             differences.append(f"{step.target}.{step.function}: no read-back for this call")
         else:
-            expect(step.target, f"{step.function}", readback(resolve(step.args, addresses)))
+            # The clock only dates a Pyth source's first update, which has nothing to read back.
+            expect(step.target, f"{step.function}", readback(resolve(step.args, addresses, clock=lambda: 0)))
     return differences

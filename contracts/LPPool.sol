@@ -7,28 +7,39 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EngineGated} from "./EngineGated.sol";
 import {ILPPool} from "./interfaces/ILPPool.sol";
+import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IPerpEngine} from "./interfaces/IPerpEngine.sol";
+import {SignedMath} from "./libraries/SignedMath.sol";
 
 /// @title LPPool
 /// @notice The liquidity providers' vault: ERC-4626 with a virtual-share offset against the
 /// first-depositor inflation attack, marked to the oracle, with asynchronous exits.
 contract LPPool is ILPPool, ERC4626, EngineGated {
     using Math for uint256;
+    using SafeCast for uint256;
     using SafeERC20 for IERC20;
 
     /* CONSTANTS */
 
     /// @dev Shares carry 6 more decimals than the asset: 10**6 virtual shares (OpenZeppelin offset).
     uint8 internal constant VIRTUAL_SHARE_DECIMALS = 6;
-    uint256 internal constant MAX_REDEEM_TIMING = 365 days;
+    uint256 internal constant MIN_REDEEM_TIMING = 1 minutes;
+    uint256 internal constant MAX_REDEEM_TIMING = 30 days;
+    uint256 internal constant WAD = 1e18;
+    /// @dev A sanity bound on any market's price in the valuation: 10**18 USD per unit of the base asset.
+    /// Sizes times prices up to it cannot overflow the int256 arithmetic of the mark.
+    uint256 internal constant MAX_PRICE = 1e36;
 
     /* STORAGE */
 
     struct RedeemRequest {
         uint256 shares;
         uint256 requestedAt;
+        /// @dev What the shares were worth at the redemption mark when requested: a claim pays no more.
+        uint256 assets;
     }
 
     uint256 public cash;
@@ -54,7 +65,10 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
     }
 
     function _setRedeemTiming(uint256 cooldown, uint256 window) internal {
-        if (cooldown == 0 || cooldown > MAX_REDEEM_TIMING || window == 0 || window > MAX_REDEEM_TIMING) {
+        if (
+            cooldown < MIN_REDEEM_TIMING || cooldown > MAX_REDEEM_TIMING || window < MIN_REDEEM_TIMING
+                || window > MAX_REDEEM_TIMING
+        ) {
             revert InvalidRedeemTiming(cooldown, window);
         }
         redeemCooldown = cooldown;
@@ -64,27 +78,92 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
 
     /* MARK */
 
+    /// @inheritdoc ILPPool
+    function poolClaimOnTraders(bool forDeposit, bool strict) public view returns (int256 claim, bool stale) {
+        IPerpEngine perp = IPerpEngine(engine);
+        IOracleAdapter oracle = perp.oracle();
+        uint256 scale = perp.notionalScale();
+        uint256[] memory marketIds = perp.marketIds();
+        for (uint256 i = 0; i < marketIds.length; ++i) {
+            uint256 marketId = marketIds[i];
+            IPerpEngine.MarketState memory m = perp.marketState(marketId);
+            if (m.longSize == 0 && m.shortSize == 0 && m.accruedFundingTotal == 0) continue;
+            uint256 price;
+            try oracle.price(marketId) returns (uint256 fresh) {
+                price = fresh;
+            } catch {}
+            if (price == 0 || price > MAX_PRICE) {
+                // Strict: the oracle's own error, or the bound's. Else only the settled funding the pool owes counts.
+                if (strict) {
+                    price = oracle.price(marketId);
+                    revert PriceOutOfBounds(marketId, price, MAX_PRICE);
+                }
+                stale = true;
+                if (m.accruedFundingTotal < 0) claim += m.accruedFundingTotal;
+                continue;
+            }
+            int256 index = _fundingIndexNow(perp.marketParams(marketId), m, price);
+            // Traders' losses (negative: profits) and pending funding, as the pool sees them, in 1e36 units.
+            int256 longLoss = m.longEntryNotional.toInt256() - m.longSize.toInt256() * price.toInt256();
+            int256 shortLoss = m.shortSize.toInt256() * price.toInt256() - m.shortEntryNotional.toInt256();
+            int256 funding = (m.longSize.toInt256() - m.shortSize.toInt256()) * index - m.sumSizeTimesIndex;
+            if (forDeposit) {
+                // Rounds up: the depositor pays for every unit the pool may be owed.
+                claim += SignedMath.mulDivCeil(longLoss + shortLoss + funding, 1, scale) + m.accruedFundingTotal;
+                continue;
+            }
+            // Rounds down, part by part: a loss beyond the side's margins is no asset, nor is funding owed.
+            claim += _cappedLoss(longLoss, m.longMargin, scale) + _cappedLoss(shortLoss, m.shortMargin, scale);
+            int256 owed = SignedMath.mulDivFloor(funding, 1, scale) + m.accruedFundingTotal;
+            if (owed < 0) claim += owed;
+        }
+        // What the pool owes back for liquidations it could not pay (the engine advanced it).
+        claim -= perp.uncoveredDeficit().toInt256();
+    }
+
+    function _cappedLoss(int256 loss, uint256 margin, uint256 scale) internal pure returns (int256) {
+        int256 scaled = SignedMath.mulDivFloor(loss, 1, scale);
+        return scaled > margin.toInt256() ? margin.toInt256() : scaled;
+    }
+
+    /// @dev The market's funding index now: PerpEngine._fundingRate and _currentFundingIndex, term for term.
+    function _fundingIndexNow(IPerpEngine.MarketParams memory p, IPerpEngine.MarketState memory m, uint256 price)
+        internal
+        view
+        returns (int256)
+    {
+        int256 skew = m.longSize.toInt256() - m.shortSize.toInt256();
+        int256 maxRate = p.maxFundingRatePerSecond.toInt256();
+        int256 rate = SignedMath.mulDivTowardZero(skew, p.maxFundingRatePerSecond, p.skewScale);
+        if (rate > maxRate) rate = maxRate;
+        if (rate < -maxRate) rate = -maxRate;
+        uint256 elapsed = block.timestamp - m.lastFundingAt;
+        return m.fundingIndex + SignedMath.mulDivTowardZero(rate * elapsed.toInt256(), price, WAD);
+    }
+
     /// @dev Cash plus what traders owe the pool (negative: what the pool owes them), floored at 0.
-    function _markedAssets(bool roundUp) internal view returns (uint256) {
-        int256 claim = IPerpEngine(engine).poolClaimOnTraders(roundUp);
-        if (claim >= 0) return cash + uint256(claim);
+    function _markedAssets(bool forDeposit, bool strict) internal view returns (uint256 assets, bool stale) {
+        int256 claim;
+        (claim, stale) = poolClaimOnTraders(forDeposit, strict);
+        if (claim >= 0) return (cash + uint256(claim), stale);
         uint256 owed = uint256(-claim);
-        return owed >= cash ? 0 : cash - owed;
+        assets = owed >= cash ? 0 : cash - owed;
     }
 
     /// @inheritdoc ILPPool
-    function totalAssetsForDeposit() public view returns (uint256) {
-        return _markedAssets(true);
+    function totalAssetsForDeposit() public view returns (uint256 assets) {
+        (assets,) = _markedAssets(true, true);
     }
 
     /// @inheritdoc ILPPool
-    function totalAssetsForRedeem() public view returns (uint256) {
-        return _markedAssets(false);
+    function totalAssetsForRedeem() public view returns (uint256 assets) {
+        (assets,) = _markedAssets(false, true);
     }
 
-    /// @notice The pool's value at the oracle, the trader side's rounding (the deposit mark).
-    function totalAssets() public view override returns (uint256) {
-        return _markedAssets(true);
+    /// @notice The pool's value at the oracle on the deposit mark; never reverts on a stale market (see
+    /// `IPerpEngine.poolClaimOnTraders`).
+    function totalAssets() public view override returns (uint256 assets) {
+        (assets,) = _markedAssets(true, false);
     }
 
     /* ERC-4626 PRICING */
@@ -101,29 +180,86 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
 
     /// @dev Rounds down on the redemption mark: the redeemer gets fewer assets (favours the pool).
     function previewRedeem(uint256 shares) public view override returns (uint256) {
-        return shares.mulDiv(totalAssetsForRedeem() + 1, totalSupply() + 10 ** _decimalsOffset(), Math.Rounding.Floor);
+        return _redeemValue(shares, totalAssetsForRedeem());
+    }
+
+    function _redeemValue(uint256 shares, uint256 marked) internal view returns (uint256) {
+        return shares.mulDiv(marked + 1, totalSupply() + 10 ** _decimalsOffset(), Math.Rounding.Floor);
     }
 
     function previewWithdraw(uint256) public pure override returns (uint256) {
         revert AsyncRedeemOnly();
     }
 
+    /// @notice 0 while a market has no valid price (deposits revert then), else unbounded.
+    function maxDeposit(address) public view override returns (uint256) {
+        (, bool stale) = _markedAssets(true, false);
+        return stale ? 0 : type(uint256).max;
+    }
+
+    /// @notice 0 while a market has no valid price (mints revert then), else unbounded.
+    function maxMint(address) public view override returns (uint256) {
+        (, bool stale) = _markedAssets(true, false);
+        return stale ? 0 : type(uint256).max;
+    }
+
     function maxWithdraw(address) public pure override returns (uint256) {
         return 0;
     }
 
-    /// @notice Shares `owner` can claim now: the whole request inside its window, else 0.
+    /// @notice Shares `owner` can claim now: 0 outside the request's window or while a market has no valid
+    /// price; inside it, as many of the requested shares as free cash can pay.
     function maxRedeem(address owner) public view override returns (uint256) {
+        (uint256 marked, bool stale) = _markedAssets(false, false);
+        if (stale) return 0;
+        return _maxRedeem(owner, marked);
+    }
+
+    /// @dev The largest `s` with `_claimValue(owner, s, marked) <= freeCash`: floor(s x a / b) <= F iff
+    /// s <= ((F + 1) x b - 1) / a, and the claim pays the lower of two such values.
+    function _maxRedeem(address owner, uint256 marked) internal view returns (uint256) {
         RedeemRequest memory request = _requests[owner];
         uint256 claimableAt = request.requestedAt + redeemCooldown;
         if (request.shares == 0 || block.timestamp < claimableAt || block.timestamp > claimableAt + redeemWindow) {
             return 0;
         }
-        return request.shares;
+        uint256 free = _freeCash() + 1;
+        uint256 atMark = (free * (totalSupply() + 10 ** _decimalsOffset()) - 1) / (marked + 1);
+        uint256 atRequest = request.assets == 0 ? type(uint256).max : (free * request.shares - 1) / request.assets;
+        uint256 limit = atMark > atRequest ? atMark : atRequest;
+        return request.shares < limit ? request.shares : limit;
     }
 
-    function withdraw(uint256, address, address) public pure override returns (uint256) {
+    function _freeCash() internal view returns (uint256) {
+        uint256 reserved = IPerpEngine(engine).reservedCash();
+        return cash > reserved ? cash - reserved : 0;
+    }
+
+    /// @dev The lower of the shares' value now and their part of the value at request (both rounded down).
+    function _claimValue(address owner, uint256 shares, uint256 marked) internal view returns (uint256) {
+        RedeemRequest memory request = _requests[owner];
+        uint256 now_ = _redeemValue(shares, marked);
+        uint256 atRequest = request.assets.mulDiv(shares, request.shares, Math.Rounding.Floor);
+        return now_ < atRequest ? now_ : atRequest;
+    }
+
+    /// @notice Asynchronous exits only: always reverts `AsyncRedeemOnly` (not a read-only call in the ABI).
+    function withdraw(uint256, address, address) public override returns (uint256) {
         revert AsyncRedeemOnly();
+    }
+
+    /* ERC-4626 ENTRY POINTS */
+
+    /// @dev The deposit mark first: a market without a valid price reverts with the oracle's error.
+    function deposit(uint256 assets, address receiver) public override returns (uint256 shares) {
+        shares = previewDeposit(assets);
+        _deposit(msg.sender, receiver, assets, shares);
+    }
+
+    /// @dev The deposit mark first: a market without a valid price reverts with the oracle's error.
+    function mint(uint256 shares, address receiver) public override returns (uint256 assets) {
+        assets = previewMint(shares);
+        _deposit(msg.sender, receiver, assets, shares);
     }
 
     /* ASYNCHRONOUS EXIT */
@@ -131,12 +267,15 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
     /// @inheritdoc ILPPool
     function requestRedeem(uint256 shares) external {
         if (shares == 0) revert ZeroShares();
+        // Rounds down: the value a claim of these shares can never exceed.
+        uint256 assets = _redeemValue(shares, totalAssetsForRedeem());
         // Escrowed shares stay in totalSupply: they keep bearing losses until claimed.
         _transfer(msg.sender, address(this), shares);
         RedeemRequest storage request = _requests[msg.sender];
         request.shares += shares;
+        request.assets += assets;
         request.requestedAt = block.timestamp;
-        emit RedeemRequested(msg.sender, shares, request.shares, block.timestamp + redeemCooldown);
+        emit RedeemRequested(msg.sender, shares, assets, request.shares, block.timestamp + redeemCooldown);
     }
 
     /// @inheritdoc ILPPool
@@ -148,11 +287,16 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
         emit RedeemCancelled(msg.sender, shares);
     }
 
-    /// @notice ERC-7540 claim: burns escrowed shares of `owner` (the caller) for assets at the
-    /// claim block's redemption mark.
-    function redeem(uint256 shares, address receiver, address owner) public override returns (uint256) {
+    /// @notice ERC-7540 claim: burns escrowed shares of `owner` (the caller) for the lower of their value at
+    /// the claim block's redemption mark and their part of the value at request.
+    function redeem(uint256 shares, address receiver, address owner) public override returns (uint256 assets) {
         if (msg.sender != owner) revert NotRequestOwner(msg.sender, owner);
-        return super.redeem(shares, receiver, owner);
+        if (shares == 0) revert ZeroShares();
+        uint256 marked = totalAssetsForRedeem();
+        uint256 maxShares = _maxRedeem(owner, marked);
+        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
+        assets = _claimValue(owner, shares, marked);
+        _withdraw(msg.sender, receiver, owner, assets, shares);
     }
 
     /// @dev Replaces ERC4626._withdraw: shares are burned from escrow, and free cash must cover.
@@ -160,19 +304,28 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
         internal
         override
     {
-        uint256 reserved = IPerpEngine(engine).reservedCash();
-        uint256 freeCash = cash > reserved ? cash - reserved : 0;
+        uint256 freeCash = _freeCash();
         if (assets > freeCash) revert InsufficientFreeCash(assets, freeCash);
-        _requests[owner].shares -= shares;
-        if (_requests[owner].shares == 0) delete _requests[owner];
+        RedeemRequest storage request = _requests[owner];
+        // Rounds up: the request's remaining value bound shrinks by at least the claimed part.
+        request.assets -= request.assets.mulDiv(shares, request.shares, Math.Rounding.Ceil);
+        request.shares -= shares;
+        if (request.shares == 0) delete _requests[owner];
         _burn(address(this), shares);
         cash -= assets;
         IERC20(asset()).safeTransfer(receiver, assets);
         emit Withdraw(caller, receiver, owner, assets, shares);
     }
 
+    /// @dev Replaces ERC4626._deposit: refuses a collateral that delivers less than `assets`.
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
-        super._deposit(caller, receiver, assets, shares);
+        IERC20 token = IERC20(asset());
+        uint256 balanceBefore = token.balanceOf(address(this));
+        token.safeTransferFrom(caller, address(this), assets);
+        uint256 received = token.balanceOf(address(this)) - balanceBefore;
+        if (received != assets) revert FeeOnTransferUnsupported(assets, received);
+        _mint(receiver, shares);
+        emit Deposit(caller, receiver, assets, shares);
         cash += assets;
     }
 
@@ -200,8 +353,8 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
     /* VIEWS */
 
     /// @inheritdoc ILPPool
-    function redeemRequestOf(address owner) external view returns (uint256 shares, uint256 requestedAt) {
+    function redeemRequestOf(address owner) external view returns (uint256 shares, uint256 requestedAt, uint256 assets) {
         RedeemRequest memory request = _requests[owner];
-        return (request.shares, request.requestedAt);
+        return (request.shares, request.requestedAt, request.assets);
     }
 }

@@ -3,31 +3,70 @@ pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {IPyth} from "@pythnetwork/pyth-sdk-solidity/IPyth.sol";
+import {PythStructs} from "@pythnetwork/pyth-sdk-solidity/PythStructs.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 
 /// @title OracleAdapter
-/// @notice One Chainlink feed per market, validated and scaled to WAD (SPEC §4).
+/// @notice A multi-source mark per market: the lower median of the fresh sources, with a quorum,
+/// a maximum spread around the median and a price band (SPEC §4; rules in `IOracleAdapter`).
 /// @dev Mirrored statement for statement by `pymodel/oracle_adapter.py`. Every check is its own
-/// statement, in the order `IOracleAdapter.price` documents, so that both sides revert with the
-/// same error and the same arguments.
+/// statement, in the order `IOracleAdapter` documents, so that both sides revert with the same
+/// error and the same arguments.
 contract OracleAdapter is IOracleAdapter, Ownable {
     /* CONSTANTS */
 
-    /// @notice Upper bound of a market's `maxAge` (Chainlink heartbeats are at most a day).
+    /// @notice Upper bound of a source's `maxAge` (Chainlink heartbeats are at most a day).
     uint256 public constant MAX_AGE_LIMIT = 7 days;
     /// @notice Above this, `10 ** (decimals - 18)` would exceed 1e18 and scale almost every answer to 0.
     uint8 public constant MAX_FEED_DECIMALS = 36;
+    /// @notice Sources per market.
+    uint256 public constant MAX_SOURCES = 5;
+    /// @notice Upper bound of `maxSpreadBps` (50% around the median).
+    uint256 public constant MAX_SPREAD_BPS = 5_000;
+    /// @notice Upper bound of `bandBps` (a 100% move).
+    uint256 public constant MAX_BAND_BPS = 10_000;
+    /// @notice Upper bound of `bandWindow`.
+    uint256 public constant MAX_BAND_WINDOW = 1 days;
     uint8 internal constant WAD_DECIMALS = 18;
+    uint256 internal constant BPS = 10_000;
 
-    /* STORAGE */
+    // Why a source was left out (0: it was not).
+    uint8 internal constant OK = 0;
+    uint8 internal constant NON_POSITIVE = 1;
+    uint8 internal constant NO_TIMESTAMP = 2;
+    uint8 internal constant FUTURE = 3;
+    uint8 internal constant STALE = 4;
+    uint8 internal constant BAD_EXPONENT = 5;
+    uint8 internal constant SCALES_TO_ZERO = 6;
 
-    struct FeedConfig {
-        AggregatorV3Interface feed;
-        uint8 decimals;
+    /* TYPES */
+
+    /// @dev One source's reading: its WAD price and time, or why it was left out.
+    struct Reading {
+        uint8 reason;
+        uint256 wad;
+        uint256 observedAt;
+        int256 answer;
+        int32 expo;
         uint256 maxAge;
     }
 
-    mapping(uint256 marketId => FeedConfig) internal _feeds;
+    /// @dev Steps 3-5 of `price`, without reverting.
+    struct Evaluation {
+        uint256 fresh;
+        uint256 agreeing;
+        uint256 mark;
+        uint256 oldestAt;
+        uint256 newestAt;
+        Reading firstRejected;
+    }
+
+    /* STORAGE */
+
+    mapping(uint256 marketId => Source[]) internal _sources;
+    mapping(uint256 marketId => OracleParams) internal _params;
+    mapping(uint256 marketId => Mark) internal _marks;
 
     /// @notice L2 sequencer-uptime feed; `address(0)` when the check is off.
     AggregatorV3Interface public sequencerFeed;
@@ -47,9 +86,36 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         uint8 decimals = AggregatorV3Interface(feed).decimals();
         if (decimals > MAX_FEED_DECIMALS) revert UnsupportedFeedDecimals(decimals);
 
-        _feeds[marketId] = FeedConfig(AggregatorV3Interface(feed), decimals, maxAge);
+        delete _sources[marketId];
+        _sources[marketId].push(Source(SourceKind.Chainlink, feed, bytes32(0), decimals, maxAge));
+        _params[marketId].quorum = 1;
 
         emit FeedSet(marketId, feed, decimals, maxAge);
+    }
+
+    /// @inheritdoc IOracleAdapter
+    function setOracle(uint256 marketId, SourceSpec[] calldata sources, OracleParams calldata params)
+        external
+        onlyOwner
+    {
+        if (sources.length == 0 || sources.length > MAX_SOURCES) revert InvalidSourceCount(sources.length);
+        delete _sources[marketId];
+        for (uint256 i = 0; i < sources.length; i++) {
+            SourceSpec calldata spec = sources[i];
+            if (spec.feed == address(0)) revert ZeroFeed();
+            if (spec.maxAge == 0 || spec.maxAge > MAX_AGE_LIMIT) revert InvalidMaxAge(spec.maxAge);
+            uint8 decimals = _decimalsOf(spec);
+            _sources[marketId].push(Source(spec.kind, spec.feed, spec.priceId, decimals, spec.maxAge));
+
+            emit SourceSet(marketId, i, spec.kind, spec.feed, spec.priceId, decimals, spec.maxAge);
+        }
+        if (params.quorum == 0 || params.quorum > sources.length) revert InvalidQuorum(params.quorum, sources.length);
+        if (params.maxSpreadBps > MAX_SPREAD_BPS) revert InvalidMaxSpread(params.maxSpreadBps);
+        if (params.bandBps > MAX_BAND_BPS) revert InvalidBand(params.bandBps);
+        if (params.bandWindow > MAX_BAND_WINDOW) revert InvalidBandWindow(params.bandWindow);
+        _params[marketId] = params;
+
+        emit OracleParamsSet(marketId, params.quorum, params.maxSpreadBps, params.bandBps, params.bandWindow);
     }
 
     /// @inheritdoc IOracleAdapter
@@ -60,36 +126,199 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         emit SequencerFeedSet(feed, gracePeriod);
     }
 
+    /* MARK (anyone) */
+
+    /// @inheritdoc IOracleAdapter
+    function updateMark(uint256 marketId) external returns (bool accepted) {
+        Evaluation memory e = _evaluateOrRevert(marketId);
+        Mark storage last = _marks[marketId];
+        if (_passesBand(marketId, e)) {
+            _marks[marketId] = Mark(e.mark, block.timestamp, 0, 0);
+
+            emit MarkAccepted(marketId, e.mark, e.oldestAt, e.newestAt);
+            return true;
+        }
+        last.pendingPrice = e.mark;
+        last.pendingObservedAt = e.newestAt;
+
+        emit MarkPending(marketId, e.mark, last.price, e.newestAt);
+        return false;
+    }
+
     /* PRICE */
 
     /// @inheritdoc IOracleAdapter
     function price(uint256 marketId) external view returns (uint256) {
-        FeedConfig memory config = _feeds[marketId];
-        if (address(config.feed) == address(0)) revert FeedNotSet(marketId);
+        (uint256 mark,) = _priceWithTime(marketId);
+        return mark;
+    }
 
-        _checkSequencer();
+    /// @inheritdoc IOracleAdapter
+    function priceWithTime(uint256 marketId) external view returns (uint256 price_, uint256 observedAt) {
+        return _priceWithTime(marketId);
+    }
 
-        (, int256 answer,, uint256 updatedAt,) = config.feed.latestRoundData();
-        if (answer <= 0) revert InvalidAnswer(marketId, answer);
-        if (updatedAt == 0) revert MissingTimestamp(marketId);
-        if (updatedAt > block.timestamp) revert FutureTimestamp(marketId, updatedAt, block.timestamp);
-        if (block.timestamp - updatedAt > config.maxAge) {
-            revert StalePrice(marketId, updatedAt, block.timestamp, config.maxAge);
-        }
-
-        uint256 wad = _scaleToWadDown(uint256(answer), config.decimals);
-        // A tiny answer of a feed with more than 18 decimals can round to 0: never return a zero price.
-        if (wad == 0) revert InvalidAnswer(marketId, answer);
-        return wad;
+    /// @inheritdoc IOracleAdapter
+    function markStatus(uint256 marketId) external view returns (MarkStatus status, uint256 fresh, uint256 agreeing) {
+        if (_sources[marketId].length == 0) return (MarkStatus.NotConfigured, 0, 0);
+        if (!_sequencerUp()) return (MarkStatus.SequencerDown, 0, 0);
+        Evaluation memory e = _evaluate(marketId);
+        uint256 quorum = _params[marketId].quorum;
+        if (e.fresh < quorum) return (MarkStatus.BelowQuorum, e.fresh, e.agreeing);
+        if (e.agreeing < quorum) return (MarkStatus.SpreadTooWide, e.fresh, e.agreeing);
+        if (!_passesBand(marketId, e)) return (MarkStatus.OutsideBand, e.fresh, e.agreeing);
+        return (MarkStatus.Live, e.fresh, e.agreeing);
     }
 
     /// @inheritdoc IOracleAdapter
     function feedOf(uint256 marketId) external view returns (address feed, uint8 decimals, uint256 maxAge) {
-        FeedConfig memory config = _feeds[marketId];
-        return (address(config.feed), config.decimals, config.maxAge);
+        Source[] storage sources = _sources[marketId];
+        if (sources.length == 0) return (address(0), 0, 0);
+        return (sources[0].feed, sources[0].decimals, sources[0].maxAge);
+    }
+
+    /// @inheritdoc IOracleAdapter
+    function sourcesOf(uint256 marketId) external view returns (Source[] memory) {
+        return _sources[marketId];
+    }
+
+    /// @inheritdoc IOracleAdapter
+    function oracleParamsOf(uint256 marketId) external view returns (OracleParams memory) {
+        return _params[marketId];
+    }
+
+    /// @inheritdoc IOracleAdapter
+    function markOf(uint256 marketId) external view returns (Mark memory) {
+        return _marks[marketId];
     }
 
     /* INTERNAL */
+
+    function _priceWithTime(uint256 marketId) internal view returns (uint256, uint256) {
+        Evaluation memory e = _evaluateOrRevert(marketId);
+        if (!_passesBand(marketId, e)) revert PriceOutsideBand(marketId, e.mark, _marks[marketId].price);
+        return (e.mark, e.oldestAt);
+    }
+
+    /// @dev Steps 1-5 of `price`: reverts when the market has no sources, the sequencer is down,
+    /// fewer than `quorum` sources are fresh (with the first left-out source's error) or agree.
+    function _evaluateOrRevert(uint256 marketId) internal view returns (Evaluation memory e) {
+        if (_sources[marketId].length == 0) revert FeedNotSet(marketId);
+
+        _checkSequencer();
+
+        e = _evaluate(marketId);
+        uint256 quorum = _params[marketId].quorum;
+        if (e.fresh < quorum) _revertRejected(marketId, e.firstRejected);
+        if (e.agreeing < quorum) revert SpreadTooWide(marketId, e.mark, e.agreeing, quorum);
+    }
+
+    /// @dev Reads every source, takes the lower median of the fresh ones and counts the sources
+    /// within `maxSpreadBps` of it, with the oldest and newest of their observation times.
+    function _evaluate(uint256 marketId) internal view returns (Evaluation memory e) {
+        Source[] storage sources = _sources[marketId];
+        uint256[] memory wads = new uint256[](sources.length);
+        uint256[] memory times = new uint256[](sources.length);
+        for (uint256 i = 0; i < sources.length; i++) {
+            Reading memory reading = _read(sources[i]);
+            if (reading.reason != OK) {
+                if (e.firstRejected.reason == OK) e.firstRejected = reading;
+                continue;
+            }
+            wads[e.fresh] = reading.wad;
+            times[e.fresh] = reading.observedAt;
+            e.fresh++;
+        }
+        if (e.fresh == 0) return e;
+
+        e.mark = _lowerMedian(wads, e.fresh);
+        uint256 maxSpreadBps = _params[marketId].maxSpreadBps;
+        for (uint256 i = 0; i < e.fresh; i++) {
+            uint256 distance = wads[i] > e.mark ? wads[i] - e.mark : e.mark - wads[i];
+            if (distance * BPS > e.mark * maxSpreadBps) continue;
+            if (e.agreeing == 0 || times[i] < e.oldestAt) e.oldestAt = times[i];
+            if (times[i] > e.newestAt) e.newestAt = times[i];
+            e.agreeing++;
+        }
+    }
+
+    /// @dev Step 6: no band, no accepted mark yet, the accepted mark older than the window, a mark
+    /// within the band, or one confirmed by a pending mark beyond the band on the same side that
+    /// was observed before this one.
+    function _passesBand(uint256 marketId, Evaluation memory e) internal view returns (bool) {
+        OracleParams storage params = _params[marketId];
+        Mark storage last = _marks[marketId];
+        if (params.bandBps == 0 || last.price == 0) return true;
+        if (block.timestamp - last.acceptedAt > params.bandWindow) return true;
+        uint256 distance = e.mark > last.price ? e.mark - last.price : last.price - e.mark;
+        if (distance * BPS <= last.price * params.bandBps) return true;
+        if (last.pendingPrice == 0) return false;
+        if ((last.pendingPrice > last.price) != (e.mark > last.price)) return false;
+        return e.newestAt > last.pendingObservedAt;
+    }
+
+    /// @dev One source, validated in the documented order; never reverts on a bad answer.
+    function _read(Source storage source) internal view returns (Reading memory r) {
+        r.maxAge = source.maxAge;
+        if (source.kind == SourceKind.Chainlink) {
+            (, r.answer,, r.observedAt,) = AggregatorV3Interface(source.feed).latestRoundData();
+        } else {
+            PythStructs.Price memory p = IPyth(source.feed).getPriceUnsafe(source.priceId);
+            r.answer = p.price;
+            r.observedAt = p.publishTime;
+            r.expo = p.expo;
+        }
+        if (r.answer <= 0) r.reason = NON_POSITIVE;
+        else if (r.observedAt == 0) r.reason = NO_TIMESTAMP;
+        else if (r.observedAt > block.timestamp) r.reason = FUTURE;
+        else if (block.timestamp - r.observedAt > r.maxAge) r.reason = STALE;
+        else if (source.kind == SourceKind.Pyth && r.expo != -int32(uint32(source.decimals))) r.reason = BAD_EXPONENT;
+        if (r.reason != OK) return r;
+
+        r.wad = _scaleToWadDown(uint256(r.answer), source.decimals);
+        // A tiny answer of a feed with more than 18 decimals can round to 0: never a zero price.
+        if (r.wad == 0) r.reason = SCALES_TO_ZERO;
+    }
+
+    function _revertRejected(uint256 marketId, Reading memory r) internal view {
+        if (r.reason == NON_POSITIVE || r.reason == SCALES_TO_ZERO) revert InvalidAnswer(marketId, r.answer);
+        if (r.reason == NO_TIMESTAMP) revert MissingTimestamp(marketId);
+        if (r.reason == FUTURE) revert FutureTimestamp(marketId, r.observedAt, block.timestamp);
+        if (r.reason == STALE) revert StalePrice(marketId, r.observedAt, block.timestamp, r.maxAge);
+        revert UnexpectedExponent(marketId, r.expo);
+    }
+
+    /// @dev Chainlink: `feed.decimals()` (at most 36). Pyth: `-expo` of the id's current price
+    /// (the id must exist: MockPyth and Pyth revert `PriceFeedNotFound` otherwise).
+    function _decimalsOf(SourceSpec calldata spec) internal view returns (uint8) {
+        if (spec.kind == SourceKind.Chainlink) {
+            uint8 decimals = AggregatorV3Interface(spec.feed).decimals();
+            if (decimals > MAX_FEED_DECIMALS) revert UnsupportedFeedDecimals(decimals);
+            return decimals;
+        }
+        int32 expo = IPyth(spec.feed).getPriceUnsafe(spec.priceId).expo;
+        if (expo > 0 || expo < -int32(uint32(MAX_FEED_DECIMALS))) revert UnsupportedExponent(expo);
+        return uint8(uint32(-expo));
+    }
+
+    /// @dev The element at index (n - 1) / 2 of the first `n` values sorted ascending (insertion
+    /// sort of a copy: n is at most MAX_SOURCES, and `values` stays aligned with the times).
+    function _lowerMedian(uint256[] memory unsorted, uint256 n) internal pure returns (uint256) {
+        uint256[] memory values = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) {
+            values[i] = unsorted[i];
+        }
+        for (uint256 i = 1; i < n; i++) {
+            uint256 value = values[i];
+            uint256 j = i;
+            while (j > 0 && values[j - 1] > value) {
+                values[j] = values[j - 1];
+                j--;
+            }
+            values[j] = value;
+        }
+        return values[(n - 1) / 2];
+    }
 
     /// @dev Chainlink L2 uptime feed: answer 0 = up, 1 = down; `startedAt` is when the status last
     /// changed, and 0 only for a round that does not exist. Off when no sequencer feed is set.
@@ -103,6 +332,16 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         if (startedAt > block.timestamp || block.timestamp - startedAt <= sequencerGracePeriod) {
             revert SequencerGracePeriod(startedAt, block.timestamp, sequencerGracePeriod);
         }
+    }
+
+    /// @dev `_checkSequencer` as a boolean, for `markStatus`.
+    function _sequencerUp() internal view returns (bool) {
+        AggregatorV3Interface sequencer = sequencerFeed;
+        if (address(sequencer) == address(0)) return true;
+
+        (, int256 status, uint256 startedAt,,) = sequencer.latestRoundData();
+        if (status != 0 || startedAt == 0) return false;
+        return startedAt <= block.timestamp && block.timestamp - startedAt > sequencerGracePeriod;
     }
 
     /// @dev Up to 18 decimals the scaling is exact (checked: an absurd answer panics 0x11 rather

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {MarketParamsValidator} from "./MarketParamsValidator.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
@@ -30,9 +31,6 @@ contract PerpEngine is IPerpEngine, Ownable {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant WAD = 1e18;
     uint256 internal constant MAX_MARKETS = 16;
-    uint256 internal constant MAX_TRADING_FEE_BPS = 1_000;
-    /// @dev 100% of notional per day.
-    uint256 internal constant MAX_FUNDING_RATE_PER_SECOND = WAD / 1 days;
 
     /* STORAGE */
 
@@ -43,8 +41,13 @@ contract PerpEngine is IPerpEngine, Ownable {
     ISafetyModule public immutable safetyModule;
     /// @dev 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
     uint256 public immutable notionalScale;
+    /// @notice The market parameters' bounds, in a contract of their own (this one is at the
+    /// 24 KB runtime limit); created by the constructor.
+    MarketParamsValidator public immutable marketParamsValidator;
 
     address public guardian;
+    /// @notice The only caller of `executeTrade`: every trade is a two-step order (SPEC §5a).
+    address public orderRouter;
     bool public opensPaused;
     uint256 public insuranceShareBps;
     uint256 public safetyModuleShareBps;
@@ -54,6 +57,10 @@ contract PerpEngine is IPerpEngine, Ownable {
     uint256 public adlTargetBps;
     /// @notice Realised profit the pool could not pay, summed over all haircuts.
     uint256 public socialisedLoss;
+    /// @notice What the pool owed in liquidations beyond its cash: advanced by the engine, owed
+    /// back by the pool (deducted from its mark), repaid first out of cash the engine owes it.
+    uint256 public uncoveredDeficit;
+    mapping(address keeper => bool) public isAdlKeeper;
 
     uint256[] internal _marketIds;
     mapping(uint256 marketId => MarketParams) internal _params;
@@ -76,6 +83,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         insuranceFund = insuranceFund_;
         safetyModule = safetyModule_;
         notionalScale = Units.notionalScale(IERC20Metadata(address(collateral_)).decimals());
+        marketParamsValidator = new MarketParamsValidator();
         // The pool, the insurance fund and the safety module pull what the engine credits to them.
         collateral_.forceApprove(address(pool_), type(uint256).max);
         collateral_.forceApprove(address(insuranceFund_), type(uint256).max);
@@ -88,7 +96,7 @@ contract PerpEngine is IPerpEngine, Ownable {
     function listMarket(uint256 marketId, MarketParams calldata params) external onlyOwner {
         if (_markets[marketId].listed) revert MarketAlreadyListed(marketId);
         if (_marketIds.length == MAX_MARKETS) revert TooManyMarkets();
-        _validateMarketParams(params);
+        marketParamsValidator.validate(params, notionalScale);
         _params[marketId] = params;
         _markets[marketId].listed = true;
         _markets[marketId].lastFundingAt = block.timestamp;
@@ -99,16 +107,18 @@ contract PerpEngine is IPerpEngine, Ownable {
     /// @inheritdoc IPerpEngine
     function setMarketParams(uint256 marketId, MarketParams calldata params) external onlyOwner {
         if (!_markets[marketId].listed) revert MarketNotListed(marketId);
-        _validateMarketParams(params);
+        marketParamsValidator.validate(params, notionalScale);
         _params[marketId] = params;
         emit MarketParamsSet(marketId);
     }
 
     /// @inheritdoc IPerpEngine
     function setFeeShares(uint256 insuranceShareBps_, uint256 safetyModuleShareBps_) external onlyOwner {
-        if (insuranceShareBps_ + safetyModuleShareBps_ > BPS) {
-            revert InvalidParameter("feeShares", insuranceShareBps_ + safetyModuleShareBps_);
-        }
+        _requireValid(
+            insuranceShareBps_ + safetyModuleShareBps_ <= BPS,
+            "feeShares",
+            insuranceShareBps_ + safetyModuleShareBps_
+        );
         insuranceShareBps = insuranceShareBps_;
         safetyModuleShareBps = safetyModuleShareBps_;
         emit FeeSharesSet(insuranceShareBps_, safetyModuleShareBps_);
@@ -116,12 +126,8 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @inheritdoc IPerpEngine
     function setPoolLimits(uint256 maxUtilisationBps_, uint256 reserveFactorBps_) external onlyOwner {
-        if (maxUtilisationBps_ == 0 || maxUtilisationBps_ > BPS) {
-            revert InvalidParameter("maxUtilisationBps", maxUtilisationBps_);
-        }
-        if (reserveFactorBps_ == 0 || reserveFactorBps_ > BPS) {
-            revert InvalidParameter("reserveFactorBps", reserveFactorBps_);
-        }
+        _requireValid(maxUtilisationBps_ != 0 && maxUtilisationBps_ <= BPS, "maxUtilisationBps", maxUtilisationBps_);
+        _requireValid(reserveFactorBps_ != 0 && reserveFactorBps_ <= BPS, "reserveFactorBps", reserveFactorBps_);
         maxUtilisationBps = maxUtilisationBps_;
         reserveFactorBps = reserveFactorBps_;
         emit PoolLimitsSet(maxUtilisationBps_, reserveFactorBps_);
@@ -135,11 +141,24 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @inheritdoc IPerpEngine
     function setAdlParams(uint256 triggerBps, uint256 targetBps) external onlyOwner {
-        if (triggerBps == 0 || triggerBps > BPS) revert InvalidParameter("adlTriggerBps", triggerBps);
-        if (targetBps == 0 || targetBps >= triggerBps) revert InvalidParameter("adlTargetBps", targetBps);
+        _requireValid(triggerBps != 0 && triggerBps <= BPS, "adlTriggerBps", triggerBps);
+        _requireValid(targetBps != 0 && targetBps < triggerBps, "adlTargetBps", targetBps);
         adlTriggerBps = triggerBps;
         adlTargetBps = targetBps;
         emit AdlParamsSet(triggerBps, targetBps);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setAdlKeeper(address keeper, bool allowed) external onlyOwner {
+        isAdlKeeper[keeper] = allowed;
+        emit AdlKeeperSet(keeper, allowed);
+    }
+
+    /// @inheritdoc IPerpEngine
+    function setOrderRouter(address orderRouter_) external onlyOwner {
+        if (orderRouter != address(0)) revert OrderRouterAlreadySet();
+        orderRouter = orderRouter_;
+        emit OrderRouterSet(orderRouter_);
     }
 
     /// @inheritdoc IPerpEngine
@@ -149,66 +168,31 @@ contract PerpEngine is IPerpEngine, Ownable {
         emit OpensPausedSet(paused);
     }
 
-    /// @dev The same bounds, in the same order, as `pymodel.config.MarketConfig`.
-    function _validateMarketParams(MarketParams calldata p) internal pure {
-        if (p.initialMarginBps == 0 || p.initialMarginBps > BPS) {
-            revert InvalidParameter("initialMarginBps", p.initialMarginBps);
-        }
-        for (uint256 i = 0; i < 4; ++i) {
-            if (p.tierMaintenanceBps[i] == 0 || p.tierMaintenanceBps[i] >= p.initialMarginBps) {
-                revert InvalidParameter("tierMaintenanceBps", p.tierMaintenanceBps[i]);
-            }
-            if (i > 0 && p.tierMaintenanceBps[i] < p.tierMaintenanceBps[i - 1]) {
-                revert InvalidParameter("tierMaintenanceBps", p.tierMaintenanceBps[i]);
-            }
-            if (i > 0 && p.tierNotionalCaps[i] <= p.tierNotionalCaps[i - 1]) {
-                revert InvalidParameter("tierNotionalCaps", p.tierNotionalCaps[i]);
-            }
-        }
-        if (p.tierNotionalCaps[3] != type(uint256).max) revert InvalidParameter("tierNotionalCaps", p.tierNotionalCaps[3]);
-        if (p.spreadBps >= BPS) revert InvalidParameter("spreadBps", p.spreadBps);
-        if (p.liquidationSlippageBps >= BPS) revert InvalidParameter("liquidationSlippageBps", p.liquidationSlippageBps);
-        uint256 widest = p.spreadBps > p.liquidationSlippageBps ? p.spreadBps : p.liquidationSlippageBps;
-        // Sell prices are price * (1 - bps): they must stay positive.
-        if (p.maxImpactBps >= BPS - widest) revert InvalidParameter("maxImpactBps", p.maxImpactBps);
-        if (p.impactReferenceNotional == 0) revert InvalidParameter("impactReferenceNotional", 0);
-        if (p.tradingFeeBps > MAX_TRADING_FEE_BPS) revert InvalidParameter("tradingFeeBps", p.tradingFeeBps);
-        if (p.liquidationPenaltyBps > BPS) revert InvalidParameter("liquidationPenaltyBps", p.liquidationPenaltyBps);
-        if (p.keeperRewardBps > BPS) revert InvalidParameter("keeperRewardBps", p.keeperRewardBps);
-        if (p.partialLiquidationBps == 0 || p.partialLiquidationBps > BPS) {
-            revert InvalidParameter("partialLiquidationBps", p.partialLiquidationBps);
-        }
-        if (p.partialLiquidationCooldown == 0) revert InvalidParameter("partialLiquidationCooldown", 0);
-        if (p.maxFundingRatePerSecond > MAX_FUNDING_RATE_PER_SECOND) {
-            revert InvalidParameter("maxFundingRatePerSecond", p.maxFundingRatePerSecond);
-        }
-        if (p.skewScale == 0) revert InvalidParameter("skewScale", 0);
-        if (p.maxLongOpenInterest == 0) revert InvalidParameter("maxLongOpenInterest", 0);
-        if (p.maxShortOpenInterest == 0) revert InvalidParameter("maxShortOpenInterest", 0);
+    /// @dev One shared revert site for every parameter bound (smaller code).
+    function _requireValid(bool valid, string memory name, uint256 value) internal pure {
+        if (!valid) revert InvalidParameter(name, value);
     }
+
 
     /* TRADING */
 
     /// @inheritdoc IPerpEngine
-    function openPosition(uint256 marketId, int256 size, uint256 margin, uint256 acceptablePrice) external {
-        _increase(marketId, size, margin, acceptablePrice, true);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function increasePosition(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
-        external
-    {
-        _increase(marketId, sizeDelta, marginIn, acceptablePrice, false);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function decreasePosition(uint256 marketId, uint256 reduction, uint256 acceptablePrice) external {
-        _decrease(marketId, reduction, acceptablePrice);
-    }
-
-    /// @inheritdoc IPerpEngine
-    function closePosition(uint256 marketId, uint256 acceptablePrice) external {
-        _decrease(marketId, SignedMath.abs(_positions[msg.sender][marketId].size), acceptablePrice);
+    function executeTrade(
+        address account,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 marginIn,
+        uint256 acceptablePrice
+    ) external {
+        if (msg.sender != orderRouter) revert NotOrderRouter(msg.sender);
+        if (sizeDelta == 0) revert ZeroSize();
+        int256 size = _positions[account][marketId].size;
+        if (size == 0 || (size > 0) == (sizeDelta > 0)) {
+            _increase(account, marketId, sizeDelta, marginIn, acceptablePrice);
+        } else {
+            if (marginIn > 0) revert MarginInOnDecrease(marginIn);
+            _decrease(account, marketId, SignedMath.abs(sizeDelta), acceptablePrice);
+        }
     }
 
     /// @dev Prices of one trade: oracle, execution (checked against the guard) and the fee.
@@ -218,28 +202,25 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 fee;
     }
 
-    function _increase(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice, bool isOpen)
+    /// @dev Opens or increases `account`'s position; the margin comes from the router's escrow.
+    function _increase(address account, uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
         internal
     {
         if (opensPaused) revert OpensPaused();
-        if (sizeDelta == 0) revert ZeroSize();
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
-        Position memory before = _positions[msg.sender][marketId];
-        if (isOpen && before.size != 0) revert PositionExists(msg.sender, marketId);
-        if (!isOpen && before.size == 0) revert NoPosition(msg.sender, marketId);
-        if (!isOpen && (before.size > 0) != (sizeDelta > 0)) revert WrongDirection(before.size, sizeDelta);
+        Position memory before = _positions[account][marketId];
 
-        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        Trade memory trade = _quote(account, marketId, p, m, before, sizeDelta, acceptablePrice);
         Position memory next = _increased(p, _settleFunding(before, m.fundingIndex), sizeDelta, marginIn, trade);
         _replaceInAggregates(m, before, next);
-        _positions[msg.sender][marketId] = next;
+        _positions[account][marketId] = next;
         _checkOpenInterest(marketId, p, m, sizeDelta > 0);
         _checkUtilisation();
 
         if (marginIn > 0) collateral.safeTransferFrom(msg.sender, address(this), marginIn);
         _distributeFee(marketId, trade.fee);
         emit PositionIncreased(
-            msg.sender,
+            account,
             marketId,
             sizeDelta,
             trade.price,
@@ -267,17 +248,17 @@ contract PerpEngine is IPerpEngine, Ownable {
         int256 equityAfter = marginAfter + Units.pnlFloor(newSize, next.entryPrice, trade.price, notionalScale)
             - next.accruedFunding;
         // Rounds up: the requirement is owed to the protocol.
-        uint256 required = FixedPointMath.mulDivUp(
-            Units.notionalUp(newSize, trade.price, notionalScale), p.initialMarginBps, BPS
-        );
+        uint256 required = _bpsOfNotionalUp(newSize, trade.price, p.initialMarginBps);
         if (marginAfter < 0 || equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
         next.margin = uint256(marginAfter);
+        _checkMinimumPosition(p, next, trade.price);
         return next;
     }
 
     /// @dev Reads the oracle, accrues funding, refuses a liquidatable position, and prices
     /// the trade: execution against the trader, checked against `acceptablePrice`, and the fee.
     function _quote(
+        address account,
         uint256 marketId,
         MarketParams storage p,
         MarketState storage m,
@@ -288,16 +269,12 @@ contract PerpEngine is IPerpEngine, Ownable {
         trade.price = oracle.price(marketId);
         _accrueFunding(marketId, p, m, trade.price);
         if (before.size != 0 && _isLiquidatable(p, before, trade.price, m.fundingIndex)) {
-            revert PositionLiquidatable(msg.sender, marketId);
+            revert PositionLiquidatable(account, marketId);
         }
-        trade.executionPrice = _executionPrice(
-            p, trade.price, Units.notionalUp(sizeDelta, trade.price, notionalScale), sizeDelta > 0, p.spreadBps
-        );
+        trade.executionPrice = _executionPrice(p, m, trade.price, sizeDelta, p.spreadBps);
         _checkSlippage(sizeDelta > 0, trade.executionPrice, acceptablePrice);
         // Rounds up: the fee is owed to the protocol.
-        trade.fee = FixedPointMath.mulDivUp(
-            Units.notionalUp(sizeDelta, trade.executionPrice, notionalScale), p.tradingFeeBps, BPS
-        );
+        trade.fee = _bpsOfNotionalUp(sizeDelta, trade.executionPrice, p.tradingFeeBps);
     }
 
     /// @dev What a decrease realises.
@@ -320,7 +297,9 @@ contract PerpEngine is IPerpEngine, Ownable {
         int256 poolDelta = settled.fundingPaid - settled.realisedPnl;
         if (poolDelta < 0) {
             uint256 owed = SignedMath.abs(poolDelta);
-            uint256 haircut = _haircut(owed, next.size == 0 ? settled.payout : next.margin);
+            uint256 haircut = _haircut(
+                marketId, _positions[account][marketId].size > 0, owed, next.size == 0 ? settled.payout : next.margin
+            );
             if (haircut > 0) {
                 if (next.size == 0) settled.payout -= haircut;
                 else next.margin -= haircut;
@@ -336,32 +315,40 @@ contract PerpEngine is IPerpEngine, Ownable {
         return next;
     }
 
-    /// @dev The part of `owed` the pool's free cash (cash above what open interest reserves)
-    /// cannot pay, at most `room` (what the trader has left to cut from).
-    function _haircut(uint256 owed, uint256 room) internal view returns (uint256 haircut) {
+    /// @dev Pro rata, not first come, first served: when the pool's free cash (cash above what
+    /// open interest reserves) is short of the side's open profit plus `owed` (the side is
+    /// already without the closed part), `owed` is paid in the proportion free cash / claims,
+    /// rounded down (paid out); the haircut is the rest, at most `room` (what the trader has left).
+    function _haircut(uint256 marketId, bool isLong, uint256 owed, uint256 room)
+        internal
+        view
+        returns (uint256 haircut)
+    {
         uint256 cash = pool.cash();
         uint256 reserved = reservedCash();
         uint256 freeCash = cash > reserved ? cash - reserved : 0;
-        if (owed <= freeCash) return 0;
-        haircut = owed - freeCash;
+        uint256 claims = owed + _sideProfit(_markets[marketId], oracle.price(marketId), isLong);
+        if (claims <= freeCash) return 0;
+        haircut = owed - FixedPointMath.mulDivDown(owed, freeCash, claims);
         if (haircut > room) haircut = room;
     }
 
-    function _decrease(uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
-        if (reduction == 0) revert ZeroSize();
+    /// @dev Decreases or closes `account`'s (non-zero) position by `reduction`.
+    function _decrease(address account, uint256 marketId, uint256 reduction, uint256 acceptablePrice) internal {
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
-        Position memory before = _positions[msg.sender][marketId];
-        if (before.size == 0) revert NoPosition(msg.sender, marketId);
+        Position memory before = _positions[account][marketId];
         if (reduction > SignedMath.abs(before.size)) revert ReductionTooLarge(reduction, SignedMath.abs(before.size));
 
         int256 sizeDelta = before.size > 0 ? -reduction.toInt256() : reduction.toInt256();
-        Trade memory trade = _quote(marketId, p, m, before, sizeDelta, acceptablePrice);
+        Trade memory trade = _quote(account, marketId, p, m, before, sizeDelta, acceptablePrice);
         (Position memory next, Settlement memory settled) =
             _decreased(p, _settleFunding(before, m.fundingIndex), sizeDelta, trade, m.fundingIndex);
+        // A partial decrease must leave a position above the minimum (close it fully otherwise).
+        if (next.size != 0) _checkMinimumPosition(p, next, trade.price);
         _replaceInAggregates(m, before, next);
-        next = _settleDecrease(msg.sender, marketId, next, settled, trade.fee);
+        next = _settleDecrease(account, marketId, next, settled, trade.fee);
         emit PositionDecreased(
-            msg.sender,
+            account,
             marketId,
             sizeDelta,
             trade.price,
@@ -408,10 +395,12 @@ contract PerpEngine is IPerpEngine, Ownable {
     /// @inheritdoc IPerpEngine
     function addMargin(uint256 marketId, uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
-        _listed(marketId);
+        (, MarketState storage m) = _listed(marketId);
         Position storage position = _positions[msg.sender][marketId];
         if (position.size == 0) revert NoPosition(msg.sender, marketId);
         position.margin += amount;
+        if (position.size > 0) m.longMargin += amount;
+        else m.shortMargin += amount;
         collateral.safeTransferFrom(msg.sender, address(this), amount);
         emit MarginChanged(msg.sender, marketId, amount.toInt256(), position.margin);
     }
@@ -427,11 +416,12 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 price = oracle.price(marketId);
         _accrueFunding(marketId, p, m, price);
         position.margin -= amount;
+        if (position.size > 0) m.longMargin -= amount;
+        else m.shortMargin -= amount;
         int256 equityAfter = _equity(position, price, m.fundingIndex);
-        uint256 required = FixedPointMath.mulDivUp(
-            Units.notionalUp(position.size, price, notionalScale), p.initialMarginBps, BPS
-        );
+        uint256 required = _bpsOfNotionalUp(position.size, price, p.initialMarginBps);
         if (equityAfter < required.toInt256()) revert InsufficientMargin(equityAfter, required);
+        _checkMinimumPosition(p, position, price);
 
         collateral.safeTransfer(msg.sender, amount);
         emit MarginChanged(msg.sender, marketId, -amount.toInt256(), position.margin);
@@ -446,7 +436,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 bankruptcyPrice;
         bool full;
         int256 sizeClosed;
-        uint256 notionalClosed;
+        uint256 exactNotionalClosed;
         uint256 marginPart;
         int256 fundingPart;
         int256 pnl;
@@ -469,22 +459,20 @@ contract PerpEngine is IPerpEngine, Ownable {
         // What the pool is owed as counterparty: the trader's loss and funding on the closed part.
         int256 poolClaim = liq.fundingPart - liq.pnl;
 
-        if (liq.realised >= liq.reward.toInt256()) {
-            _splitRemainder(p, liq);
-            // A partial step keeps the refund as margin of the remaining position.
-            if (!liq.full) next.margin += liq.refund;
-            _replaceInAggregates(m, before, next);
-            _positions[account][marketId] = next;
-            _settleWithPool(poolClaim);
-            collateral.safeTransfer(msg.sender, liq.reward);
-            if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);
-            if (liq.full && liq.refund > 0) collateral.safeTransfer(account, liq.refund);
-        } else {
-            _replaceInAggregates(m, before, next);
-            _positions[account][marketId] = next;
-            _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
-            collateral.safeTransfer(msg.sender, liq.reward);
-        }
+        bool covered = liq.realised >= liq.reward.toInt256();
+        // Penalty and refund are zero when the reward is not covered.
+        if (covered) _splitRemainder(p, liq);
+        _replaceInAggregates(m, before, next);
+        uint256 unpaid = covered
+            ? _settleLiquidationWithPool(poolClaim)
+            : _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
+        if (unpaid > 0) _advance(account, marketId, liq, unpaid);
+        // A partial step keeps the refund as margin of the remaining position.
+        if (!liq.full) next.margin += liq.refund;
+        _positions[account][marketId] = next;
+        collateral.safeTransfer(msg.sender, liq.reward);
+        if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);
+        if (liq.full && liq.refund > 0) collateral.safeTransfer(account, liq.refund);
         emit Liquidated(
             account,
             marketId,
@@ -500,11 +488,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         );
     }
 
-    /// @dev After the keeper reward: the penalty (rounded up: owed to the protocol; capped by
-    /// what is left) to insurance, the rest refunded.
+    /// @dev After the keeper reward: the penalty (rounded up once, on the exact notional: owed to
+    /// the protocol; capped by what is left) to insurance, the rest refunded.
     function _splitRemainder(MarketParams storage p, Liquidation memory liq) internal view {
         uint256 rest = uint256(liq.realised) - liq.reward;
-        liq.penalty = FixedPointMath.mulDivUp(liq.notionalClosed, p.liquidationPenaltyBps, BPS);
+        liq.penalty = FixedPointMath.mulDivUp(liq.exactNotionalClosed, p.liquidationPenaltyBps, _scale() * BPS);
         if (liq.penalty > rest) liq.penalty = rest;
         liq.refund = rest - liq.penalty;
     }
@@ -527,7 +515,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         // Large positions close in partial steps, with a cooldown between steps.
         uint256 sizeAbs = SignedMath.abs(before.size);
         uint256 closeAbs = sizeAbs;
-        if (Units.notionalUp(before.size, liq.price, notionalScale) > p.partialLiquidationThreshold) {
+        if (Units.notionalUp(before.size, liq.price, _scale()) > p.partialLiquidationThreshold) {
             uint256 readyAt = before.lastLiquidationAt + p.partialLiquidationCooldown;
             if (before.lastLiquidationAt != 0 && block.timestamp < readyAt) {
                 revert LiquidationCooldown(account, marketId, readyAt);
@@ -539,14 +527,10 @@ contract PerpEngine is IPerpEngine, Ownable {
         liq.sizeClosed = before.size > 0 ? closeAbs.toInt256() : -closeAbs.toInt256();
 
         // Execution moves against the position: the on-chain stand-in for a book with no depth.
-        liq.executionPrice = _executionPrice(
-            p,
-            liq.price,
-            Units.notionalUp(liq.sizeClosed, liq.price, notionalScale),
-            before.size < 0,
-            p.liquidationSlippageBps
-        );
-        liq.notionalClosed = Units.notionalDown(liq.sizeClosed, liq.price, notionalScale);
+        liq.executionPrice =
+            _executionPrice(p, _markets[marketId], liq.price, -liq.sizeClosed, p.liquidationSlippageBps);
+        // Unscaled (1e36 units): the penalty and the reward each round once, on the exact value.
+        liq.exactNotionalClosed = SignedMath.abs(liq.sizeClosed) * liq.price;
     }
 
     /// @dev Realises the closed part against its pro-rata margin and funding (rounded toward
@@ -561,10 +545,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         liq.marginPart = liq.full ? next.margin : FixedPointMath.mulDivDown(next.margin, closeAbs, sizeAbs);
         liq.fundingPart =
             liq.full ? next.accruedFunding : SignedMath.mulDivTowardZero(next.accruedFunding, closeAbs, sizeAbs);
-        liq.pnl = Units.pnlFloor(liq.sizeClosed, next.entryPrice, liq.executionPrice, notionalScale);
+        liq.pnl = Units.pnlFloor(liq.sizeClosed, next.entryPrice, liq.executionPrice, _scale());
         liq.realised = liq.marginPart.toInt256() + liq.pnl - liq.fundingPart;
         // Rounds down: the reward is paid out.
-        liq.reward = p.keeperFixedReward + FixedPointMath.mulDivDown(liq.notionalClosed, p.keeperRewardBps, BPS);
+        liq.reward = p.keeperFixedReward
+            + FixedPointMath.mulDivDown(liq.exactNotionalClosed, p.keeperRewardBps, _scale() * BPS);
         if (liq.reward > p.keeperRewardCap) liq.reward = p.keeperRewardCap;
 
         next.size -= liq.sizeClosed;
@@ -577,19 +562,47 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @dev The loss waterfall: the market's insurance bucket, then the safety module (capped per
     /// event), then the pool, whose claim as counterparty shrinks by what nobody else covers.
-    function _settleBadDebt(address account, uint256 marketId, uint256 shortfall, int256 poolClaim) internal {
+    /// Returns what the pool owed beyond its cash.
+    function _settleBadDebt(address account, uint256 marketId, uint256 shortfall, int256 poolClaim)
+        internal
+        returns (uint256 unpaid)
+    {
         uint256 fromInsurance = insuranceFund.cover(marketId, shortfall);
         uint256 fromSafetyModule = shortfall > fromInsurance ? safetyModule.slash(shortfall - fromInsurance) : 0;
         uint256 fromPool = shortfall - fromInsurance - fromSafetyModule;
         if (shortfall != fromInsurance + fromSafetyModule + fromPool) revert WaterfallMismatch();
-        _settleWithPool(poolClaim - fromPool.toInt256());
+        unpaid = _settleLiquidationWithPool(poolClaim - fromPool.toInt256());
         emit BadDebtSettled(account, marketId, shortfall, fromInsurance, fromSafetyModule, fromPool);
+    }
+
+    /// @dev Never a revert for lack of funds: the engine advances what the pool could not pay out
+    /// of its own balance (other traders' margins), recorded as uncovered deficit that the pool
+    /// owes back; what even that balance cannot cover is cut from this liquidation's payouts
+    /// (refund, then penalty, then keeper reward) and not recorded.
+    function _advance(address account, uint256 marketId, Liquidation memory liq, uint256 unpaid) internal {
+        uint256 balance = collateral.balanceOf(address(this));
+        uint256 payouts = liq.reward + liq.penalty + liq.refund;
+        if (balance < payouts) {
+            uint256 cut = payouts - balance;
+            unpaid -= cut;
+            uint256 part = cut < liq.refund ? cut : liq.refund;
+            liq.refund -= part;
+            cut -= part;
+            part = cut < liq.penalty ? cut : liq.penalty;
+            liq.penalty -= part;
+            liq.reward -= cut - part;
+        }
+        if (unpaid == 0) return;
+        uncoveredDeficit += unpaid;
+        emit DeficitUncovered(account, marketId, unpaid, uncoveredDeficit);
     }
 
     /* AUTO-DELEVERAGING */
 
     /// @inheritdoc IPerpEngine
     function autoDeleverage(address account, uint256 marketId, uint256 reduction) external {
+        if (!isAdlKeeper[msg.sender]) revert NotAdlKeeper(msg.sender);
+        if (account == msg.sender) revert AdlOwnPosition(account);
         if (reduction == 0) revert ZeroSize();
         (MarketParams storage p, MarketState storage m) = _listed(marketId);
         Position memory before = _positions[account][marketId];
@@ -601,8 +614,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         bool isLong = before.size > 0;
         uint256 ratioBefore = _sideProfitRatio(m, price, isLong);
         _checkAdlTriggered(marketId, m, isLong, ratioBefore);
-        int256 pnl = Units.pnlFloor(before.size, before.entryPrice, price, notionalScale);
-        if (pnl <= 0) revert AdlNotProfitable(account, marketId, pnl);
+        uint256 score = _adlScore(account, marketId, before, price, m.fundingIndex);
 
         // At the oracle price, without fees.
         int256 sizeDelta = isLong ? -reduction.toInt256() : reduction.toInt256();
@@ -614,26 +626,73 @@ contract PerpEngine is IPerpEngine, Ownable {
 
         uint256 ratioAfter = _sideProfitRatio(m, price, isLong);
         if (ratioAfter >= ratioBefore) revert AdlNotImproving(ratioBefore, ratioAfter);
-        if (isLong) m.adlLongActive = ratioAfter > adlTargetBps;
-        else m.adlShortActive = ratioAfter > adlTargetBps;
-        emit AutoDeleveraged(account, marketId, msg.sender, -sizeDelta, price, settled.realisedPnl, ratioBefore, ratioAfter);
+        _setAdlFlag(m, isLong, ratioAfter > adlTargetBps);
+        emit AutoDeleveraged(
+            account, marketId, msg.sender, -sizeDelta, price, settled.realisedPnl, score, ratioBefore, ratioAfter
+        );
     }
 
-    /// @dev ADL opens above the trigger and, once open, stays open down to the target.
+    /// @inheritdoc IPerpEngine
+    function syncAdl(uint256 marketId, bool isLong) external {
+        (, MarketState storage m) = _listed(marketId);
+        uint256 ratio = _sideProfitRatio(m, oracle.price(marketId), isLong);
+        bool active = ratio > _adlThreshold(m, isLong);
+        _setAdlFlag(m, isLong, active);
+        emit AdlFlagSynced(marketId, isLong, ratio, active);
+    }
+
+    /// @dev ADL opens above the trigger and, once open, stays open down to the target; at or
+    /// below the target it is closed, whatever the stored flag says.
     function _checkAdlTriggered(uint256 marketId, MarketState storage m, bool isLong, uint256 ratio) internal view {
-        bool active = isLong ? m.adlLongActive : m.adlShortActive;
-        uint256 threshold = active ? adlTargetBps : adlTriggerBps;
+        uint256 threshold = _adlThreshold(m, isLong);
         if (ratio <= threshold) revert AdlNotTriggered(marketId, isLong, ratio, threshold);
+    }
+
+    /// @dev The ratio above which ADL is open: the target while the side's flag is set (target <
+    /// trigger), else the trigger.
+    function _adlThreshold(MarketState storage m, bool isLong) internal view returns (uint256) {
+        return (isLong ? m.adlLongActive : m.adlShortActive) ? adlTargetBps : adlTriggerBps;
+    }
+
+    function _setAdlFlag(MarketState storage m, bool isLong, bool active) internal {
+        if (isLong) m.adlLongActive = active;
+        else m.adlShortActive = active;
+    }
+
+    /// @dev Reverts unless the position is profitable at `price`; returns its ADL ranking score,
+    /// WAD: profit % x effective leverage = pnl x notional / (margin x equity), rounded down; 0
+    /// when margin or equity is not positive. The formula of `pymodel.adl.adl_ranking`.
+    function _adlScore(address account, uint256 marketId, Position memory position, uint256 price, int256 index)
+        internal
+        view
+        returns (uint256)
+    {
+        int256 pnl = Units.pnlFloor(position.size, position.entryPrice, price, _scale());
+        if (pnl <= 0) revert AdlNotProfitable(account, marketId, pnl);
+        int256 equityNow = _equity(position, price, index);
+        if (equityNow <= 0 || position.margin == 0) return 0;
+        return FixedPointMath.mulDivDown(
+            uint256(pnl) * Units.notionalUp(position.size, price, _scale()),
+            WAD,
+            position.margin * uint256(equityNow)
+        );
+    }
+
+    /// @dev The side's net unrealised profit at `price`, in collateral units (rounded down; 0
+    /// when the side is at a loss).
+    function _sideProfit(MarketState storage m, uint256 price, bool isLong) internal view returns (uint256) {
+        int256 numerator = isLong
+            ? m.longSize.toInt256() * price.toInt256() - m.longEntryNotional.toInt256()
+            : m.shortEntryNotional.toInt256() - m.shortSize.toInt256() * price.toInt256();
+        if (numerator <= 0) return 0;
+        return FixedPointMath.mulDivDown(uint256(numerator), 1, _scale());
     }
 
     /// @dev The side's net unrealised profit at `price` over the pool's redemption mark, in bps
     /// (rounded down; no assets at all reads as the maximum).
     function _sideProfitRatio(MarketState storage m, uint256 price, bool isLong) internal view returns (uint256) {
-        int256 numerator = isLong
-            ? m.longSize.toInt256() * price.toInt256() - m.longEntryNotional.toInt256()
-            : m.shortEntryNotional.toInt256() - m.shortSize.toInt256() * price.toInt256();
-        if (numerator <= 0) return 0;
-        uint256 profit = FixedPointMath.mulDivDown(uint256(numerator), 1, notionalScale);
+        uint256 profit = _sideProfit(m, price, isLong);
+        if (profit == 0) return 0;
         uint256 assets = pool.totalAssetsForRedeem();
         if (assets == 0) return type(uint256).max;
         return FixedPointMath.mulDivDown(profit, BPS, assets);
@@ -641,10 +700,33 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /* INTERNAL: CASH */
 
-    /// @dev Positive: the engine pays the pool; negative: the pool pays the engine.
+    /// @dev Positive: the engine pays the pool, repaying the uncovered deficit first; negative:
+    /// the pool pays the engine.
     function _settleWithPool(int256 amount) internal {
-        if (amount > 0) pool.creditFromEngine(uint256(amount));
-        else if (amount < 0) pool.payToEngine(SignedMath.abs(amount));
+        if (amount > 0) {
+            uint256 credit = uint256(amount);
+            uint256 repaid = credit < uncoveredDeficit ? credit : uncoveredDeficit;
+            if (repaid > 0) {
+                uncoveredDeficit -= repaid;
+                emit DeficitRepaid(repaid, uncoveredDeficit);
+            }
+            if (credit > repaid) pool.creditFromEngine(credit - repaid);
+        } else if (amount < 0) {
+            pool.payToEngine(SignedMath.abs(amount));
+        }
+    }
+
+    /// @dev As `_settleWithPool`, but the pool pays at most the cash it has; returns the rest.
+    function _settleLiquidationWithPool(int256 amount) internal returns (uint256 unpaid) {
+        if (amount >= 0) {
+            _settleWithPool(amount);
+            return 0;
+        }
+        uint256 owed = SignedMath.abs(amount);
+        uint256 cash = pool.cash();
+        uint256 paid = owed < cash ? owed : cash;
+        if (paid > 0) pool.payToEngine(paid);
+        return owed - paid;
     }
 
     /// @dev Shares round down (paid out); the pool takes the remainder.
@@ -660,6 +742,11 @@ contract PerpEngine is IPerpEngine, Ownable {
     }
 
     /* INTERNAL: MARKET STATE */
+
+    /// @dev The immutable behind one jump: each inline read of an immutable costs 33 bytes of code.
+    function _scale() internal view returns (uint256) {
+        return notionalScale;
+    }
 
     function _listed(uint256 marketId) internal view returns (MarketParams storage p, MarketState storage m) {
         m = _markets[marketId];
@@ -705,7 +792,7 @@ contract PerpEngine is IPerpEngine, Ownable {
             entryPrice: position.entryPrice,
             margin: position.margin,
             accruedFunding: position.accruedFunding
-                + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale),
+                + Units.fundingCeil(position.size, index - position.fundingIndex, _scale()),
             fundingIndex: index,
             lastLiquidationAt: position.lastLiquidationAt
         });
@@ -720,9 +807,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (position.size > 0) {
             m.longSize += uint256(position.size);
             m.longEntryNotional += uint256(position.size) * position.entryPrice;
+            m.longMargin += position.margin;
         } else if (position.size < 0) {
             m.shortSize += SignedMath.abs(position.size);
             m.shortEntryNotional += SignedMath.abs(position.size) * position.entryPrice;
+            m.shortMargin += position.margin;
         }
         m.sumSizeTimesIndex += position.size * position.fundingIndex;
         m.accruedFundingTotal += position.accruedFunding;
@@ -732,9 +821,11 @@ contract PerpEngine is IPerpEngine, Ownable {
         if (position.size > 0) {
             m.longSize -= uint256(position.size);
             m.longEntryNotional -= uint256(position.size) * position.entryPrice;
+            m.longMargin -= position.margin;
         } else if (position.size < 0) {
             m.shortSize -= SignedMath.abs(position.size);
             m.shortEntryNotional -= SignedMath.abs(position.size) * position.entryPrice;
+            m.shortMargin -= position.margin;
         }
         m.sumSizeTimesIndex -= position.size * position.fundingIndex;
         m.accruedFundingTotal -= position.accruedFunding;
@@ -761,18 +852,52 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /* INTERNAL: POSITION MATH */
 
-    /// @dev Oracle price moved against the trader by `baseBps` plus size impact (capped).
-    /// Buys round up and sells round down: both against the trader.
-    function _executionPrice(MarketParams storage p, uint256 price, uint256 notional, bool isBuy, uint256 baseBps)
+    /// @dev Oracle price moved against the trader by `baseBps`, plus the skew impact of the trade
+    /// (capped at `maxImpactBps` of the price). Buys round up and sells round down: both against the trader.
+    function _executionPrice(
+        MarketParams storage p,
+        MarketState storage m,
+        uint256 price,
+        int256 sizeDelta,
+        uint256 baseBps
+    ) internal view returns (uint256) {
+        int256 skewBefore = m.longSize.toInt256() - m.shortSize.toInt256();
+        uint256 impact = _impactPrice(p, price, skewBefore, skewBefore + sizeDelta, SignedMath.abs(sizeDelta));
+        // Rounds up: the cap is part of what the trader owes.
+        uint256 cap = FixedPointMath.mulDivUp(price, p.maxImpactBps, BPS);
+        if (impact > cap) impact = cap;
+        if (sizeDelta > 0) return FixedPointMath.mulDivUp(price, BPS + baseBps, BPS) + impact;
+        uint256 sell = FixedPointMath.mulDivDown(price, BPS - baseBps, BPS);
+        return sell > impact ? sell - impact : 0;
+    }
+
+    /// @dev Impact per unit of size, from the skew before and after the trade (GMX v2 style): moving
+    /// |skew| from `from` to `to` away from zero costs k (to^2 - from^2) / 2 with k = price^2 x
+    /// impactBps / (BPS x impactReferenceNotional x notionalScale^2), whatever the steps, so splitting an
+    /// order saves nothing; a trade that reduces |skew| pays none. `from` is |skewBefore| when the
+    /// skew keeps its side, else 0 (the part that crosses zero is free). Every step rounds up (owed).
+    function _impactPrice(MarketParams storage p, uint256 price, int256 skewBefore, int256 skewAfter, uint256 sizeAbs)
         internal
         view
         returns (uint256)
     {
-        uint256 impactBps = FixedPointMath.mulDivUp(notional, p.impactBps, p.impactReferenceNotional);
-        if (impactBps > p.maxImpactBps) impactBps = p.maxImpactBps;
-        uint256 bps = baseBps + impactBps;
-        if (isBuy) return FixedPointMath.mulDivUp(price, BPS + bps, BPS);
-        return FixedPointMath.mulDivDown(price, BPS - bps, BPS);
+        uint256 to = SignedMath.abs(skewAfter);
+        uint256 from = (skewBefore > 0) == (skewAfter > 0) ? SignedMath.abs(skewBefore) : 0;
+        if (to <= from) return 0;
+        // The mean |skew| over the trade: (to^2 - from^2) / (2 |sizeDelta|).
+        uint256 meanSkew = FixedPointMath.mulDivUp(to - from, to + from, 2 * sizeAbs);
+        uint256 meanNotional = FixedPointMath.mulDivUp(meanSkew, price, notionalScale);
+        return FixedPointMath.mulDivUp(
+            FixedPointMath.mulDivUp(meanNotional, price, p.impactReferenceNotional), p.impactBps, BPS
+        );
+    }
+
+    /// @dev A position that stays open keeps at least `minMargin` and `minNotional` (at `price`,
+    /// rounded down: the position must clear the minimum on its own).
+    function _checkMinimumPosition(MarketParams storage p, Position memory position, uint256 price) internal view {
+        if (position.margin < p.minMargin) revert MarginBelowMinimum(position.margin, p.minMargin);
+        uint256 notional = Units.notionalDown(position.size, price, notionalScale);
+        if (notional < p.minNotional) revert NotionalBelowMinimum(notional, p.minNotional);
     }
 
     function _checkSlippage(bool isBuy, uint256 executionPrice, uint256 acceptablePrice) internal pure {
@@ -796,16 +921,21 @@ contract PerpEngine is IPerpEngine, Ownable {
 
     /// @dev margin + PnL(price) - accrued funding - funding pending since the last settlement.
     function _equity(Position memory position, uint256 price, int256 index) internal view returns (int256) {
-        int256 pnl = Units.pnlFloor(position.size, position.entryPrice, price, notionalScale);
-        int256 pending = Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
+        int256 pnl = Units.pnlFloor(position.size, position.entryPrice, price, _scale());
+        int256 pending = Units.fundingCeil(position.size, index - position.fundingIndex, _scale());
         return position.margin.toInt256() + pnl - position.accruedFunding - pending;
     }
 
-    /// @dev The first tier whose cap covers the notional sets the rate for the whole notional.
+    /// @dev The first tier whose cap covers the notional (rounded up) sets the rate for the whole
+    /// notional.
     function _maintenanceMargin(MarketParams storage p, int256 size, uint256 price) internal view returns (uint256) {
-        uint256 notional = Units.notionalUp(size, price, notionalScale);
-        // Rounds up: the requirement is owed to the protocol.
-        return FixedPointMath.mulDivUp(notional, _tierBps(p, notional), BPS);
+        return _bpsOfNotionalUp(size, price, _tierBps(p, Units.notionalUp(size, price, _scale())));
+    }
+
+    /// @dev `bps` of |size| x price in collateral units, rounded up once on the exact value:
+    /// owed to the protocol (fees, penalties, margin requirements).
+    function _bpsOfNotionalUp(int256 size, uint256 price, uint256 bps) internal view returns (uint256) {
+        return FixedPointMath.mulDivUp(SignedMath.abs(size) * price, bps, _scale() * BPS);
     }
 
     function _tierBps(MarketParams storage p, uint256 notional) internal view returns (uint256) {
@@ -826,12 +956,12 @@ contract PerpEngine is IPerpEngine, Ownable {
     /// @dev Exact with floored PnL: long -> the lowest price with equity >= 0, short -> the highest.
     function _bankruptcyPrice(Position memory position, int256 index) internal view returns (uint256) {
         int256 funding =
-            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
+            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, _scale());
         int256 cushion = position.margin.toInt256() - funding;
         uint256 sizeAbs = SignedMath.abs(position.size);
         int256 move = position.size > 0
-            ? -SignedMath.mulDivFloor(cushion, notionalScale, sizeAbs)
-            : SignedMath.mulDivFloor(cushion, notionalScale, sizeAbs);
+            ? -SignedMath.mulDivFloor(cushion, _scale(), sizeAbs)
+            : SignedMath.mulDivFloor(cushion, _scale(), sizeAbs);
         int256 bankruptcy = position.entryPrice.toInt256() + move;
         return bankruptcy > 0 ? uint256(bankruptcy) : 0;
     }
@@ -848,8 +978,8 @@ contract PerpEngine is IPerpEngine, Ownable {
         returns (uint256)
     {
         int256 funding =
-            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, notionalScale);
-        int256 cushionScaled = (position.margin.toInt256() - funding) * notionalScale.toInt256();
+            position.accruedFunding + Units.fundingCeil(position.size, index - position.fundingIndex, _scale());
+        int256 cushionScaled = (position.margin.toInt256() - funding) * _scale().toInt256();
         uint256 sizeAbs = SignedMath.abs(position.size);
         int256 base = (sizeAbs * position.entryPrice).toInt256();
         bool isLong = position.size > 0;
@@ -859,9 +989,9 @@ contract PerpEngine is IPerpEngine, Ownable {
             uint256 i = isLong ? 3 - k : k;
             uint256 rate = p.tierMaintenanceBps[i];
             // The tier applies to prices in (low, high].
-            uint256 low = i == 0 ? 0 : FixedPointMath.mulDivDown(p.tierNotionalCaps[i - 1], notionalScale, sizeAbs);
+            uint256 low = i == 0 ? 0 : FixedPointMath.mulDivDown(p.tierNotionalCaps[i - 1], _scale(), sizeAbs);
             uint256 high =
-                i == 3 ? type(uint256).max : FixedPointMath.mulDivDown(p.tierNotionalCaps[i], notionalScale, sizeAbs);
+                i == 3 ? type(uint256).max : FixedPointMath.mulDivDown(p.tierNotionalCaps[i], _scale(), sizeAbs);
             if (isLong) {
                 uint256 solution = FixedPointMath.mulDivUp(uint256(numerator), BPS, sizeAbs * (BPS - rate));
                 if (solution >= low + 2) return solution <= high ? solution : high + 1;
@@ -943,24 +1073,6 @@ contract PerpEngine is IPerpEngine, Ownable {
     }
 
     /// @inheritdoc IPerpEngine
-    function poolClaimOnTraders(bool roundUp) external view returns (int256 claim) {
-        for (uint256 i = 0; i < _marketIds.length; ++i) {
-            uint256 marketId = _marketIds[i];
-            MarketState storage m = _markets[marketId];
-            if (m.longSize == 0 && m.shortSize == 0 && m.accruedFundingTotal == 0) continue;
-            (, uint256 price, int256 index) = _viewContext(marketId);
-            // Traders' PnL and pending funding, as the pool sees them, in 1e36 units.
-            int256 netSize = m.longSize.toInt256() - m.shortSize.toInt256();
-            int256 numerator = m.longEntryNotional.toInt256() - m.shortEntryNotional.toInt256()
-                - netSize * (price.toInt256() - index) - m.sumSizeTimesIndex;
-            int256 scaled = roundUp
-                ? SignedMath.mulDivCeil(numerator, 1, notionalScale)
-                : SignedMath.mulDivFloor(numerator, 1, notionalScale);
-            claim += scaled + m.accruedFundingTotal;
-        }
-    }
-
-    /// @inheritdoc IPerpEngine
     function sideProfitRatio(uint256 marketId, bool isLong) external view returns (uint256) {
         (, uint256 price,) = _viewContext(marketId);
         return _sideProfitRatio(_markets[marketId], price, isLong);
@@ -1004,7 +1116,7 @@ contract PerpEngine is IPerpEngine, Ownable {
             MarketState storage m = _markets[_marketIds[i]];
             // Rounds up: reserves are what the protocol holds back.
             reserved += FixedPointMath.mulDivUp(
-                m.longEntryNotional + m.shortEntryNotional, reserveFactorBps, notionalScale * BPS
+                m.longEntryNotional + m.shortEntryNotional, reserveFactorBps, _scale() * BPS
             );
         }
     }

@@ -1,7 +1,9 @@
 """Stateful differential fuzzing: a Hypothesis RuleBasedStateMachine over every action.
 
 LPs deposit, request, claim and cancel redemptions; stakers stake, cool down, exit and claim;
-traders open, increase, decrease, close and move margin; the oracle gets new rounds with any
+traders open, increase, decrease and close through two-step orders (submitted, then executed by
+a keeper at a later round, cancelled by the engine's refusal, expired and cancelled) and move
+margin; the oracle gets new rounds with any
 delay (stale by one second included) and gaps; time passes; keepers liquidate and
 auto-deleverage; the owner changes parameters. Every action runs through `Ledger.act`, so after
 each step model and chain must agree on the outcome, the ordered events and the full state, and
@@ -26,12 +28,18 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from chainio import ChainRevert
 from difftest.ledger import Action, Ledger, ParityError
+from difftest.orders import reason_name
 from pymodel.adl import adl_plan
-from pymodel.config import SystemConfig, default_config, default_market
+from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.core import Env
 from pymodel.errors import Revert
 from pymodel.evm import UINT256_MAX
+from pymodel.fixed_point import mul_div_down
+from pymodel.oracle_adapter import MarkStatus
+from pymodel.system import pyth_price_id as pyth_id
+from pymodel.system import snake_case, source_specs
 
 USD = 10**6
 WAD = 10**18
@@ -39,13 +47,35 @@ BPS = 10_000
 SCALE = 10**30  # 6-decimal collateral: size x price / SCALE = collateral units
 MARKETS = (1, 2)
 MAX_AGE = 3_600 + 600
+BATCH = 16  # actions per block at most
+INT64_MAX = 2**63 - 1
+
+
+# ETH's mark (issue 11): two 18-decimal Chainlink-style feeds and an 8-decimal Pyth price,
+# quorum 2, 1% spread around the median; BTC keeps a single feed.
+ETH_SOURCES = (
+    SourceConfig(kind="chainlink", decimals=18, max_age=MAX_AGE, initial_answer=3_000 * WAD),
+    SourceConfig(kind="chainlink", decimals=18, max_age=MAX_AGE, initial_answer=3_000 * WAD),
+    SourceConfig(kind="pyth", decimals=8, max_age=MAX_AGE, initial_answer=3_000 * 10**8),
+)
+ETH_SPREAD_BPS = 100
 
 
 def fuzz_config() -> SystemConfig:
     """18-decimal feeds (every WAD price is expressible, so edges are exact) and short
-    cooldowns (exits happen within a sequence)."""
+    cooldowns (exits happen within a sequence). ETH's mark is the median of three sources."""
     markets = [
-        default_market(1, "ETH-USD", 3_000, 6, feed_decimals=18, initial_answer=3_000 * WAD),
+        default_market(
+            1,
+            "ETH-USD",
+            3_000,
+            6,
+            feed_decimals=18,
+            initial_answer=3_000 * WAD,
+            sources=ETH_SOURCES,
+            oracle_quorum=2,
+            oracle_max_spread_bps=ETH_SPREAD_BPS,
+        ),
         default_market(2, "BTC-USD", 60_000, 6, feed_decimals=18, initial_answer=60_000 * WAD),
     ]
     return default_config(
@@ -76,6 +106,7 @@ class FuzzWorld:
         ledger.act(staker, "safetyModule", "stake", 50_000 * USD)
         ledger.act(owner, "insuranceFund", "fund", 1, 5_000 * USD)
         ledger.act(owner, "insuranceFund", "fund", 2, 5_000 * USD)
+        ledger.act(owner, "engine", "setAdlKeeper", keeper, True)
         self.base = ledger
         self.base_system = copy.deepcopy(ledger.system)
         self.base_now = ledger.now
@@ -105,6 +136,9 @@ class FuzzWorld:
         ledger.now = self.base_now
         # The funding steps are part of every example: a regression vector must replay them too.
         ledger.history = list(self.base.history)
+        # Actions at the same time share a block (compared per block, replayed one by one on a
+        # difference: see difftest.ledger); `teardown` mines the last one.
+        ledger.batch = BATCH
         self.examples += 1
         return ledger
 
@@ -139,21 +173,78 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def act(self, sender: str, contract: str, function: str, *args: Any) -> Any:
         self.world.steps += 1
+        fair = self.fair_exit_value(args[0]) if (contract, function) == ("pool", "redeem") else None
         try:
             outcome = self.ledger.act(sender, contract, function, *args)
-        except ParityError:
+        except ParityError as error:
             if current_build_context().is_final:  # the shrunk example: keep it as a regression vector
                 from difftest.vectors import save_regression
 
-                failing = Action(sender, contract, function, args, self.ledger.now)
+                # Batched, the difference may lie in an earlier action of the block: the error names it.
+                failing = error.action or Action(sender, contract, function, args, self.ledger.now)
                 description = "stateful fuzzing: first model/chain difference"
                 save_regression(self.ledger, self.world.vectors_dir, description, failing=failing)
             raise
         self.world.outcomes[f"{function} {outcome.error[0] if outcome.reverted else 'ok'}"] += 1
+        if cancelled := outcome.events_named("OrderCancelled"):
+            self.world.outcomes[f"{function} cancelled {reason_name(cancelled[0].reason)}"] += 1
         for event in ("Liquidated", "BadDebtSettled", "Slashed", "AutoDeleveraged", "ProfitHaircut"):
             if outcome.events_named(event):
                 self.world.outcomes[f"event {event}"] += 1
+        self.check_exit(outcome, fair)
         return outcome
+
+    # Pool and safety-module invariants (issue 10), checked around the actions they are about
+
+    def fair_exit_value(self, shares: int) -> tuple[int, bool] | None:
+        """`shares`' part of what the pool will hold once every open position is closed at the oracle
+        and each loser pays at most its margin (pending bad debt written off), and whether that value
+        is exact for the pool's per-side bound (no side mixes a bankrupt position with solvent ones).
+        None while a market has no valid price (the claim reverts then)."""
+        engine, pool, env = self.c.engine, self.c.pool, self.env()
+        value, exact = pool.cash, True
+        for market in MARKETS:
+            equities = []
+            for (account, mk), p in engine.s.positions.items():
+                if mk != market or p.size == 0:
+                    continue
+                try:
+                    equity = engine.equity(env, account, market)
+                except Revert:
+                    return None
+                # The pool's claim on the position: its loss up to its margin (+2: per-position rounding).
+                value += p.margin - max(equity, 0) + 2
+                equities.append((p.size > 0, equity))
+            for side in (True, False):
+                signs = {equity < 0 for is_long, equity in equities if is_long == side}
+                exact = exact and len(signs) <= 1
+        value = max(value, 0)
+        return mul_div_down(shares, value + 1, pool.total_supply + 10**6), exact
+
+    def check_exit(self, outcome: Any, fair: tuple[int, bool] | None) -> None:
+        """No exit takes more than its share of the value the pool will hold after pending bad debt."""
+        if fair is None or outcome.reverted:
+            return
+        value, exact = fair
+        paid = outcome.return_value
+        if exact:
+            assert paid <= value, f"an exit took {paid}, more than its fair share {value}"
+        else:
+            self.world.outcomes["exit beside mixed bankrupt side"] += 1
+
+    @invariant()
+    def slash_within_window_cap(self) -> None:
+        """What the safety module paid in the current slash window is at most maxSlashBps of its
+        assets at the window's start (the machine never changes maxSlashBps)."""
+        sm = self.c.safety_module
+        assert sm.slashed_in_window <= mul_div_down(sm.slash_window_assets, sm.max_slash_bps, BPS)
+        slashed = sum(
+            e.slashed
+            for action, o in self.ledger.executed()
+            if action.timestamp >= sm.slash_window_start
+            for e in o.events_named("Slashed")
+        )
+        assert slashed == sm.slashed_in_window
 
     def price(self, market: int) -> int:
         return max(1, self.c.feeds[market].latest_round_data().answer)  # 18-decimal feeds: WAD
@@ -185,7 +276,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(lp=st.integers(0, 1), fraction=fractions)
     def redeem(self, lp: int, fraction: int) -> None:
         who = self.lps[lp]
-        pending, _ = self.c.pool.redeem_request_of(who)
+        pending, _, _ = self.c.pool.redeem_request_of(who)
         self.act(who, "pool", "redeem", pending * fraction // BPS, who, who)
 
     @rule(lp=st.integers(0, 1))
@@ -215,6 +306,30 @@ class LedgerMachine(RuleBasedStateMachine):
         who = self.stakers[staker]
         self.act(who, "safetyModule", "claim", who)
 
+    @rule(staker=st.integers(0, 1), amount=usd_amounts)
+    def stake_during_cooldown_then_exit(self, staker: int, amount: int) -> None:
+        """A stake added after the cooldown started does not ride on it: exiting it all must revert."""
+        who, sm = self.stakers[staker], self.c.safety_module
+        covered = sm.cooldown_shares_of(who)
+        self.act(who, "safetyModule", "stake", amount)
+        owned = sm.shares_of(who)
+        out = self.act(who, "safetyModule", "redeem", owned)
+        if owned > covered and not out.reverted:
+            raise AssertionError(f"{owned} shares exited on a cooldown covering {covered}")
+
+    @rule(
+        cooldown=st.sampled_from([60, 600, 3_600]),
+        window=st.sampled_from([60, 3_600]),
+        slash_window=st.sampled_from([3_600, 7 * 24 * 3_600]),
+    )
+    def set_safety_module_params(self, cooldown: int, window: int, slash_window: int) -> None:
+        sm = self.c.safety_module
+        self.act(self.owner, "safetyModule", "setParams", cooldown, window, sm.max_slash_bps, slash_window)
+
+    @rule(cooldown=st.sampled_from([59, 60, 300]), window=st.sampled_from([60, 3_600, 30 * 24 * 3_600 + 1]))
+    def set_redeem_timing(self, cooldown: int, window: int) -> None:
+        self.act(self.owner, "pool", "setRedeemTiming", cooldown, window)
+
     # Traders
 
     def _open(self, trader: int, market: int, is_long: bool, notional: int, leverage_tenths: int, tight: bool) -> None:
@@ -226,7 +341,110 @@ class LedgerMachine(RuleBasedStateMachine):
         slots = [(t, m) for t in range(3) for m in MARKETS if self.position(self.traders[t], m).size == 0]
         if (trader, market) not in slots and slots:
             trader, market = slots[(trader + market) % len(slots)]
-        self.act(self.traders[trader], "engine", "openPosition", market, size if is_long else -size, margin, guard)
+        self._trade(self.traders[trader], market, size if is_long else -size, margin, guard)
+
+    # Orders: every trade is submitted, then filled by a keeper at a later round (SPEC §5a)
+
+    def order(self, trader: str, market: int) -> Any:
+        return self.c.order_router.order_of(trader, market)
+
+    def _new_round(self, market: int) -> None:
+        """A round at the current price, observed now."""
+        self.ledger.set_price(market, self.price(market), sender=self.keeper)
+        self.world.steps += 1
+
+    def _trade(self, trader: str, market: int, size_delta: int, margin: int, guard: int) -> None:
+        """Submit, wait the minimum delay, a new round, execute. A pending order of the slot is
+        settled first (executed at a new round, or cancelled once expired)."""
+        if self.order(trader, market).submitted_at != 0:
+            self._settle_pending(trader, market)
+        outcome = self.act(trader, "orderRouter", "submitOrder", market, size_delta, margin, guard)
+        if outcome.reverted:
+            return
+        self.ledger.advance(max(1, self.c.order_router.min_execution_delay))
+        self._new_round(market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+
+    def _settle_pending(self, trader: str, market: int) -> None:
+        order, router = self.order(trader, market), self.c.order_router
+        if self.ledger.now >= order.submitted_at + router.max_execution_delay:
+            self.act(self.keeper, "orderRouter", "cancelOrder", trader, market)
+            return
+        self.ledger.advance(max(0, order.submitted_at + max(1, router.min_execution_delay) - self.ledger.now))
+        self._new_round(market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+
+    def has_orders(self) -> bool:
+        return bool(self.c.order_router._orders)
+
+    def pick_order(self, pick: int) -> tuple[str, int]:
+        pending = sorted(self.c.order_router._orders)
+        return pending[pick % len(pending)]
+
+    @rule(
+        trader=st.integers(0, 2),
+        market=st.sampled_from(MARKETS),
+        fraction=st.one_of(st.sampled_from([-BPS, -BPS // 2, BPS // 2, BPS]), st.integers(-2 * BPS, 2 * BPS)),
+        margin=usd_amounts,
+        tight_guard=st.sampled_from([False, False, True]),
+    )
+    def submit_order(self, trader: int, market: int, fraction: int, margin: int, tight_guard: bool) -> None:
+        """An order left pending: a fraction of the position (or of 10 units' worth of $1k), any
+        sign; a second order on the slot must revert OrderPending."""
+        who = self.traders[trader]
+        size = self.position(who, market).size
+        base = abs(size) if size != 0 else 1_000 * USD * SCALE // self.price(market)
+        delta = base * fraction // BPS
+        is_buy = delta > 0
+        guard = self.price(market) if tight_guard else (UINT256_MAX if is_buy else 0)
+        self.act(
+            who,
+            "orderRouter",
+            "submitOrder",
+            market,
+            delta,
+            margin if (size == 0 or (size > 0) == is_buy) else 0,
+            guard,
+        )
+
+    @rule(pick=st.integers(0, 5), when=st.sampled_from(["new_round", "round_at_submission", "no_round", "late_round"]))
+    @precondition(lambda self: self.has_orders())
+    def execute_order(self, pick: int, when: str) -> None:
+        """A keeper executes a pending order: after a new round (fills or cancels with the
+        engine's reason), with a round observed in the submission's second (RoundTooEarly), with
+        whatever round is on chain, or with a fresh round after most of the window has passed."""
+        trader, market = self.pick_order(pick)
+        order, router = self.order(trader, market), self.c.order_router
+        if when == "round_at_submission":
+            self.ledger.advance(1)
+            self.ledger.set_price(market, self.price(market), updated_at=order.submitted_at, sender=self.keeper)
+        elif when == "late_round":
+            self.ledger.advance(max(0, order.submitted_at + router.max_execution_delay - 1 - self.ledger.now))
+            self._new_round(market)
+        elif when == "new_round":
+            self.ledger.advance(max(1, router.min_execution_delay))
+            self._new_round(market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+
+    @rule(pick=st.integers(0, 5), edge=st.sampled_from([-1, 0, 1]))
+    @precondition(lambda self: self.has_orders())
+    def expire_order(self, pick: int, edge: int) -> None:
+        """Time to one second before, exactly at, or one second after expiry; a fresh round; the
+        keeper tries to execute (fills before expiry, OrderExpired from it on), then anyone tries
+        to cancel (OrderNotExpired before expiry, escrow back from it on)."""
+        trader, market = self.pick_order(pick)
+        order, router = self.order(trader, market), self.c.order_router
+        expires_at = order.submitted_at + router.max_execution_delay
+        self.ledger.advance(max(0, expires_at + edge - self.ledger.now))
+        self._new_round(market)
+        if edge < 0:
+            self.act(self.lps[0], "orderRouter", "cancelOrder", trader, market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+        self.act(self.lps[0], "orderRouter", "cancelOrder", trader, market)
+
+    @rule(fee=st.sampled_from([0, 1, USD, 100 * USD, 100 * USD + 1]), min_delay=st.sampled_from([0, 1, 2, 30]))
+    def set_execution_params(self, fee: int, min_delay: int) -> None:
+        self.act(self.owner, "orderRouter", "setExecutionParams", fee, min_delay, 600 if min_delay < 30 else 30)
 
     @initialize(
         opens=st.lists(
@@ -277,26 +495,24 @@ class LedgerMachine(RuleBasedStateMachine):
         size = self.position(trader, market).size
         delta = max(1, abs(size) * fraction // BPS)
         if size >= 0:
-            self.act(trader, "engine", "increasePosition", market, delta, margin, UINT256_MAX)
+            self._trade(trader, market, delta, margin, UINT256_MAX)
         else:
-            self.act(trader, "engine", "increasePosition", market, -delta, margin, 0)
+            self._trade(trader, market, -delta, margin, 0)
 
     @rule(pick=st.integers(0, 5), fraction=fractions)
     @precondition(lambda self: self.has_positions())
     def decrease_position(self, pick: int, fraction: int) -> None:
         trader, market = self.pick_position(pick)
         size = self.position(trader, market).size
-        self.act(
-            trader, "engine", "decreasePosition", market, abs(size) * fraction // BPS, 0 if size > 0 else UINT256_MAX
-        )
+        reduction = abs(size) * fraction // BPS
+        self._trade(trader, market, -reduction if size > 0 else reduction, 0, 0 if size > 0 else UINT256_MAX)
 
     @rule(pick=st.integers(0, 5))
     @precondition(lambda self: self.has_positions())
     def close_position(self, pick: int) -> None:
         trader, market = self.pick_position(pick)
-        self.act(
-            trader, "engine", "closePosition", market, 0 if self.position(trader, market).size > 0 else UINT256_MAX
-        )
+        size = self.position(trader, market).size
+        self._trade(trader, market, -size, 0, 0 if size > 0 else UINT256_MAX)
 
     @rule(pick=st.integers(0, 5), amount=usd_amounts)
     @precondition(lambda self: self.has_positions())
@@ -373,7 +589,9 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             account, market = self.pick_position(pick)
             reduction = abs(self.position(account, market).size) * fraction // BPS
-        self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+        side = self.position(account, market).size > 0
+        out = self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+        self._check_adl_step(out, market, side)
 
     @rule(pick=st.integers(0, 5), move_bps=st.integers(1_000, 6_000))
     @precondition(lambda self: self.has_positions())
@@ -389,7 +607,8 @@ class LedgerMachine(RuleBasedStateMachine):
         except Revert:
             plan = []
         for account, reduction in plan[:2]:
-            self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+            out = self.act(self.keeper, "engine", "autoDeleverage", account, market, reduction)
+            self._check_adl_step(out, market, is_long)
 
     # Owner
 
@@ -419,12 +638,219 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.has_positions():
             account, market = self.pick_position(trader)
             size = self.position(account, market).size
-            self.act(account, "engine", "closePosition", market, 0 if size > 0 else UINT256_MAX)
+            self._trade(account, market, -size, 0, 0 if size > 0 else UINT256_MAX)
         self.act(self.owner, "engine", "setOpensPaused", False)
 
     @rule(market=st.sampled_from(MARKETS), amount=st.sampled_from([1, 10 * USD, 1_000 * USD]))
     def fund_insurance(self, market: int, amount: int) -> None:
         self.act(self.owner, "insuranceFund", "fund", market, amount)
+
+    # Engine backstop (issue 10: ADL keeper role, ADL flag, uncovered deficit)
+
+    @rule(market=st.sampled_from(MARKETS), is_long=st.booleans(), anyone=st.integers(0, 7))
+    def sync_adl(self, market: int, is_long: bool, anyone: int) -> None:
+        """Anyone re-evaluates a side's ADL flag; it must then say ratio > threshold."""
+        out = self.act(self.ledger.actors[anyone], "engine", "syncAdl", market, is_long)
+        if not out.reverted:
+            synced = out.event("AdlFlagSynced")
+            m = self.c.engine.market_state(market)
+            assert (m.adl_long_active if is_long else m.adl_short_active) == synced.active
+            assert not synced.active or synced.ratio_bps > self.c.engine.adl_target_bps
+
+    @rule(pick=st.integers(0, 5), fraction=fractions, own=st.booleans())
+    @precondition(lambda self: self.has_positions())
+    def adl_without_role(self, pick: int, fraction: int, own: bool) -> None:
+        """A trader without the role, or granted it, tries to deleverage a position (its own too)."""
+        account, market = self.pick_position(pick)
+        caller = account if own else self.traders[(self.traders.index(account) + 1) % len(self.traders)]
+        granted = own and fraction % 2 == 1
+        if granted:
+            self.act(self.owner, "engine", "setAdlKeeper", caller, True)
+        out = self.act(caller, "engine", "autoDeleverage", account, market, abs(self.position(account, market).size))
+        expected = "AdlOwnPosition" if granted else "NotAdlKeeper"
+        assert out.reverted and out.error[0] == expected, out.error
+        if granted:
+            self.act(self.owner, "engine", "setAdlKeeper", caller, False)
+
+    @invariant()
+    def adl_closed_at_or_below_target(self) -> None:
+        """SPEC §7: wherever a side's ratio is at or below the target (whatever brought it there,
+        stale flag or not), no ADL step is accepted; an accepted step left the flag = ratio > target."""
+        engine = self.c.engine
+        env = self.env()
+        for market in MARKETS:
+            for is_long in (True, False):
+                try:
+                    ratio = engine.side_profit_ratio(env, market, is_long)
+                except Revert:
+                    continue  # stale oracle: every ADL reverts anyway
+                if ratio > engine.adl_target_bps:
+                    continue
+                # The eligibility check autoDeleverage runs, on the state as it stands (flag included).
+                try:
+                    engine._check_adl_triggered(market, engine.market_state(market), is_long, ratio)
+                except Revert as refused:
+                    assert refused.error_name == "AdlNotTriggered"
+                    continue
+                raise AssertionError(f"ADL open on market {market} at ratio {ratio} <= target")
+
+    def _check_adl_step(self, out: Any, market: int, is_long: bool) -> None:
+        """After an accepted ADL step the side's flag is set iff the ratio is still above target."""
+        if out.reverted:
+            return
+        step = out.event("AutoDeleveraged")
+        m = self.c.engine.market_state(market)
+        assert (m.adl_long_active if is_long else m.adl_short_active) == (
+            step.ratio_after_bps > self.c.engine.adl_target_bps
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Oracle sources (issue 11): ETH's three sources driven one by one, the band's keeper call,
+    # the owner's aggregation rules. Every source change is followed by a model == chain check
+    # of the time-dependent views (priceWithTime, markStatus) at the same block.
+    # ------------------------------------------------------------------------------------------
+
+    def _source_answer(self, index: int) -> int:
+        """ETH source `index`'s latest answer in its own units (0 when it has none)."""
+        model = self.c.sources[1][index]
+        if index < 2:
+            return model.latest_round_data().answer
+        return model.get_price_unsafe(pyth_id(1, 2)).price
+
+    def _compare_mark_views(self, market: int = 1) -> None:
+        """Right after an action succeeded (the latest block is at `ledger.now`)."""
+        self.ledger.flush()  # batched actions: mine the pending block before reading the chain
+        oracle = self.ledger.deployment.contracts["oracle"]
+        env = self.env()
+        for function in ("priceWithTime", "markStatus"):
+            try:
+                chain: Any = ("ok", tuple(oracle.call(function, market)))
+            except ChainRevert as revert:
+                chain = ("revert", revert.signature())
+            try:
+                model: Any = ("ok", tuple(getattr(self.c.oracle, snake_case(function))(env, market)))
+            except Revert as revert:
+                model = ("revert", revert.signature())
+            if model != chain:
+                raise ParityError(f"oracle.{function}({market}) at t={env.timestamp}: model {model} != chain {chain}")
+            self.world.outcomes[
+                f"mark {model[0] if function == 'priceWithTime' else MarkStatus(model[1][0]).name}"
+            ] += 1
+
+    def _set_source(self, index: int, answer: int, updated_at: int) -> None:
+        if index == 2:
+            answer = min(answer, INT64_MAX)  # a Pyth price is an int64
+        self.ledger.set_source_price(1, index, answer, updated_at, sender=self.keeper)
+        self.world.steps += 1
+        self._compare_mark_views()
+
+    @rule(
+        index=st.integers(0, 2),
+        mode=st.sampled_from(["stuck", "late", "wrong_up", "wrong_down", "move"]),
+        move_bps=st.one_of(st.sampled_from([0, -1, 1, -2_000, 2_000]), st.integers(-3_000, 3_000)),
+        delay=delays,
+    )
+    def drive_one_source(self, index: int, mode: str, move_bps: int, delay: int) -> None:
+        """One ETH source on its own: stuck (its last answer again, dated now), late (a round
+        dated `delay` ago), wrong by a factor of 10 either way, or moved by `move_bps`."""
+        self.ledger.advance(1)  # MockPyth ignores an update not newer than the stored one
+        last = max(1, self._source_answer(index))
+        answer = {
+            "stuck": last,
+            "late": max(1, last * (BPS + move_bps) // BPS),
+            "wrong_up": last * 10,
+            "wrong_down": max(1, last // 10),
+            "move": max(1, last * (BPS + move_bps) // BPS),
+        }[mode]
+        self._set_source(index, answer, self.ledger.now - (delay if mode == "late" else 0))
+
+    @rule(offset=st.sampled_from([-1, 0, 1]), high_first=st.booleans())
+    def sources_at_spread_bound(self, offset: int, high_first: bool) -> None:
+        """The two Chainlink-style sources exactly at the spread bound around the lower median
+        (and one wei inside or beyond), the Pyth source far below (outvoted)."""
+        self.ledger.advance(1)
+        low = max(BPS, self._source_answer(1) // BPS * BPS)  # a multiple of 10_000: the bound is exact
+        high = low + low * self.c.oracle.oracle_params_of(1)[1] // BPS + offset
+        self._set_source(2, max(1, low // 10**10 // 10), self.ledger.now)
+        order = [(0, high), (1, low)] if high_first else [(1, low), (0, high)]
+        for index, answer in order:
+            self._set_source(index, answer, self.ledger.now)
+
+    @rule(market=st.sampled_from(MARKETS))
+    def update_mark(self, market: int) -> None:
+        """The keeper records the mark (accepted, or pending confirmation beyond the band)."""
+        outcome = self.act(self.keeper, "oracle", "updateMark", market)
+        for name in ("MarkAccepted", "MarkPending"):
+            if outcome.events_named(name):
+                self.world.outcomes[f"event {name}"] += 1
+
+    @rule(
+        pick=st.integers(0, 5),
+        move_bps=st.one_of(st.sampled_from([-6_000, -2_501, 2_501, 6_000]), st.integers(-7_000, 7_000)),
+        confirm=st.sampled_from(["none", "same_side", "other_side", "back_in_band"]),
+    )
+    @precondition(lambda self: self.has_positions())
+    def band_spike(self, pick: int, move_bps: int, confirm: str) -> None:
+        """A mark recorded, then one print far from it; the keeper tries to liquidate, records it,
+        and a second print follows (confirming, the other way, or back in the band)."""
+        trader, market = self.pick_position(pick)
+        self.update_mark(market)
+        self.ledger.advance(1)
+        last = self.price(market)
+        self.ledger.set_price(market, max(1, last * (BPS + move_bps) // BPS), sender=self.keeper)
+        self.act(self.keeper, "engine", "liquidate", trader, market)
+        self.update_mark(market)
+        self.ledger.advance(1)
+        second = {"none": 0, "same_side": move_bps + move_bps // 10, "other_side": -move_bps, "back_in_band": 10}
+        if confirm != "none":
+            self.ledger.set_price(market, max(1, last * (BPS + second[confirm]) // BPS), sender=self.keeper)
+            self.world.steps += 1
+        self.act(self.keeper, "engine", "liquidate", trader, market)
+
+    @rule(offset=st.sampled_from([-1, 0, 1]), up=st.booleans())
+    def band_bound(self, offset: int, up: bool) -> None:
+        """BTC (one 18-decimal feed): a mark accepted, then a print exactly at the band (one wei
+        inside or beyond), checked model == chain on the views."""
+        if self.act(self.keeper, "oracle", "updateMark", 2).reverted:
+            return
+        last = self.c.oracle.mark_of(2)[0]
+        band = self.c.oracle.oracle_params_of(2)[2]
+        step = last * band // BPS + offset
+        self.ledger.advance(1)
+        self.ledger.set_price(2, max(1, last + step if up else last - step), sender=self.keeper)
+        self.world.steps += 1
+        self._compare_mark_views(2)
+
+    @rule(
+        sources=st.sampled_from([(0, 1, 2), (0, 1), (2, 0, 1), (0,), (1, 2)]),
+        quorum=st.sampled_from([0, 1, 2, 3, 4]),
+        spread=st.sampled_from([0, 1, 100, 500, 5_000, 5_001]),
+        band=st.sampled_from([0, 1_000, 2_500, 10_000, 10_001]),
+        window=st.sampled_from([0, 60, 900, 86_400, 86_401]),
+    )
+    def set_oracle(self, sources: tuple[int, ...], quorum: int, spread: int, band: int, window: int) -> None:
+        """The owner reconfigures ETH's mark (bounds included: out-of-bound values must revert)."""
+        addresses = self.ledger.deployment.addresses.sources[1]
+        all_specs = source_specs(self.ledger.system.config.markets[0], addresses)
+        specs = [tuple(all_specs[i]) for i in sources]
+        self.act(self.owner, "oracle", "setOracle", 1, specs, (quorum, spread, band, window))
+
+    @invariant()
+    def mark_is_a_fresh_agreeing_source(self) -> None:
+        """Whenever the model gives ETH a mark, it is some fresh source's price, at least
+        `quorum` sources lie within the spread of it, and markStatus says Live."""
+        oracle, env = self.c.oracle, self.env()
+        try:
+            mark, _ = oracle.price_with_time(env, 1)
+        except Revert:
+            assert oracle.mark_status(env, 1)[0] != MarkStatus.LIVE
+            return
+        quorum, spread = oracle.oracle_params_of(1)[:2]
+        readings = [oracle._read(env, source) for source in oracle._sources[1]]
+        fresh = [r.wad for r in readings if r.reason == 0]
+        assert mark in fresh
+        assert sum(1 for p in fresh if abs(p - mark) * BPS <= mark * spread) >= quorum
+        assert oracle.mark_status(env, 1)[0] == MarkStatus.LIVE
 
     # Invariants (the ledger already checked parity, conservation and waterfall order)
 
@@ -434,12 +860,17 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.world.rules_per_example.append(self.rules_run)
+        self.ledger.flush()  # the last block is compared too
 
     @invariant()
     def shares_add_up(self) -> None:
         pool, sm = self.c.pool, self.c.safety_module
         assert pool.total_supply == sum(pool.balances.values())
-        assert sm.total_shares == sum(sm.shares.values()) + sum(sm.pending_shares.values())
+        assert sm.total_shares == sum(sm.shares.values())
+        assert sm.escrow_shares == sum(sm.pending_shares.values())
+        assert sm.escrow_assets <= sm.total_assets
+        for staker in self.stakers:
+            assert sm.cooldown_shares_of(staker) <= sm.shares_of(staker)
 
     @invariant()
     def aggregates_match_positions(self) -> None:

@@ -76,6 +76,9 @@ from pymodel.config import SystemConfig
 from pymodel.core import event_class
 from pymodel.errors import error_classes
 from pymodel.mock_price_feed import RoundData
+from pymodel.mock_pyth import PythPrice
+from pymodel.oracle_adapter import Mark
+from pymodel.order_router import Order
 from pymodel.perp_engine import MarketParams, MarketState, Position
 from pymodel.system import Addresses, Outcome, System, snake_case
 
@@ -91,21 +94,28 @@ _UINT_PATTERN = "^(0|[1-9][0-9]*)$"
 _INT_PATTERN = "^-?(0|[1-9][0-9]*)$"
 _TIME = re.compile(r"t([+-])(0|[1-9][0-9]*)")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_BYTES = re.compile(r"0x(?:[0-9a-fA-F]{2})*")  # bytes32 ids, Pyth updates (never 20 bytes: address)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ABSENT = "<absent>"  # what a difference shows for a missing key or list item
 
 # Time slots: model field / argument names that hold a block time.
-_TIME_NAMES = frozenset({"at", "block_timestamp", "window_start", "window_end", "cooldown_start"})
+_TIME_NAMES = frozenset(
+    {"at", "block_timestamp", "window_start", "window_end", "cooldown_start", "start", "deadline", "publish_time"}
+)
 # Names of the values returned by the views the compared state reads (chain tuples are unnamed).
 _VIEW_FIELDS: dict[str, str | tuple[str, ...]] = {
     "latestRoundData": RoundData._fields,
     "getRoundData": RoundData._fields,
     "marketState": tuple(f.name for f in fields(MarketState)),
     "positionOf": tuple(f.name for f in fields(Position)),
-    "redeemRequestOf": ("shares", "requested_at"),
-    "pendingOf": ("shares", "claimable_at"),
+    "redeemRequestOf": ("shares", "requested_at", "assets"),
+    "pendingOf": ("shares", "claimable_at", "deadline"),
     "cooldownStartOf": "cooldown_start",
+    "slashWindowStart": "window_start",
+    "markOf": Mark._fields,
+    "getPriceUnsafe": PythPrice._fields,
+    "orderOf": tuple(f.name for f in fields(Order)),
 }
 
 Names = str | tuple[str, ...] | None
@@ -339,12 +349,17 @@ def _placeholder_addresses(config: SystemConfig) -> Addresses:
 
     return Addresses(
         token=address(1),
-        feeds={m.market_id: address(100 + i) for i, m in enumerate(config.markets)},
+        feeds={m.market_id: address(100 + 16 * i) for i, m in enumerate(config.markets)},
         oracle=address(2),
         pool=address(3),
         insurance_fund=address(4),
         safety_module=address(5),
         engine=address(6),
+        order_router=address(8),
+        sources={
+            m.market_id: tuple(address(100 + 16 * i + j) for j in range(len(m.oracle_sources())))
+            for i, m in enumerate(config.markets)
+        },
     )
 
 
@@ -454,6 +469,8 @@ class Symbols:
             return str(value)
         if isinstance(value, str):
             return self._encode_str(value)
+        if isinstance(value, bytes) and len(value) != 20:  # bytesN (Pyth ids, OrderCancelled reasons): hex
+            return "0x" + value.hex()
         if isinstance(value, MarketParams):
             return {f.name: self.encode(getattr(value, f.name)) for f in fields(value)}
         if is_dataclass(value) and hasattr(value, "as_tuple"):
@@ -524,6 +541,8 @@ class Symbols:
             return self._lookup(self.contracts, value, "contract")
         if _ADDRESS.fullmatch(value):
             return to_checksum_address(value)
+        if _BYTES.fullmatch(value):
+            return bytes.fromhex(value[2:])
         return value
 
     @staticmethod

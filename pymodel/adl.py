@@ -1,9 +1,12 @@
-"""Auto-deleveraging, keeper side: the ranking the contract expects keepers to follow and a
-plan that follows it until the side's profit ratio is back at or under the target.
+"""Auto-deleveraging, keeper side: the ranking the contract expects ADL keepers to follow, a
+plan that follows it until the side's profit ratio is back at or under the target, and an audit
+that replays ADL steps and reports those that skipped a higher-ranked position.
 
-The contract only checks eligibility and that each step lowers the ratio; which positions to
-close is the keeper's choice. Like major venues, the ranking is profit % x effective leverage:
-`(pnl / margin) x (notional / equity)`, highest first, in WAD, integers only.
+The contract checks eligibility and that each step lowers the ratio; which positions to close is
+the ADL keeper's choice, and each `AutoDeleveraged` event carries the closed position's score so
+the choice can be audited. Like major venues, the ranking is profit % x effective leverage:
+`(pnl / margin) x (notional / equity)`, highest first, in WAD, integers only, computed by the
+engine's own `_adl_score` (PerpEngine._adlScore on chain).
 """
 
 from __future__ import annotations
@@ -13,11 +16,9 @@ from dataclasses import dataclass
 
 from pymodel.core import Env
 from pymodel.errors import Revert
-from pymodel.perp_engine import PerpEngine
+from pymodel.perp_engine import AutoDeleveraged, PerpEngine
 from pymodel.signed_math import abs_
-from pymodel.units import notional_up, pnl_floor
-
-WAD = 10**18
+from pymodel.units import pnl_floor
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,43 @@ def adl_ranking(engine: PerpEngine, env: Env, market_id: int, is_long: bool) -> 
         if market != market_id or (position.size > 0) != is_long:
             continue
         pnl = pnl_floor(position.size, position.entry_price, price, engine.notional_scale)
-        equity = engine._equity(position, price, index)
-        if pnl <= 0 or equity <= 0 or position.margin == 0:
+        if pnl <= 0:
             continue
-        notional = notional_up(position.size, price, engine.notional_scale)
-        score = pnl * notional * WAD // (position.margin * equity)
+        score = engine._adl_score(account, market_id, position, price, index)
         ranked.append(AdlCandidate(account, position.size, pnl, score))
     return sorted(ranked, key=lambda c: (-c.score, -c.pnl, c.account))
+
+
+@dataclass(frozen=True)
+class AdlSkip:
+    """An ADL step that closed `account` (score `score`) while `skipped` ranked higher
+    (`skipped_score`) on the same side; `step` is the step's index in the replay."""
+
+    step: int
+    account: str
+    score: int
+    skipped: str
+    skipped_score: int
+
+
+def audit_adl(steps: list[tuple[PerpEngine, Env, AutoDeleveraged]]) -> list[AdlSkip]:
+    """Replays ADL steps, each given with the engine as it stood just before the step and the
+    step's block (sender ignored), and reports every step that skipped a higher-ranked position.
+    A step's event score that differs from the model's score of that position is reported as a
+    skip of the position itself (`skipped == account`): the event cannot be trusted."""
+    skips: list[AdlSkip] = []
+    for i, (engine, env, event) in enumerate(steps):
+        is_long = event.size_closed > 0
+        ranking = adl_ranking(engine, env, event.market_id, is_long)
+        scores = {c.account: c.score for c in ranking}
+        if scores.get(event.account) != event.score:
+            skips.append(AdlSkip(i, event.account, event.score, event.account, scores.get(event.account, 0)))
+            continue
+        for candidate in ranking:
+            if candidate.account == event.account or candidate.score <= event.score:
+                break
+            skips.append(AdlSkip(i, event.account, event.score, candidate.account, candidate.score))
+    return skips
 
 
 def adl_plan(engine: PerpEngine, env: Env, market_id: int, is_long: bool) -> list[tuple[str, int]]:
@@ -51,6 +82,7 @@ def adl_plan(engine: PerpEngine, env: Env, market_id: int, is_long: bool) -> lis
     whole positions while that is not enough, then the smallest reduction of the next one that
     is (found by bisection on a copy of the model). Empty when ADL is not open on the side."""
     trial = copy.deepcopy(engine)
+    trial.is_adl_keeper[env.sender] = True  # the plan is for an ADL keeper
     plan: list[tuple[str, int]] = []
     for candidate in adl_ranking(trial, env, market_id, is_long):
         if trial.side_profit_ratio(env, market_id, is_long) <= trial.adl_target_bps:
@@ -82,6 +114,7 @@ def _ratio_after(
 ) -> int | None:
     """The side's ratio after this step on a throwaway copy, or None if the step would revert."""
     scratch = copy.deepcopy(engine)
+    scratch.is_adl_keeper[env.sender] = True
     try:
         scratch.auto_deleverage(Env(env.sender, env.timestamp), account, market_id, reduction)
     except Revert:

@@ -7,41 +7,87 @@ sizes in 1e18 base units, WAD prices, bps). The cross-field rules are the contra
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pymodel.errors import Revert
 from pymodel.evm import UINT256_MAX
-from pymodel.perp_engine import BPS, MarketParams, validate_market_params
+from pymodel.perp_engine import (
+    BPS,
+    MAX_KEEPER_FIXED_REWARD,
+    MAX_KEEPER_REWARD_CAP,
+    MAX_PARTIAL_LIQUIDATION_COOLDOWN,
+    MarketParams,
+    validate_market_params,
+)
+from pymodel.units import notional_scale
 
 Bps = Annotated[int, Field(ge=0, le=BPS)]
 Uint = Annotated[int, Field(ge=0, le=UINT256_MAX)]
 Seconds = Annotated[int, Field(gt=0, le=365 * 24 * 3600)]
+# Bounds of LPPool.setRedeemTiming and SafetyModule.setParams (the contracts' constants).
+ExitPeriod = Annotated[int, Field(ge=60, le=30 * 24 * 3600)]
+SlashBps = Annotated[int, Field(ge=100, le=5_000)]
+SlashWindow = Annotated[int, Field(ge=3600, le=30 * 24 * 3600)]
 
-# What each cross-field rule of PerpEngine._validateMarketParams requires, by parameter name.
+# What each cross-field rule of MarketParamsValidator.validate requires, by parameter name.
 MARKET_RULES = {
     "initialMarginBps": "must be in [1, 10000]",
     "tierMaintenanceBps": "each tier must be in [1, initial_margin_bps) and not below the previous tier",
     "tierNotionalCaps": "caps must strictly increase and the last must be 2**256-1",
     "spreadBps": "must be below 10000",
+    "impactBps": "must be at most 10000",
     "liquidationSlippageBps": "must be below 10000",
     "maxImpactBps": "must be below 10000 - max(spread_bps, liquidation_slippage_bps)",
     "impactReferenceNotional": "must be positive",
     "tradingFeeBps": "must be at most 1000",
-    "liquidationPenaltyBps": "must be at most 10000",
-    "keeperRewardBps": "must be at most 10000",
+    "liquidationPenaltyBps": "must be at most 1000",
+    "keeperFixedReward": f"must be at most {MAX_KEEPER_FIXED_REWARD} whole collateral units",
+    "keeperRewardBps": "must be at most 100",
+    "keeperRewardCap": f"must be in [keeper_fixed_reward, {MAX_KEEPER_REWARD_CAP} whole collateral units]",
     "partialLiquidationBps": "must be in [1, 10000]",
-    "partialLiquidationCooldown": "must be positive",
+    "partialLiquidationCooldown": f"must be in [1, {MAX_PARTIAL_LIQUIDATION_COOLDOWN}] seconds",
     "maxFundingRatePerSecond": "must be at most 1e18 / 86400 (100% a day)",
     "skewScale": "must be positive",
     "maxLongOpenInterest": "must be positive",
     "maxShortOpenInterest": "must be positive",
+    "minMargin": "must be positive and at least 2 x keeper_fixed_reward",
+    "minNotional": "must be in [1, tier_notional_caps[0]]",
 }
 
 
+INT64_MAX = 2**63 - 1
+# OracleAdapter's bounds (contracts/OracleAdapter.sol), enforced identically by `setOracle`.
+MAX_SOURCES = 5
+MAX_AGE_LIMIT = 7 * 24 * 3600
+MAX_SPREAD_BPS = 5_000
+MAX_BAND_BPS = 10_000
+MAX_BAND_WINDOW = 24 * 3600
+
+
+class SourceConfig(BaseModel):
+    """One price source of a market's mark: a Chainlink-style feed (a `MockPriceFeed` locally) or
+    a Pyth price id (a `MockPythSource` locally, exponent `-decimals`), with its own max age."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["chainlink", "pyth"] = "chainlink"
+    decimals: Annotated[int, Field(ge=0, le=36)] = 8
+    max_age: Annotated[int, Field(gt=0, le=MAX_AGE_LIMIT)] = 3600 + 600
+    initial_answer: Annotated[int, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _pyth_fits(self) -> SourceConfig:
+        if self.kind == "pyth" and self.initial_answer > INT64_MAX:
+            raise ValueError(
+                f"initial_answer={self.initial_answer} of a pyth source must be at most {INT64_MAX} (int64)"
+            )
+        return self
+
+
 class MarketConfig(BaseModel):
-    """One market: its oracle feed and its IPerpEngine.MarketParams."""
+    """One market: its oracle sources and rules, and its IPerpEngine.MarketParams."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,18 +117,51 @@ class MarketConfig(BaseModel):
     skew_scale: Uint
     max_long_open_interest: Uint
     max_short_open_interest: Uint
+    min_margin: Uint
+    min_notional: Uint
+    # The mark (OracleAdapter.setOracle). No `sources`: one Chainlink source made of
+    # `feed_decimals`, `initial_answer` and `oracle_max_age` (the single-feed market).
+    sources: Annotated[tuple[SourceConfig, ...], Field(max_length=MAX_SOURCES)] = ()
+    oracle_quorum: Annotated[int, Field(ge=1, le=MAX_SOURCES)] = 1
+    oracle_max_spread_bps: Annotated[int, Field(ge=0, le=MAX_SPREAD_BPS)] = 500
+    price_band_bps: Annotated[int, Field(ge=0, le=MAX_BAND_BPS)] = 2_500
+    price_band_window: Annotated[int, Field(ge=0, le=MAX_BAND_WINDOW)] = 900
+
+    def oracle_sources(self) -> tuple[SourceConfig, ...]:
+        """The market's sources, the single-feed fields standing for one when `sources` is empty."""
+        if self.sources:
+            return self.sources
+        return (
+            SourceConfig(decimals=self.feed_decimals, max_age=self.oracle_max_age, initial_answer=self.initial_answer),
+        )
+
+    def oracle_params(self) -> tuple[int, int, int, int]:
+        """IOracleAdapter.OracleParams: (quorum, maxSpreadBps, bandBps, bandWindow)."""
+        return (self.oracle_quorum, self.oracle_max_spread_bps, self.price_band_bps, self.price_band_window)
 
     def params(self) -> MarketParams:
         return MarketParams(**{name: getattr(self, name) for name in MarketParams.__dataclass_fields__})
 
     @model_validator(mode="after")
     def _contract_rules(self) -> MarketConfig:
+        sources = len(self.oracle_sources())
+        if self.oracle_quorum > sources:
+            raise ValueError(
+                f"market {self.market_id} ({self.symbol}): oracle_quorum={self.oracle_quorum} "
+                f"must be at most the number of sources ({sources})"
+            )
+        # Amounts are checked here in the units of 18-decimal collateral (the most permissive) and
+        # again by SystemConfig in its collateral's units.
+        self.check_contract_rules(notional_scale(18))
+        return self
+
+    def check_contract_rules(self, scale: int) -> None:
+        """MarketParamsValidator.validate with the engine's notional scale, as a ValueError."""
         try:
-            validate_market_params(self.params())
+            validate_market_params(self.params(), scale)
         except Revert as error:
             name, value = error.signature()[1]
             raise ValueError(f"market {self.market_id} ({self.symbol}): {name}={value} {MARKET_RULES[name]}") from None
-        return self
 
 
 class SystemConfig(BaseModel):
@@ -98,15 +177,23 @@ class SystemConfig(BaseModel):
     safety_module_share_bps: Bps = 1000
     max_utilisation_bps: Annotated[int, Field(gt=0, le=BPS)] = 8000
     reserve_factor_bps: Annotated[int, Field(gt=0, le=BPS)] = 2000
-    redeem_cooldown: Seconds = 3 * 24 * 3600
-    redeem_window: Seconds = 2 * 24 * 3600
-    # Safety module: Aave-style cooldown and unstake window, slash cap per event (Aave v1.5: 30%).
-    safety_module_cooldown: Seconds = 10 * 24 * 3600
-    safety_module_unstake_window: Seconds = 2 * 24 * 3600
-    max_slash_bps: Bps = 3000
+    redeem_cooldown: ExitPeriod = 3 * 24 * 3600
+    redeem_window: ExitPeriod = 2 * 24 * 3600
+    # Safety module: Aave-style cooldown and unstake window, slash cap per window (Aave v1.5: 30%).
+    safety_module_cooldown: ExitPeriod = 10 * 24 * 3600
+    safety_module_unstake_window: ExitPeriod = 2 * 24 * 3600
+    max_slash_bps: SlashBps = 3000
     # ADL: a side's open profit over pool assets (GMX: trigger 85%, end at or below 77%).
     adl_trigger_bps: Annotated[int, Field(gt=0, le=BPS)] = 5000
     adl_target_bps: Annotated[int, Field(gt=0, le=BPS)] = 4000
+    # Orders (OrderRouter): the keeper's fee per order (collateral units, at most $100) and the
+    # window in which a round may fill it: observed >= minExecutionDelay after the submission,
+    # executed before maxExecutionDelay (then only cancellable).
+    execution_fee: Uint = 0
+    min_execution_delay: Annotated[int, Field(ge=0, le=3_600)] = 2
+    max_execution_delay: Annotated[int, Field(gt=0, le=86_400)] = 3_600
+    # Safety module: the cap of `max_slash_bps` holds across all shortfalls of one window.
+    slash_window: SlashWindow = 7 * 24 * 3600
 
     @model_validator(mode="after")
     def _cross_rules(self) -> SystemConfig:
@@ -118,6 +205,15 @@ class SystemConfig(BaseModel):
         if self.adl_target_bps >= self.adl_trigger_bps:
             raise ValueError(
                 f"adl_target_bps={self.adl_target_bps} must be below adl_trigger_bps={self.adl_trigger_bps}"
+            )
+        for market in self.markets:
+            market.check_contract_rules(notional_scale(self.collateral_decimals))
+        if self.execution_fee > 100 * 10**self.collateral_decimals:
+            raise ValueError(f"execution_fee={self.execution_fee} must be at most 100 * 10**collateral_decimals")
+        if self.max_execution_delay <= self.min_execution_delay:
+            raise ValueError(
+                f"max_execution_delay={self.max_execution_delay} must exceed "
+                f"min_execution_delay={self.min_execution_delay}"
             )
         ids = [m.market_id for m in self.markets]
         if len(set(ids)) != len(ids):
@@ -159,6 +255,10 @@ def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, *
         skew_scale=1_000_000 * 10**18 // price_usd,
         max_long_open_interest=50_000_000 * 10**18 // price_usd,
         max_short_open_interest=50_000_000 * 10**18 // price_usd,
+        # Minimum position: 4x the fixed keeper reward of margin, $500 of notional (a liquidation at
+        # maintenance then realises well above the keeper reward).
+        min_margin=20 * unit,
+        min_notional=500 * unit,
     )
     values.update(overrides)
     return MarketConfig(**values)
@@ -168,6 +268,7 @@ def default_config(collateral_decimals: int = 6, **overrides) -> SystemConfig:
     """Two markets, ETH and BTC, over a 6-decimal stablecoin (`markets=` replaces them)."""
     values: dict = dict(
         collateral_decimals=collateral_decimals,
+        execution_fee=10**collateral_decimals,
         markets=[
             default_market(1, "ETH-USD", 3_000, collateral_decimals),
             default_market(2, "BTC-USD", 60_000, collateral_decimals),

@@ -23,26 +23,38 @@ INT128_MAX = 2**127 - 1
 INT128_MIN = -(2**127)
 
 
+# Bounds of every Solidity width, computed once: the checks below run on every model operation.
+_UINT_MAX = {bits: 2**bits - 1 for bits in range(8, 257, 8)}
+_INT_MIN = {bits: -(2 ** (bits - 1)) for bits in range(8, 257, 8)}
+_INT_MAX = {bits: 2 ** (bits - 1) - 1 for bits in range(8, 257, 8)}
+
+
 def uint_max(bits: int) -> int:
-    return 2**bits - 1
+    bound = _UINT_MAX.get(bits)
+    return 2**bits - 1 if bound is None else bound
 
 
 def int_min(bits: int) -> int:
-    return -(2 ** (bits - 1))
+    bound = _INT_MIN.get(bits)
+    return -(2 ** (bits - 1)) if bound is None else bound
 
 
 def int_max(bits: int) -> int:
-    return 2 ** (bits - 1) - 1
+    bound = _INT_MAX.get(bits)
+    return 2 ** (bits - 1) - 1 if bound is None else bound
 
 
 def _check_uint(value: int, bits: int = 256) -> int:
-    if not 0 <= value <= uint_max(bits):
+    if value < 0 or value > (UINT256_MAX if bits == 256 else uint_max(bits)):
         raise Panic(Panic.ARITHMETIC)
     return value
 
 
 def _check_int(value: int, bits: int = 256) -> int:
-    if not int_min(bits) <= value <= int_max(bits):
+    if bits == 256:
+        if value < INT256_MIN or value > INT256_MAX:
+            raise Panic(Panic.ARITHMETIC)
+    elif value < int_min(bits) or value > int_max(bits):
         raise Panic(Panic.ARITHMETIC)
     return value
 
@@ -51,15 +63,24 @@ def _check_int(value: int, bits: int = 256) -> int:
 
 
 def add(a: int, b: int, bits: int = 256) -> int:
-    return _check_uint(a + b, bits)
+    value = a + b
+    if bits == 256 and 0 <= value <= UINT256_MAX:
+        return value
+    return _check_uint(value, bits)
 
 
 def sub(a: int, b: int, bits: int = 256) -> int:
-    return _check_uint(a - b, bits)
+    value = a - b
+    if bits == 256 and 0 <= value <= UINT256_MAX:
+        return value
+    return _check_uint(value, bits)
 
 
 def mul(a: int, b: int, bits: int = 256) -> int:
-    return _check_uint(a * b, bits)
+    value = a * b
+    if bits == 256 and 0 <= value <= UINT256_MAX:
+        return value
+    return _check_uint(value, bits)
 
 
 def div(a: int, b: int) -> int:
@@ -83,15 +104,24 @@ def pow_(base: int, exponent: int, bits: int = 256) -> int:
 
 
 def sadd(a: int, b: int, bits: int = 256) -> int:
-    return _check_int(a + b, bits)
+    value = a + b
+    if bits == 256 and INT256_MIN <= value <= INT256_MAX:
+        return value
+    return _check_int(value, bits)
 
 
 def ssub(a: int, b: int, bits: int = 256) -> int:
-    return _check_int(a - b, bits)
+    value = a - b
+    if bits == 256 and INT256_MIN <= value <= INT256_MAX:
+        return value
+    return _check_int(value, bits)
 
 
 def smul(a: int, b: int, bits: int = 256) -> int:
-    return _check_int(a * b, bits)
+    value = a * b
+    if bits == 256 and INT256_MIN <= value <= INT256_MAX:
+        return value
+    return _check_int(value, bits)
 
 
 def sneg(a: int, bits: int = 256) -> int:
@@ -140,7 +170,7 @@ def to_uint(value: int, bits: int) -> int:
 
 def to_int(value: int, bits: int) -> int:
     """SafeCast.toInt<bits>(int256)."""
-    if not int_min(bits) <= value <= int_max(bits):
+    if value < int_min(bits) or value > int_max(bits):
         raise SafeCastOverflowedIntDowncast(bits, value)
     return value
 

@@ -11,13 +11,17 @@ from pymodel.core import Env, EventLog, ModelEvent
 from pymodel.engine_gated import EngineGated
 from pymodel.erc20 import ERC20
 from pymodel.errors import Revert, ZeroShares
-from pymodel.fixed_point import mul_div_down, mul_div_up
+from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
+from pymodel.signed_math import mul_div_ceil, mul_div_floor, mul_div_toward_zero
 
 if TYPE_CHECKING:
-    from pymodel.perp_engine import PerpEngine
+    from pymodel.perp_engine import MarketParams, MarketState, PerpEngine
 
 VIRTUAL_SHARE_DECIMALS = 6
-MAX_REDEEM_TIMING = 365 * 24 * 3600
+MIN_REDEEM_TIMING = 60
+MAX_REDEEM_TIMING = 30 * 24 * 3600
+# A sanity bound on any market's price in the valuation: 10**18 USD per unit of the base asset.
+MAX_PRICE = 10**36
 
 # Errors (ILPPool and OpenZeppelin ERC4626)
 
@@ -57,6 +61,19 @@ class InvalidRedeemTiming(Revert):
 
 
 @dataclass
+class PriceOutOfBounds(Revert):
+    market_id: int
+    price: int
+    max_price: int
+
+
+@dataclass
+class FeeOnTransferUnsupported(Revert):
+    assets: int
+    received: int
+
+
+@dataclass
 class ERC4626ExceededMaxDeposit(Revert):
     receiver: str
     assets: int
@@ -90,6 +107,7 @@ class RedeemTimingSet(ModelEvent):
 class RedeemRequested(ModelEvent):
     owner: str
     shares: int
+    assets: int
     pending_shares: int
     claimable_at: int
 
@@ -131,6 +149,8 @@ class Withdraw(ModelEvent):
 class RedeemRequest:
     shares: int = 0
     requested_at: int = 0
+    # What the shares were worth at the redemption mark when requested: a claim pays no more.
+    assets: int = 0
 
 
 class LPPool(ERC20, EngineGated):
@@ -156,7 +176,12 @@ class LPPool(ERC20, EngineGated):
         self._set_redeem_timing(cooldown, window)
 
     def _set_redeem_timing(self, cooldown: int, window: int) -> None:
-        if cooldown == 0 or cooldown > MAX_REDEEM_TIMING or window == 0 or window > MAX_REDEEM_TIMING:
+        if (
+            cooldown < MIN_REDEEM_TIMING
+            or cooldown > MAX_REDEEM_TIMING
+            or window < MIN_REDEEM_TIMING
+            or window > MAX_REDEEM_TIMING
+        ):
             raise InvalidRedeemTiming(cooldown, window)
         self.redeem_cooldown = cooldown
         self.redeem_window = window
@@ -164,23 +189,96 @@ class LPPool(ERC20, EngineGated):
 
     # Mark
 
-    def _marked_assets(self, env: Env, round_up: bool) -> int:
-        """Cash plus what traders owe the pool (negative: what it owes them), floored at 0."""
+    def pool_claim_on_traders(self, env: Env, for_deposit: bool, strict: bool) -> tuple[int, bool]:
+        """Mirrors LPPool.poolClaimOnTraders."""
         assert self.perp is not None
-        claim = self.perp.pool_claim_on_traders(env, round_up)
+        perp = self.perp
+        oracle = perp.oracle
+        scale = perp.notional_scale
+        claim = 0
+        stale = False
+        for market_id in list(perp.market_ids):
+            m = perp.market_state(market_id)
+            if m.long_size == 0 and m.short_size == 0 and m.accrued_funding_total == 0:
+                continue
+            price = 0
+            try:
+                price = oracle.price(env, market_id)
+            except Revert:
+                pass
+            if price == 0 or price > MAX_PRICE:
+                # Strict: the oracle's own error, or the bound's. Else only the settled funding the pool owes counts.
+                if strict:
+                    price = oracle.price(env, market_id)
+                    raise PriceOutOfBounds(market_id, price, MAX_PRICE)
+                stale = True
+                if m.accrued_funding_total < 0:
+                    claim = evm.sadd(claim, m.accrued_funding_total)
+                continue
+            index = self._funding_index_now(env, perp.market_params(market_id), m, price)
+            # Traders' losses (negative: profits) and pending funding, as the pool sees them, in 1e36 units.
+            long_loss = evm.ssub(
+                evm.to_int256(m.long_entry_notional), evm.smul(evm.to_int256(m.long_size), evm.to_int256(price))
+            )
+            short_loss = evm.ssub(
+                evm.smul(evm.to_int256(m.short_size), evm.to_int256(price)), evm.to_int256(m.short_entry_notional)
+            )
+            funding = evm.ssub(
+                evm.smul(evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size)), index),
+                m.sum_size_times_index,
+            )
+            if for_deposit:
+                # Rounds up: the depositor pays for every unit the pool may be owed.
+                total = evm.sadd(evm.sadd(long_loss, short_loss), funding)
+                claim = evm.sadd(claim, evm.sadd(mul_div_ceil(total, 1, scale), m.accrued_funding_total))
+                continue
+            # Rounds down, part by part: a loss beyond the side's margins is no asset, nor is funding owed.
+            capped = evm.sadd(
+                self._capped_loss(long_loss, m.long_margin, scale), self._capped_loss(short_loss, m.short_margin, scale)
+            )
+            claim = evm.sadd(claim, capped)
+            owed = evm.sadd(mul_div_floor(funding, 1, scale), m.accrued_funding_total)
+            if owed < 0:
+                claim = evm.sadd(claim, owed)
+        # What the pool owes back for liquidations it could not pay (the engine advanced it).
+        claim = evm.ssub(claim, evm.to_int256(perp.uncovered_deficit))
+        return claim, stale
+
+    @staticmethod
+    def _capped_loss(loss: int, margin: int, scale: int) -> int:
+        scaled = mul_div_floor(loss, 1, scale)
+        return evm.to_int256(margin) if scaled > evm.to_int256(margin) else scaled
+
+    @staticmethod
+    def _funding_index_now(env: Env, p: MarketParams, m: MarketState, price: int) -> int:
+        """PerpEngine._fundingRate and _currentFundingIndex, term for term."""
+        skew = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
+        max_rate = evm.to_int256(p.max_funding_rate_per_second)
+        rate = mul_div_toward_zero(skew, p.max_funding_rate_per_second, p.skew_scale)
+        if rate > max_rate:
+            rate = max_rate
+        if rate < -max_rate:
+            rate = -max_rate
+        elapsed = evm.sub(env.timestamp, m.last_funding_at)
+        return evm.sadd(m.funding_index, mul_div_toward_zero(evm.smul(rate, evm.to_int256(elapsed)), price, WAD))
+
+    def _marked_assets(self, env: Env, for_deposit: bool, strict: bool) -> tuple[int, bool]:
+        """Cash plus what traders owe the pool (negative: what it owes them), floored at 0."""
+        claim, stale = self.pool_claim_on_traders(env, for_deposit, strict)
         if claim >= 0:
-            return evm.add(self.cash, claim)
+            return evm.add(self.cash, claim), stale
         owed = -claim
-        return 0 if owed >= self.cash else self.cash - owed
+        return (0 if owed >= self.cash else self.cash - owed), stale
 
     def total_assets_for_deposit(self, env: Env) -> int:
-        return self._marked_assets(env, True)
+        return self._marked_assets(env, True, True)[0]
 
     def total_assets_for_redeem(self, env: Env) -> int:
-        return self._marked_assets(env, False)
+        return self._marked_assets(env, False, True)[0]
 
     def total_assets(self, env: Env) -> int:
-        return self._marked_assets(env, True)
+        """The deposit mark; never reverts on a stale market."""
+        return self._marked_assets(env, True, False)[0]
 
     # ERC-4626 pricing
 
@@ -197,7 +295,10 @@ class LPPool(ERC20, EngineGated):
 
     def preview_redeem(self, env: Env, shares: int) -> int:
         """Rounds down on the redemption mark (favours the pool)."""
-        return mul_div_down(shares, evm.add(self.total_assets_for_redeem(env), 1), self._virtual_supply())
+        return self._redeem_value(shares, self.total_assets_for_redeem(env))
+
+    def _redeem_value(self, shares: int, marked: int) -> int:
+        return mul_div_down(shares, evm.add(marked, 1), self._virtual_supply())
 
     def convert_to_shares(self, env: Env, assets: int) -> int:
         """ERC4626.convertToShares over totalAssets (the deposit mark), rounded down."""
@@ -207,11 +308,13 @@ class LPPool(ERC20, EngineGated):
         """ERC4626.convertToAssets over totalAssets (the deposit mark), rounded down."""
         return mul_div_down(shares, evm.add(self.total_assets(env), 1), self._virtual_supply())
 
-    def max_deposit(self, receiver: str) -> int:
-        return evm.UINT256_MAX
+    def max_deposit(self, env: Env, receiver: str) -> int:
+        """0 while a market has no valid price (deposits revert then), else unbounded."""
+        return 0 if self._marked_assets(env, True, False)[1] else evm.UINT256_MAX
 
-    def max_mint(self, receiver: str) -> int:
-        return evm.UINT256_MAX
+    def max_mint(self, env: Env, receiver: str) -> int:
+        """0 while a market has no valid price (mints revert then), else unbounded."""
+        return 0 if self._marked_assets(env, True, False)[1] else evm.UINT256_MAX
 
     def max_withdraw(self, owner: str) -> int:
         return 0
@@ -220,6 +323,15 @@ class LPPool(ERC20, EngineGated):
         raise AsyncRedeemOnly()
 
     def max_redeem(self, env: Env, owner: str) -> int:
+        """Shares `owner` can claim now (0 outside the window or while a market has no valid price)."""
+        marked, stale = self._marked_assets(env, False, False)
+        if stale:
+            return 0
+        return self._max_redeem(env, owner, marked)
+
+    def _max_redeem(self, env: Env, owner: str, marked: int) -> int:
+        """The largest `s` with `_claim_value(owner, s, marked) <= free cash`: floor(s x a / b) <= F iff
+        s <= ((F + 1) x b - 1) / a, and the claim pays the lower of two such values."""
         request = self.requests.get(owner, RedeemRequest())
         claimable_at = evm.add(request.requested_at, self.redeem_cooldown)
         if (
@@ -228,18 +340,38 @@ class LPPool(ERC20, EngineGated):
             or env.timestamp > evm.add(claimable_at, self.redeem_window)
         ):
             return 0
-        return request.shares
+        free = evm.add(self._free_cash(), 1)
+        at_mark = evm.div(evm.sub(evm.mul(free, self._virtual_supply()), 1), evm.add(marked, 1))
+        at_request = (
+            evm.UINT256_MAX
+            if request.assets == 0
+            else evm.div(evm.sub(evm.mul(free, request.shares), 1), request.assets)
+        )
+        limit = at_mark if at_mark > at_request else at_request
+        return request.shares if request.shares < limit else limit
+
+    def _free_cash(self) -> int:
+        assert self.perp is not None
+        reserved = self.perp.reserved_cash()
+        return self.cash - reserved if self.cash > reserved else 0
+
+    def _claim_value(self, owner: str, shares: int, marked: int) -> int:
+        """The lower of the shares' value now and their part of the value at request (both rounded down)."""
+        request = self.requests.get(owner, RedeemRequest())
+        now = self._redeem_value(shares, marked)
+        at_request = mul_div_down(request.assets, shares, request.shares)
+        return now if now < at_request else at_request
 
     # ERC-4626 entry points
 
     def deposit(self, env: Env, assets: int, receiver: str) -> int:
-        """Mirrors ERC4626.deposit (maxDeposit is unbounded)."""
+        """Mirrors LPPool.deposit: the deposit mark first (a stale market reverts with the oracle's error)."""
         shares = self.preview_deposit(env, assets)
         self._deposit(env, env.sender, receiver, assets, shares)
         return shares
 
     def mint(self, env: Env, shares: int, receiver: str) -> int:
-        """Mirrors ERC4626.mint (maxMint is unbounded)."""
+        """Mirrors LPPool.mint: the deposit mark first."""
         assets = self.preview_mint(env, shares)
         self._deposit(env, env.sender, receiver, assets, shares)
         return assets
@@ -248,29 +380,37 @@ class LPPool(ERC20, EngineGated):
         raise AsyncRedeemOnly()
 
     def redeem(self, env: Env, shares: int, receiver: str, owner: str) -> int:
-        """Mirrors LPPool.redeem: the ERC-7540 claim of escrowed shares."""
+        """Mirrors LPPool.redeem: the ERC-7540 claim, at the lower of the marks at request and at claim."""
         if env.sender != owner:
             raise NotRequestOwner(env.sender, owner)
-        max_shares = self.max_redeem(env, owner)
+        if shares == 0:
+            raise ZeroShares()
+        marked = self.total_assets_for_redeem(env)
+        max_shares = self._max_redeem(env, owner, marked)
         if shares > max_shares:
             raise ERC4626ExceededMaxRedeem(owner, shares, max_shares)
-        assets = self.preview_redeem(env, shares)
+        assets = self._claim_value(owner, shares, marked)
         self._withdraw(env, env.sender, receiver, owner, assets, shares)
         return assets
 
     def _deposit(self, env: Env, caller: str, receiver: str, assets: int, shares: int) -> None:
+        """Replaces ERC4626._deposit: refuses a collateral that delivers less than `assets`."""
+        balance_before = self.asset.balance_of(self.address)
         self.asset.transfer_from(env.calling(self.address), caller, self.address, assets)
+        received = evm.sub(self.asset.balance_of(self.address), balance_before)
+        if received != assets:
+            raise FeeOnTransferUnsupported(assets, received)
         self._mint(receiver, shares)
         self.emit(Deposit(caller, receiver, assets, shares))
         self.cash = evm.add(self.cash, assets)
 
     def _withdraw(self, env: Env, caller: str, receiver: str, owner: str, assets: int, shares: int) -> None:
-        assert self.perp is not None
-        reserved = self.perp.reserved_cash()
-        free_cash = self.cash - reserved if self.cash > reserved else 0
+        free_cash = self._free_cash()
         if assets > free_cash:
             raise InsufficientFreeCash(assets, free_cash)
         request = self.requests.setdefault(owner, RedeemRequest())
+        # Rounds up: the request's remaining value bound shrinks by at least the claimed part.
+        request.assets = evm.sub(request.assets, mul_div_up(request.assets, shares, request.shares))
         request.shares = evm.sub(request.shares, shares)
         if request.shares == 0:
             del self.requests[owner]
@@ -285,11 +425,16 @@ class LPPool(ERC20, EngineGated):
         """Mirrors LPPool.requestRedeem. Escrowed shares keep bearing losses until claimed."""
         if shares == 0:
             raise ZeroShares()
+        # Rounds down: the value a claim of these shares can never exceed.
+        assets = self._redeem_value(shares, self.total_assets_for_redeem(env))
         self._transfer(env.sender, self.address, shares)
         request = self.requests.setdefault(env.sender, RedeemRequest())
         request.shares = evm.add(request.shares, shares)
+        request.assets = evm.add(request.assets, assets)
         request.requested_at = env.timestamp
-        self.emit(RedeemRequested(env.sender, shares, request.shares, evm.add(env.timestamp, self.redeem_cooldown)))
+        self.emit(
+            RedeemRequested(env.sender, shares, assets, request.shares, evm.add(env.timestamp, self.redeem_cooldown))
+        )
 
     def cancel_redeem(self, env: Env) -> None:
         """Mirrors LPPool.cancelRedeem."""
@@ -320,6 +465,6 @@ class LPPool(ERC20, EngineGated):
 
     # Views
 
-    def redeem_request_of(self, owner: str) -> tuple[int, int]:
+    def redeem_request_of(self, owner: str) -> tuple[int, int, int]:
         request = self.requests.get(owner, RedeemRequest())
-        return request.shares, request.requested_at
+        return request.shares, request.requested_at, request.assets

@@ -1,18 +1,22 @@
-"""Mirrors contracts/OracleAdapter.sol: one Chainlink feed per market, validated, scaled to WAD.
+"""Mirrors contracts/OracleAdapter.sol: a multi-source mark per market (lower median of the fresh
+sources, quorum, spread around the median, price band), scaled to WAD.
 
-Feeds are model contracts too. The adapter finds them through `feeds`, a registry
-`address -> feed model` shared with whoever deploys them (register a feed model there under
-its chain address as soon as it is deployed); `address(0)` is never in it.
+Sources are model contracts too (Chainlink-style feeds and MockPyth). The adapter finds them
+through `feeds`, a registry `address -> source model` shared with whoever deploys them (register
+a model there under its chain address as soon as it is deployed); `address(0)` is never in it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, NamedTuple
 
 from pymodel import evm
 from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
 from pymodel.errors import Revert
 from pymodel.mock_price_feed import AggregatorV3
+from pymodel.mock_pyth import MockPyth
 from pymodel.ownable import Ownable
 
 # ---------------------------------------------------------------------------------------------
@@ -78,6 +82,58 @@ class ZeroFeed(Revert):
     pass
 
 
+@dataclass
+class UnexpectedExponent(Revert):
+    market_id: int
+    expo: int
+
+
+@dataclass
+class SpreadTooWide(Revert):
+    market_id: int
+    median: int
+    agreeing: int
+    quorum: int
+
+
+@dataclass
+class PriceOutsideBand(Revert):
+    market_id: int
+    mark: int
+    last_accepted: int
+
+
+@dataclass
+class UnsupportedExponent(Revert):
+    expo: int
+
+
+@dataclass
+class InvalidSourceCount(Revert):
+    count: int
+
+
+@dataclass
+class InvalidQuorum(Revert):
+    quorum: int
+    sources: int
+
+
+@dataclass
+class InvalidMaxSpread(Revert):
+    max_spread_bps: int
+
+
+@dataclass
+class InvalidBand(Revert):
+    band_bps: int
+
+
+@dataclass
+class InvalidBandWindow(Revert):
+    band_window: int
+
+
 # ---------------------------------------------------------------------------------------------
 # Events (IOracleAdapter)
 # ---------------------------------------------------------------------------------------------
@@ -92,25 +148,156 @@ class FeedSet(ModelEvent):
 
 
 @dataclass(frozen=True)
+class SourceSet(ModelEvent):
+    market_id: int
+    index: int
+    kind: int
+    feed: str
+    price_id: bytes
+    decimals: int
+    max_age: int
+
+
+@dataclass(frozen=True)
+class OracleParamsSet(ModelEvent):
+    market_id: int
+    quorum: int
+    max_spread_bps: int
+    band_bps: int
+    band_window: int
+
+
+@dataclass(frozen=True)
+class MarkAccepted(ModelEvent):
+    market_id: int
+    mark: int
+    oldest_observed_at: int
+    newest_observed_at: int
+
+
+@dataclass(frozen=True)
+class MarkPending(ModelEvent):
+    market_id: int
+    mark: int
+    last_accepted: int
+    newest_observed_at: int
+
+
+@dataclass(frozen=True)
 class SequencerFeedSet(ModelEvent):
     feed: str
     grace_period: int
 
 
 # ---------------------------------------------------------------------------------------------
-# OracleAdapter
+# Types (IOracleAdapter)
 # ---------------------------------------------------------------------------------------------
 
 MAX_AGE_LIMIT = 7 * 24 * 60 * 60  # 7 days
 MAX_FEED_DECIMALS = 36
+MAX_SOURCES = 5
+MAX_SPREAD_BPS = 5_000
+MAX_BAND_BPS = 10_000
+MAX_BAND_WINDOW = 24 * 60 * 60  # 1 day
 WAD_DECIMALS = 18
+BPS = 10_000
+NO_PRICE_ID = bytes(32)
 
 
-@dataclass(frozen=True)
-class FeedConfig:
-    feed: str = ZERO_ADDRESS
-    decimals: int = 0
+class SourceKind(IntEnum):
+    CHAINLINK = 0
+    PYTH = 1
+
+
+class MarkStatus(IntEnum):
+    LIVE = 0
+    NOT_CONFIGURED = 1
+    SEQUENCER_DOWN = 2
+    BELOW_QUORUM = 3
+    SPREAD_TOO_WIDE = 4
+    OUTSIDE_BAND = 5
+
+
+class SourceSpec(NamedTuple):
+    """IOracleAdapter.SourceSpec: what the owner configures (`price_id` for Pyth only)."""
+
+    kind: int
+    feed: str
+    price_id: bytes
+    max_age: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return tuple(self)
+
+
+class Source(NamedTuple):
+    """IOracleAdapter.Source: equal to the chain's decoded tuple."""
+
+    kind: int
+    feed: str
+    price_id: bytes
+    decimals: int
+    max_age: int
+
+
+class OracleParams(NamedTuple):
+    """IOracleAdapter.OracleParams."""
+
+    quorum: int = 0
+    max_spread_bps: int = 0
+    band_bps: int = 0
+    band_window: int = 0
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return tuple(self)
+
+
+class Mark(NamedTuple):
+    """IOracleAdapter.Mark: the last accepted mark and the pending one."""
+
+    price: int = 0
+    accepted_at: int = 0
+    pending_price: int = 0
+    pending_observed_at: int = 0
+
+
+# Why a source was left out (0: it was not).
+OK = 0
+NON_POSITIVE = 1
+NO_TIMESTAMP = 2
+FUTURE = 3
+STALE = 4
+BAD_EXPONENT = 5
+SCALES_TO_ZERO = 6
+
+
+@dataclass
+class Reading:
+    """One source's reading: its WAD price and time, or why it was left out."""
+
+    reason: int = OK
+    wad: int = 0
+    observed_at: int = 0
+    answer: int = 0
+    expo: int = 0
     max_age: int = 0
+
+
+@dataclass
+class Evaluation:
+    """Steps 3-5 of `price`, without reverting."""
+
+    fresh: int = 0
+    agreeing: int = 0
+    mark: int = 0
+    oldest_at: int = 0
+    newest_at: int = 0
+    first_rejected: Reading = field(default_factory=Reading)
+
+
+# ---------------------------------------------------------------------------------------------
+# OracleAdapter
+# ---------------------------------------------------------------------------------------------
 
 
 class OracleAdapter(Ownable):
@@ -118,12 +305,18 @@ class OracleAdapter(Ownable):
 
     MAX_AGE_LIMIT = MAX_AGE_LIMIT
     MAX_FEED_DECIMALS = MAX_FEED_DECIMALS
+    MAX_SOURCES = MAX_SOURCES
+    MAX_SPREAD_BPS = MAX_SPREAD_BPS
+    MAX_BAND_BPS = MAX_BAND_BPS
+    MAX_BAND_WINDOW = MAX_BAND_WINDOW
 
-    def __init__(self, address: str, log: EventLog, feeds: dict[str, AggregatorV3], initial_owner: str) -> None:
+    def __init__(self, address: str, log: EventLog, feeds: dict[str, Any], initial_owner: str) -> None:
         super().__init__(address, log)
         self._init_ownable(initial_owner)
         self.feeds = feeds
-        self._feeds: dict[int, FeedConfig] = {}
+        self._sources: dict[int, list[Source]] = {}
+        self._params: dict[int, OracleParams] = {}
+        self._marks: dict[int, Mark] = {}
         self.sequencer_feed = ZERO_ADDRESS
         self.sequencer_grace_period = 0
 
@@ -136,13 +329,48 @@ class OracleAdapter(Ownable):
             raise ZeroFeed()
         if max_age == 0 or max_age > MAX_AGE_LIMIT:
             raise InvalidMaxAge(max_age)
-        decimals = self._feed(feed).decimals
+        decimals = self._aggregator(feed).decimals
         if decimals > MAX_FEED_DECIMALS:
             raise UnsupportedFeedDecimals(decimals)
 
-        self._feeds[market_id] = FeedConfig(feed, decimals, max_age)
+        self._sources[market_id] = [Source(SourceKind.CHAINLINK, feed, NO_PRICE_ID, decimals, max_age)]
+        self._params[market_id] = self._params.get(market_id, OracleParams())._replace(quorum=1)
 
         self.emit(FeedSet(market_id, feed, decimals, max_age))
+
+    def set_oracle(self, env: Env, market_id: int, sources: list[Any], params: Any) -> None:
+        """Mirrors OracleAdapter.setOracle."""
+        self._check_owner(env)
+        sources = [SourceSpec(*spec) for spec in sources]
+        params = OracleParams(*params)
+        if len(sources) == 0 or len(sources) > MAX_SOURCES:
+            raise InvalidSourceCount(len(sources))
+        # The contract deletes and pushes as it goes; a revert discards both, so the model
+        # builds the list first and stores it with the parameters.
+        configured: list[Source] = []
+        for i, spec in enumerate(sources):
+            if spec.kind not in (SourceKind.CHAINLINK, SourceKind.PYTH):
+                raise AssertionError("the ABI rejects a kind outside the enum before the function runs")
+            if spec.feed == ZERO_ADDRESS:
+                raise ZeroFeed()
+            if spec.max_age == 0 or spec.max_age > MAX_AGE_LIMIT:
+                raise InvalidMaxAge(spec.max_age)
+            decimals = self._decimals_of(spec)
+            configured.append(Source(spec.kind, spec.feed, bytes(spec.price_id), decimals, spec.max_age))
+
+            self.emit(SourceSet(market_id, i, spec.kind, spec.feed, bytes(spec.price_id), decimals, spec.max_age))
+        if params.quorum == 0 or params.quorum > len(sources):
+            raise InvalidQuorum(params.quorum, len(sources))
+        if params.max_spread_bps > MAX_SPREAD_BPS:
+            raise InvalidMaxSpread(params.max_spread_bps)
+        if params.band_bps > MAX_BAND_BPS:
+            raise InvalidBand(params.band_bps)
+        if params.band_window > MAX_BAND_WINDOW:
+            raise InvalidBandWindow(params.band_window)
+        self._sources[market_id] = configured
+        self._params[market_id] = params
+
+        self.emit(OracleParamsSet(market_id, *params))
 
     def set_sequencer_feed(self, env: Env, feed: str, grace_period: int) -> None:
         """Mirrors OracleAdapter.setSequencerFeed."""
@@ -152,38 +380,201 @@ class OracleAdapter(Ownable):
 
         self.emit(SequencerFeedSet(feed, grace_period))
 
+    # Mark (anyone)
+
+    def update_mark(self, env: Env, market_id: int) -> bool:
+        """Mirrors OracleAdapter.updateMark."""
+        e = self._evaluate_or_revert(env, market_id)
+        last = self._marks.get(market_id, Mark())
+        if self._passes_band(env, market_id, e):
+            self._marks[market_id] = Mark(e.mark, env.timestamp, 0, 0)
+
+            self.emit(MarkAccepted(market_id, e.mark, e.oldest_at, e.newest_at))
+            return True
+        self._marks[market_id] = last._replace(pending_price=e.mark, pending_observed_at=e.newest_at)
+
+        self.emit(MarkPending(market_id, e.mark, last.price, e.newest_at))
+        return False
+
     # Price
 
     def price(self, env: Env, market_id: int) -> int:
         """Mirrors OracleAdapter.price."""
-        config = self._feeds.get(market_id, FeedConfig())
-        if config.feed == ZERO_ADDRESS:
+        mark, _ = self._price_with_time(env, market_id)
+        return mark
+
+    def price_with_time(self, env: Env, market_id: int) -> tuple[int, int]:
+        """Mirrors OracleAdapter.priceWithTime: (mark, oldest observation time behind it)."""
+        return self._price_with_time(env, market_id)
+
+    def mark_status(self, env: Env, market_id: int) -> tuple[int, int, int]:
+        """Mirrors OracleAdapter.markStatus: (status, fresh, agreeing)."""
+        if len(self._sources.get(market_id, [])) == 0:
+            return MarkStatus.NOT_CONFIGURED, 0, 0
+        if not self._sequencer_up(env):
+            return MarkStatus.SEQUENCER_DOWN, 0, 0
+        e = self._evaluate(env, market_id)
+        quorum = self._params_of(market_id).quorum
+        if e.fresh < quorum:
+            return MarkStatus.BELOW_QUORUM, e.fresh, e.agreeing
+        if e.agreeing < quorum:
+            return MarkStatus.SPREAD_TOO_WIDE, e.fresh, e.agreeing
+        if not self._passes_band(env, market_id, e):
+            return MarkStatus.OUTSIDE_BAND, e.fresh, e.agreeing
+        return MarkStatus.LIVE, e.fresh, e.agreeing
+
+    def feed_of(self, market_id: int) -> tuple[str, int, int]:
+        """Mirrors OracleAdapter.feedOf: the first source's (feed, decimals, maxAge)."""
+        sources = self._sources.get(market_id, [])
+        if len(sources) == 0:
+            return ZERO_ADDRESS, 0, 0
+        return sources[0].feed, sources[0].decimals, sources[0].max_age
+
+    def sources_of(self, market_id: int) -> tuple[tuple[Any, ...], ...]:
+        return tuple(tuple(source) for source in self._sources.get(market_id, []))
+
+    def oracle_params_of(self, market_id: int) -> tuple[int, ...]:
+        return tuple(self._params_of(market_id))
+
+    def mark_of(self, market_id: int) -> tuple[int, ...]:
+        return tuple(self._marks.get(market_id, Mark()))
+
+    # Internal
+
+    def _params_of(self, market_id: int) -> OracleParams:
+        return self._params.get(market_id, OracleParams())
+
+    def _price_with_time(self, env: Env, market_id: int) -> tuple[int, int]:
+        e = self._evaluate_or_revert(env, market_id)
+        if not self._passes_band(env, market_id, e):
+            raise PriceOutsideBand(market_id, e.mark, self._marks.get(market_id, Mark()).price)
+        return e.mark, e.oldest_at
+
+    def _evaluate_or_revert(self, env: Env, market_id: int) -> Evaluation:
+        """Steps 1-5 of `price`: reverts when the market has no sources, the sequencer is down,
+        fewer than `quorum` sources are fresh (with the first left-out source's error) or agree."""
+        if len(self._sources.get(market_id, [])) == 0:
             raise FeedNotSet(market_id)
 
         self._check_sequencer(env)
 
-        _, answer, _, updated_at, _ = self._feed(config.feed).latest_round_data()
-        if answer <= 0:
-            raise InvalidAnswer(market_id, answer)
-        if updated_at == 0:
+        e = self._evaluate(env, market_id)
+        quorum = self._params_of(market_id).quorum
+        if e.fresh < quorum:
+            self._revert_rejected(env, market_id, e.first_rejected)
+        if e.agreeing < quorum:
+            raise SpreadTooWide(market_id, e.mark, e.agreeing, quorum)
+        return e
+
+    def _evaluate(self, env: Env, market_id: int) -> Evaluation:
+        """Reads every source, takes the lower median of the fresh ones and counts the sources
+        within `maxSpreadBps` of it, with the oldest and newest of their observation times."""
+        e = Evaluation()
+        wads: list[int] = []
+        times: list[int] = []
+        for source in self._sources.get(market_id, []):
+            reading = self._read(env, source)
+            if reading.reason != OK:
+                if e.first_rejected.reason == OK:
+                    e.first_rejected = reading
+                continue
+            wads.append(reading.wad)
+            times.append(reading.observed_at)
+            e.fresh += 1
+        if e.fresh == 0:
+            return e
+
+        e.mark = self._lower_median(wads)
+        max_spread_bps = self._params_of(market_id).max_spread_bps
+        for i in range(e.fresh):
+            distance = wads[i] - e.mark if wads[i] > e.mark else e.mark - wads[i]
+            if evm.mul(distance, BPS) > evm.mul(e.mark, max_spread_bps):
+                continue
+            if e.agreeing == 0 or times[i] < e.oldest_at:
+                e.oldest_at = times[i]
+            if times[i] > e.newest_at:
+                e.newest_at = times[i]
+            e.agreeing += 1
+        return e
+
+    def _passes_band(self, env: Env, market_id: int, e: Evaluation) -> bool:
+        """Step 6: no band, no accepted mark yet, the accepted mark older than the window, a mark
+        within the band, or one confirmed by a pending mark beyond the band on the same side that
+        was observed before this one."""
+        params = self._params_of(market_id)
+        last = self._marks.get(market_id, Mark())
+        if params.band_bps == 0 or last.price == 0:
+            return True
+        if env.timestamp - last.accepted_at > params.band_window:
+            return True
+        distance = e.mark - last.price if e.mark > last.price else last.price - e.mark
+        if evm.mul(distance, BPS) <= evm.mul(last.price, params.band_bps):
+            return True
+        if last.pending_price == 0:
+            return False
+        if (last.pending_price > last.price) != (e.mark > last.price):
+            return False
+        return e.newest_at > last.pending_observed_at
+
+    def _read(self, env: Env, source: Source) -> Reading:
+        """One source, validated in the documented order; never reverts on a bad answer."""
+        r = Reading(max_age=source.max_age)
+        if source.kind == SourceKind.CHAINLINK:
+            _, r.answer, _, r.observed_at, _ = self._aggregator(source.feed).latest_round_data()
+        else:
+            p = self._pyth(source.feed).get_price_unsafe(source.price_id)
+            r.answer = p.price
+            r.observed_at = p.publish_time
+            r.expo = p.expo
+        if r.answer <= 0:
+            r.reason = NON_POSITIVE
+        elif r.observed_at == 0:
+            r.reason = NO_TIMESTAMP
+        elif r.observed_at > env.timestamp:
+            r.reason = FUTURE
+        elif env.timestamp - r.observed_at > r.max_age:
+            r.reason = STALE
+        elif source.kind == SourceKind.PYTH and r.expo != -source.decimals:
+            r.reason = BAD_EXPONENT
+        if r.reason != OK:
+            return r
+
+        r.wad = self._scale_to_wad_down(r.answer, source.decimals)
+        # A tiny answer of a feed with more than 18 decimals can round to 0: never a zero price.
+        if r.wad == 0:
+            r.reason = SCALES_TO_ZERO
+        return r
+
+    @staticmethod
+    def _revert_rejected(env: Env, market_id: int, r: Reading) -> None:
+        if r.reason in (NON_POSITIVE, SCALES_TO_ZERO):
+            raise InvalidAnswer(market_id, r.answer)
+        if r.reason == NO_TIMESTAMP:
             raise MissingTimestamp(market_id)
-        if updated_at > env.timestamp:
-            raise FutureTimestamp(market_id, updated_at, env.timestamp)
-        if env.timestamp - updated_at > config.max_age:
-            raise StalePrice(market_id, updated_at, env.timestamp, config.max_age)
+        if r.reason == FUTURE:
+            raise FutureTimestamp(market_id, r.observed_at, env.timestamp)
+        if r.reason == STALE:
+            raise StalePrice(market_id, r.observed_at, env.timestamp, r.max_age)
+        raise UnexpectedExponent(market_id, r.expo)
 
-        wad = self._scale_to_wad_down(answer, config.decimals)
-        # A tiny answer of a feed with more than 18 decimals can round to 0: never return a zero price.
-        if wad == 0:
-            raise InvalidAnswer(market_id, answer)
-        return wad
+    def _decimals_of(self, spec: SourceSpec) -> int:
+        """Chainlink: `feed.decimals()` (at most 36). Pyth: `-expo` of the id's current price
+        (the id must exist: MockPyth reverts `PriceFeedNotFound` otherwise)."""
+        if spec.kind == SourceKind.CHAINLINK:
+            decimals = self._aggregator(spec.feed).decimals
+            if decimals > MAX_FEED_DECIMALS:
+                raise UnsupportedFeedDecimals(decimals)
+            return decimals
+        expo = self._pyth(spec.feed).get_price_unsafe(bytes(spec.price_id)).expo
+        if expo > 0 or expo < -MAX_FEED_DECIMALS:
+            raise UnsupportedExponent(expo)
+        return -expo
 
-    def feed_of(self, market_id: int) -> tuple[str, int, int]:
-        """Mirrors OracleAdapter.feedOf: (feed, decimals, maxAge)."""
-        config = self._feeds.get(market_id, FeedConfig())
-        return config.feed, config.decimals, config.max_age
-
-    # Internal
+    @staticmethod
+    def _lower_median(values: list[int]) -> int:
+        """The element at index (n - 1) // 2 of the values sorted ascending."""
+        ordered = sorted(values)
+        return ordered[(len(ordered) - 1) // 2]
 
     def _check_sequencer(self, env: Env) -> None:
         """Chainlink L2 uptime feed: answer 0 = up, 1 = down; `startedAt` is when the status last
@@ -192,12 +583,23 @@ class OracleAdapter(Ownable):
         if sequencer == ZERO_ADDRESS:
             return
 
-        _, status, started_at, _, _ = self._feed(sequencer).latest_round_data()
+        _, status, started_at, _, _ = self._aggregator(sequencer).latest_round_data()
         if status != 0 or started_at == 0:
             raise SequencerDown()
         # A restart dated after this block counts as still in its grace period (not an underflow panic).
         if started_at > env.timestamp or env.timestamp - started_at <= self.sequencer_grace_period:
             raise SequencerGracePeriod(started_at, env.timestamp, self.sequencer_grace_period)
+
+    def _sequencer_up(self, env: Env) -> bool:
+        """`_check_sequencer` as a boolean, for `markStatus`."""
+        sequencer = self.sequencer_feed
+        if sequencer == ZERO_ADDRESS:
+            return True
+
+        _, status, started_at, _, _ = self._aggregator(sequencer).latest_round_data()
+        if status != 0 or started_at == 0:
+            return False
+        return started_at <= env.timestamp and env.timestamp - started_at > self.sequencer_grace_period
 
     @staticmethod
     def _scale_to_wad_down(answer: int, decimals: int) -> int:
@@ -207,9 +609,15 @@ class OracleAdapter(Ownable):
             return evm.mul(answer, 10 ** (WAD_DECIMALS - decimals))
         return evm.div(answer, 10 ** (decimals - WAD_DECIMALS))
 
-    def _feed(self, address: str) -> AggregatorV3:
-        """The model of the feed deployed at `address` (a harness error if it was never registered)."""
+    def _aggregator(self, address: str) -> AggregatorV3:
+        """The model of the Chainlink-style feed at `address` (a harness error if never registered)."""
+        return self._source_model(address)
+
+    def _pyth(self, address: str) -> MockPyth:
+        return self._source_model(address)
+
+    def _source_model(self, address: str) -> Any:
         try:
             return self.feeds[address]
         except KeyError:
-            raise LookupError(f"no feed model registered at {address}; add it to `feeds` when deploying") from None
+            raise LookupError(f"no source model registered at {address}; add it to `feeds` when deploying") from None

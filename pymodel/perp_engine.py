@@ -14,7 +14,7 @@ from pymodel.erc20 import ERC20
 from pymodel.errors import InvalidParameter, Revert, ZeroAmount
 from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
 from pymodel.ownable import Ownable
-from pymodel.signed_math import abs_, mul_div_ceil, mul_div_floor, mul_div_toward_zero
+from pymodel.signed_math import abs_, mul_div_floor, mul_div_toward_zero
 from pymodel.units import funding_ceil, notional_down, notional_scale, notional_up, pnl_floor
 
 if TYPE_CHECKING:
@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 BPS = 10_000
 MAX_MARKETS = 16
 MAX_TRADING_FEE_BPS = 1_000
+# Upper bounds of the market parameters that pay keepers or charge traders (SPEC §11): even the
+# owner cannot set a reward that drains the backstop layers.
+MAX_LIQUIDATION_PENALTY_BPS = 1_000
+MAX_KEEPER_REWARD_BPS = 100
+# In whole collateral units.
+MAX_KEEPER_FIXED_REWARD = 100
+MAX_KEEPER_REWARD_CAP = 10_000
+MAX_PARTIAL_LIQUIDATION_COOLDOWN = 86_400
 MAX_FUNDING_RATE_PER_SECOND = WAD // 86_400
 UINT256_MAX = evm.UINT256_MAX
 
@@ -56,10 +64,17 @@ class MarketParams:
     skew_scale: int
     max_long_open_interest: int
     max_short_open_interest: int
+    min_margin: int
+    min_notional: int
 
     def as_tuple(self) -> tuple:
         """The ABI tuple the contract takes and returns."""
         return tuple(getattr(self, f.name) for f in fields(self))
+
+    @classmethod
+    def zero(cls) -> MarketParams:
+        """The all-zero struct: what the chain's mapping holds for an unlisted market."""
+        return cls(**{f.name: (0, 0, 0, 0) if str(f.type).startswith("tuple") else 0 for f in fields(cls)})
 
 
 @dataclass
@@ -77,6 +92,8 @@ class MarketState:
     accrued_funding_total: int = 0
     adl_long_active: bool = False
     adl_short_active: bool = False
+    long_margin: int = 0  # sum of longs' margins: the most the longs can lose to the pool
+    short_margin: int = 0
 
     def as_tuple(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -139,7 +156,7 @@ class Liquidation:
     bankruptcy_price: int = 0
     full: bool = False
     size_closed: int = 0
-    notional_closed: int = 0
+    exact_notional_closed: int = 0
     margin_part: int = 0
     funding_part: int = 0
     pnl: int = 0
@@ -183,21 +200,36 @@ class NotGuardian(Revert):
 
 
 @dataclass
-class PositionExists(Revert):
-    account: str
-    market_id: int
-
-
-@dataclass
 class NoPosition(Revert):
     account: str
     market_id: int
 
 
 @dataclass
-class WrongDirection(Revert):
-    size: int
-    size_delta: int
+class NotOrderRouter(Revert):
+    caller: str
+
+
+@dataclass
+class OrderRouterAlreadySet(Revert):
+    pass
+
+
+@dataclass
+class MarginInOnDecrease(Revert):
+    margin_in: int
+
+
+@dataclass
+class MarginBelowMinimum(Revert):
+    margin: int
+    min_margin: int
+
+
+@dataclass
+class NotionalBelowMinimum(Revert):
+    notional: int
+    min_notional: int
 
 
 @dataclass
@@ -278,6 +310,16 @@ class AdlNotImproving(Revert):
     ratio_after_bps: int
 
 
+@dataclass
+class NotAdlKeeper(Revert):
+    caller: str
+
+
+@dataclass
+class AdlOwnPosition(Revert):
+    account: str
+
+
 # Events
 
 
@@ -309,6 +351,11 @@ class GuardianSet(ModelEvent):
 
 
 @dataclass(frozen=True)
+class OrderRouterSet(ModelEvent):
+    order_router: str
+
+
+@dataclass(frozen=True)
 class OpensPausedSet(ModelEvent):
     paused: bool
 
@@ -327,8 +374,37 @@ class AutoDeleveraged(ModelEvent):
     size_closed: int
     oracle_price: int
     realised_pnl: int
+    score: int
     ratio_before_bps: int
     ratio_after_bps: int
+
+
+@dataclass(frozen=True)
+class AdlKeeperSet(ModelEvent):
+    keeper: str
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class AdlFlagSynced(ModelEvent):
+    market_id: int
+    is_long: bool
+    ratio_bps: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class DeficitUncovered(ModelEvent):
+    account: str
+    market_id: int
+    amount: int
+    total: int
+
+
+@dataclass(frozen=True)
+class DeficitRepaid(ModelEvent):
+    amount: int
+    remaining: int
 
 
 @dataclass(frozen=True)
@@ -416,8 +492,10 @@ class BadDebtSettled(ModelEvent):
     from_pool: int
 
 
-def validate_market_params(p: MarketParams) -> None:
-    """Mirrors PerpEngine._validateMarketParams: the same bounds, in the same order."""
+def validate_market_params(p: MarketParams, scale: int) -> None:
+    """Mirrors MarketParamsValidator.validate (the engine's own validator contract, created by its
+    constructor): the same bounds, in the same order (`scale`: the engine's notional scale,
+    10**(36 - collateral decimals))."""
     if p.initial_margin_bps == 0 or p.initial_margin_bps > BPS:
         raise InvalidParameter("initialMarginBps", p.initial_margin_bps)
     for i in range(4):
@@ -431,6 +509,8 @@ def validate_market_params(p: MarketParams) -> None:
         raise InvalidParameter("tierNotionalCaps", p.tier_notional_caps[3])
     if p.spread_bps >= BPS:
         raise InvalidParameter("spreadBps", p.spread_bps)
+    if p.impact_bps > BPS:
+        raise InvalidParameter("impactBps", p.impact_bps)
     if p.liquidation_slippage_bps >= BPS:
         raise InvalidParameter("liquidationSlippageBps", p.liquidation_slippage_bps)
     widest = p.spread_bps if p.spread_bps > p.liquidation_slippage_bps else p.liquidation_slippage_bps
@@ -441,14 +521,20 @@ def validate_market_params(p: MarketParams) -> None:
         raise InvalidParameter("impactReferenceNotional", 0)
     if p.trading_fee_bps > MAX_TRADING_FEE_BPS:
         raise InvalidParameter("tradingFeeBps", p.trading_fee_bps)
-    if p.liquidation_penalty_bps > BPS:
+    if p.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS:
         raise InvalidParameter("liquidationPenaltyBps", p.liquidation_penalty_bps)
-    if p.keeper_reward_bps > BPS:
+    # Whole collateral units -> token units.
+    unit = 10**36 // scale
+    if p.keeper_fixed_reward > MAX_KEEPER_FIXED_REWARD * unit:
+        raise InvalidParameter("keeperFixedReward", p.keeper_fixed_reward)
+    if p.keeper_reward_bps > MAX_KEEPER_REWARD_BPS:
         raise InvalidParameter("keeperRewardBps", p.keeper_reward_bps)
+    if p.keeper_reward_cap < p.keeper_fixed_reward or p.keeper_reward_cap > MAX_KEEPER_REWARD_CAP * unit:
+        raise InvalidParameter("keeperRewardCap", p.keeper_reward_cap)
     if p.partial_liquidation_bps == 0 or p.partial_liquidation_bps > BPS:
         raise InvalidParameter("partialLiquidationBps", p.partial_liquidation_bps)
-    if p.partial_liquidation_cooldown == 0:
-        raise InvalidParameter("partialLiquidationCooldown", 0)
+    if p.partial_liquidation_cooldown == 0 or p.partial_liquidation_cooldown > MAX_PARTIAL_LIQUIDATION_COOLDOWN:
+        raise InvalidParameter("partialLiquidationCooldown", p.partial_liquidation_cooldown)
     if p.max_funding_rate_per_second > MAX_FUNDING_RATE_PER_SECOND:
         raise InvalidParameter("maxFundingRatePerSecond", p.max_funding_rate_per_second)
     if p.skew_scale == 0:
@@ -457,6 +543,11 @@ def validate_market_params(p: MarketParams) -> None:
         raise InvalidParameter("maxLongOpenInterest", 0)
     if p.max_short_open_interest == 0:
         raise InvalidParameter("maxShortOpenInterest", 0)
+    # Nobody may profit from being liquidated: the smallest margin pays the fixed keeper reward twice.
+    if p.min_margin == 0 or p.min_margin < evm.mul(2, p.keeper_fixed_reward):
+        raise InvalidParameter("minMargin", p.min_margin)
+    if p.min_notional == 0 or p.min_notional > p.tier_notional_caps[0]:
+        raise InvalidParameter("minNotional", p.min_notional)
 
 
 @dataclass
@@ -494,6 +585,7 @@ class PerpEngine(Ownable):
         collateral._approve(address, insurance_fund.address, UINT256_MAX, emit=True)
         collateral._approve(address, safety_module.address, UINT256_MAX, emit=True)
         self.guardian = ZERO_ADDRESS
+        self.order_router = ZERO_ADDRESS
         self.opens_paused = False
         self.insurance_share_bps = 0
         self.safety_module_share_bps = 0
@@ -502,6 +594,8 @@ class PerpEngine(Ownable):
         self.adl_trigger_bps = 0
         self.adl_target_bps = 0
         self.socialised_loss = 0
+        self.uncovered_deficit = 0
+        self.is_adl_keeper: dict[str, bool] = {}
         self.market_ids: list[int] = []
         self.s = _Storage()
 
@@ -514,7 +608,7 @@ class PerpEngine(Ownable):
             raise MarketAlreadyListed(market_id)
         if len(self.market_ids) == MAX_MARKETS:
             raise TooManyMarkets()
-        validate_market_params(params)
+        validate_market_params(params, self.notional_scale)
         self.s.params[market_id] = params
         m = self.s.markets.setdefault(market_id, MarketState())
         m.listed = True
@@ -527,7 +621,7 @@ class PerpEngine(Ownable):
         self._check_owner(env)
         if not self._market(market_id).listed:
             raise MarketNotListed(market_id)
-        validate_market_params(params)
+        validate_market_params(params, self.notional_scale)
         self.s.params[market_id] = params
         self.emit(MarketParamsSet(market_id))
 
@@ -568,6 +662,20 @@ class PerpEngine(Ownable):
         self.adl_target_bps = target_bps
         self.emit(AdlParamsSet(trigger_bps, target_bps))
 
+    def set_adl_keeper(self, env: Env, keeper: str, allowed: bool) -> None:
+        """Mirrors PerpEngine.setAdlKeeper."""
+        self._check_owner(env)
+        self.is_adl_keeper[keeper] = allowed
+        self.emit(AdlKeeperSet(keeper, allowed))
+
+    def set_order_router(self, env: Env, order_router: str) -> None:
+        """Mirrors PerpEngine.setOrderRouter."""
+        self._check_owner(env)
+        if self.order_router != ZERO_ADDRESS:
+            raise OrderRouterAlreadySet()
+        self.order_router = order_router
+        self.emit(OrderRouterSet(order_router))
+
     def set_opens_paused(self, env: Env, paused: bool) -> None:
         """Mirrors PerpEngine.setOpensPaused (guardian or owner)."""
         if env.sender != self.guardian and env.sender != self.owner():
@@ -577,44 +685,35 @@ class PerpEngine(Ownable):
 
     # Trading
 
-    def open_position(self, env: Env, market_id: int, size: int, margin: int, acceptable_price: int) -> None:
-        """Mirrors PerpEngine.openPosition."""
-        self._increase(env, market_id, size, margin, acceptable_price, True)
-
-    def increase_position(
-        self, env: Env, market_id: int, size_delta: int, margin_in: int, acceptable_price: int
+    def execute_trade(
+        self, env: Env, account: str, market_id: int, size_delta: int, margin_in: int, acceptable_price: int
     ) -> None:
-        """Mirrors PerpEngine.increasePosition."""
-        self._increase(env, market_id, size_delta, margin_in, acceptable_price, False)
-
-    def decrease_position(self, env: Env, market_id: int, reduction: int, acceptable_price: int) -> None:
-        """Mirrors PerpEngine.decreasePosition."""
-        self._decrease(env, market_id, reduction, acceptable_price)
-
-    def close_position(self, env: Env, market_id: int, acceptable_price: int) -> None:
-        """Mirrors PerpEngine.closePosition."""
-        self._decrease(env, market_id, abs_(self.position_of(env.sender, market_id).size), acceptable_price)
-
-    def _increase(
-        self, env: Env, market_id: int, size_delta: int, margin_in: int, acceptable_price: int, is_open: bool
-    ) -> None:
-        if self.opens_paused:
-            raise OpensPaused()
+        """Mirrors PerpEngine.executeTrade (order router only)."""
+        if env.sender != self.order_router:
+            raise NotOrderRouter(env.sender)
         if size_delta == 0:
             raise ZeroSize()
-        p, m = self._listed(market_id)
-        before = self.position_of(env.sender, market_id)
-        if is_open and before.size != 0:
-            raise PositionExists(env.sender, market_id)
-        if not is_open and before.size == 0:
-            raise NoPosition(env.sender, market_id)
-        if not is_open and (before.size > 0) != (size_delta > 0):
-            raise WrongDirection(before.size, size_delta)
+        size = self.position_of(account, market_id).size
+        if size == 0 or (size > 0) == (size_delta > 0):
+            self._increase(env, account, market_id, size_delta, margin_in, acceptable_price)
+        else:
+            if margin_in > 0:
+                raise MarginInOnDecrease(margin_in)
+            self._decrease(env, account, market_id, abs_(size_delta), acceptable_price)
 
-        trade = self._quote(env, market_id, p, m, before, size_delta, acceptable_price)
+    def _increase(
+        self, env: Env, account: str, market_id: int, size_delta: int, margin_in: int, acceptable_price: int
+    ) -> None:
+        """Opens or increases `account`'s position; the margin comes from the router's escrow."""
+        if self.opens_paused:
+            raise OpensPaused()
+        p, m = self._listed(market_id)
+        before = self.position_of(account, market_id)
+
+        trade = self._quote(env, account, market_id, p, m, before, size_delta, acceptable_price)
         nxt = self._increased(p, self._settle_funding(before, m.funding_index), size_delta, margin_in, trade)
         self._replace_in_aggregates(m, before, nxt)
-        self._store(env.sender, market_id, nxt)
+        self._store(account, market_id, nxt)
         self._check_open_interest(market_id, p, m, size_delta > 0)
         self._check_utilisation()
 
@@ -623,7 +722,7 @@ class PerpEngine(Ownable):
         self._distribute_fee(env, market_id, trade.fee)
         self.emit(
             PositionIncreased(
-                env.sender,
+                account,
                 market_id,
                 size_delta,
                 trade.price,
@@ -645,15 +744,17 @@ class PerpEngine(Ownable):
             nxt.accrued_funding,
         )
         # Rounds up: the requirement is owed to the protocol.
-        required = mul_div_up(notional_up(new_size, trade.price, self.notional_scale), p.initial_margin_bps, BPS)
+        required = self._bps_of_notional_up(new_size, trade.price, p.initial_margin_bps)
         if margin_after < 0 or equity_after < evm.to_int256(required):
             raise InsufficientMargin(equity_after, required)
         nxt.margin = margin_after
+        self._check_minimum_position(p, nxt, trade.price)
         return nxt
 
     def _quote(
         self,
         env: Env,
+        account: str,
         market_id: int,
         p: MarketParams,
         m: MarketState,
@@ -665,37 +766,33 @@ class PerpEngine(Ownable):
         trade.price = self.oracle.price(env, market_id)
         self._accrue_funding(env, market_id, p, m, trade.price)
         if before.size != 0 and self._is_liquidatable(p, before, trade.price, m.funding_index):
-            raise PositionLiquidatable(env.sender, market_id)
-        trade.execution_price = self._execution_price(
-            p, trade.price, notional_up(size_delta, trade.price, self.notional_scale), size_delta > 0, p.spread_bps
-        )
+            raise PositionLiquidatable(account, market_id)
+        trade.execution_price = self._execution_price(p, m, trade.price, size_delta, p.spread_bps)
         self._check_slippage(size_delta > 0, trade.execution_price, acceptable_price)
         # Rounds up: the fee is owed to the protocol.
-        trade.fee = mul_div_up(
-            notional_up(size_delta, trade.execution_price, self.notional_scale), p.trading_fee_bps, BPS
-        )
+        trade.fee = self._bps_of_notional_up(size_delta, trade.execution_price, p.trading_fee_bps)
         return trade
 
-    def _decrease(self, env: Env, market_id: int, reduction: int, acceptable_price: int) -> None:
-        if reduction == 0:
-            raise ZeroSize()
+    def _decrease(self, env: Env, account: str, market_id: int, reduction: int, acceptable_price: int) -> None:
+        """Decreases or closes `account`'s (non-zero) position by `reduction`."""
         p, m = self._listed(market_id)
-        before = self.position_of(env.sender, market_id)
-        if before.size == 0:
-            raise NoPosition(env.sender, market_id)
+        before = self.position_of(account, market_id)
         if reduction > abs_(before.size):
             raise ReductionTooLarge(reduction, abs_(before.size))
 
         size_delta = evm.sneg(evm.to_int256(reduction)) if before.size > 0 else evm.to_int256(reduction)
-        trade = self._quote(env, market_id, p, m, before, size_delta, acceptable_price)
+        trade = self._quote(env, account, market_id, p, m, before, size_delta, acceptable_price)
         nxt, settled = self._decreased(
             p, self._settle_funding(before, m.funding_index), size_delta, trade, m.funding_index
         )
+        # A partial decrease must leave a position above the minimum (close it fully otherwise).
+        if nxt.size != 0:
+            self._check_minimum_position(p, nxt, trade.price)
         self._replace_in_aggregates(m, before, nxt)
-        nxt = self._settle_decrease(env, env.sender, market_id, nxt, settled, trade.fee)
+        nxt = self._settle_decrease(env, account, market_id, nxt, settled, trade.fee)
         self.emit(
             PositionDecreased(
-                env.sender,
+                account,
                 market_id,
                 size_delta,
                 trade.price,
@@ -716,7 +813,13 @@ class PerpEngine(Ownable):
         pool_delta = evm.ssub(settled.funding_paid, settled.realised_pnl)
         if pool_delta < 0:
             owed = abs_(pool_delta)
-            haircut = self._haircut(owed, settled.payout if nxt.size == 0 else nxt.margin)
+            haircut = self._haircut(
+                env,
+                market_id,
+                self.position_of(account, market_id).size > 0,
+                owed,
+                settled.payout if nxt.size == 0 else nxt.margin,
+            )
             if haircut > 0:
                 if nxt.size == 0:
                     settled.payout -= haircut
@@ -732,14 +835,17 @@ class PerpEngine(Ownable):
             self.collateral.transfer(env.calling(self.address), account, settled.payout)
         return nxt
 
-    def _haircut(self, owed: int, room: int) -> int:
-        """The part of `owed` the pool's free cash cannot pay, at most `room`."""
+    def _haircut(self, env: Env, market_id: int, is_long: bool, owed: int, room: int) -> int:
+        """Pro rata, not first come, first served: when the pool's free cash is short of the side's
+        open profit plus `owed`, `owed` is paid in the proportion free cash / claims (rounded
+        down: paid out); the haircut is the rest, at most `room`."""
         cash = self.pool.cash
         reserved = self.reserved_cash()
         free_cash = cash - reserved if cash > reserved else 0
-        if owed <= free_cash:
+        claims = evm.add(owed, self._side_profit(self.s.markets[market_id], self.oracle.price(env, market_id), is_long))
+        if claims <= free_cash:
             return 0
-        haircut = owed - free_cash
+        haircut = owed - mul_div_down(owed, free_cash, claims)
         if haircut > room:
             haircut = room
         return haircut
@@ -775,11 +881,15 @@ class PerpEngine(Ownable):
         """Mirrors PerpEngine.addMargin (allowed when liquidatable: it can rescue the position)."""
         if amount == 0:
             raise ZeroAmount()
-        self._listed(market_id)
+        _, m = self._listed(market_id)
         position = self.position_of(env.sender, market_id)
         if position.size == 0:
             raise NoPosition(env.sender, market_id)
         position.margin = evm.add(position.margin, amount)
+        if position.size > 0:
+            m.long_margin = evm.add(m.long_margin, amount)
+        else:
+            m.short_margin = evm.add(m.short_margin, amount)
         self._store(env.sender, market_id, position)
         self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, amount)
         self.emit(MarginChanged(env.sender, market_id, evm.to_int256(amount), position.margin))
@@ -798,10 +908,15 @@ class PerpEngine(Ownable):
         price = self.oracle.price(env, market_id)
         self._accrue_funding(env, market_id, p, m, price)
         position.margin -= amount
+        if position.size > 0:
+            m.long_margin = evm.sub(m.long_margin, amount)
+        else:
+            m.short_margin = evm.sub(m.short_margin, amount)
         equity_after = self._equity(position, price, m.funding_index)
-        required = mul_div_up(notional_up(position.size, price, self.notional_scale), p.initial_margin_bps, BPS)
+        required = self._bps_of_notional_up(position.size, price, p.initial_margin_bps)
         if equity_after < evm.to_int256(required):
             raise InsufficientMargin(equity_after, required)
+        self._check_minimum_position(p, position, price)
         self._store(env.sender, market_id, position)
 
         self.collateral.transfer(env.calling(self.address), env.sender, amount)
@@ -823,26 +938,29 @@ class PerpEngine(Ownable):
         # What the pool is owed as counterparty: the trader's loss and funding on the closed part.
         pool_claim = evm.ssub(liq.funding_part, liq.pnl)
 
-        if liq.realised >= evm.to_int256(liq.reward):
+        covered = liq.realised >= evm.to_int256(liq.reward)
+        # Penalty and refund are zero when the reward is not covered.
+        if covered:
             self._split_remainder(p, liq)
-            # A partial step keeps the refund as margin of the remaining position.
-            if not liq.full:
-                nxt.margin = evm.add(nxt.margin, liq.refund)
-            self._replace_in_aggregates(m, before, nxt)
-            self._store(account, market_id, nxt)
-            self._settle_with_pool(env, pool_claim)
-            self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
-            if liq.penalty > 0:
-                self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, liq.penalty)
-            if liq.full and liq.refund > 0:
-                self.collateral.transfer(env.calling(self.address), account, liq.refund)
-        else:
-            self._replace_in_aggregates(m, before, nxt)
-            self._store(account, market_id, nxt)
-            self._settle_bad_debt(
+        self._replace_in_aggregates(m, before, nxt)
+        unpaid = (
+            self._settle_liquidation_with_pool(env, pool_claim)
+            if covered
+            else self._settle_bad_debt(
                 env, account, market_id, evm.ssub(evm.to_int256(liq.reward), liq.realised), pool_claim
             )
-            self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
+        )
+        if unpaid > 0:
+            self._advance(account, market_id, liq, unpaid)
+        # A partial step keeps the refund as margin of the remaining position.
+        if not liq.full:
+            nxt.margin = evm.add(nxt.margin, liq.refund)
+        self._store(account, market_id, nxt)
+        self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
+        if liq.penalty > 0:
+            self.insurance_fund.deposit_from_engine(env.calling(self.address), market_id, liq.penalty)
+        if liq.full and liq.refund > 0:
+            self.collateral.transfer(env.calling(self.address), account, liq.refund)
         self.emit(
             Liquidated(
                 account,
@@ -859,11 +977,13 @@ class PerpEngine(Ownable):
             )
         )
 
-    @staticmethod
-    def _split_remainder(p: MarketParams, liq: Liquidation) -> None:
-        """After the reward: the penalty (rounded up, capped by what is left), then the refund."""
+    def _split_remainder(self, p: MarketParams, liq: Liquidation) -> None:
+        """After the reward: the penalty (rounded up once, on the exact notional: owed to the
+        protocol; capped by what is left), then the refund."""
         rest = liq.realised - liq.reward
-        liq.penalty = mul_div_up(liq.notional_closed, p.liquidation_penalty_bps, BPS)
+        liq.penalty = mul_div_up(
+            liq.exact_notional_closed, p.liquidation_penalty_bps, evm.mul(self.notional_scale, BPS)
+        )
         if liq.penalty > rest:
             liq.penalty = rest
         liq.refund = rest - liq.penalty
@@ -893,13 +1013,10 @@ class PerpEngine(Ownable):
 
         # Execution moves against the position: the on-chain stand-in for a book with no depth.
         liq.execution_price = self._execution_price(
-            p,
-            liq.price,
-            notional_up(liq.size_closed, liq.price, self.notional_scale),
-            before.size < 0,
-            p.liquidation_slippage_bps,
+            p, self._market(market_id), liq.price, evm.sneg(liq.size_closed), p.liquidation_slippage_bps
         )
-        liq.notional_closed = notional_down(liq.size_closed, liq.price, self.notional_scale)
+        # Unscaled (1e36 units): the penalty and the reward each round once, on the exact value.
+        liq.exact_notional_closed = evm.mul(abs_(liq.size_closed), liq.price)
         return liq
 
     def _close_part(self, env: Env, p: MarketParams, liq: Liquidation, nxt: Position) -> Position:
@@ -912,7 +1029,10 @@ class PerpEngine(Ownable):
         liq.pnl = pnl_floor(liq.size_closed, nxt.entry_price, liq.execution_price, self.notional_scale)
         liq.realised = evm.ssub(evm.sadd(evm.to_int256(liq.margin_part), liq.pnl), liq.funding_part)
         # Rounds down: the reward is paid out.
-        liq.reward = evm.add(p.keeper_fixed_reward, mul_div_down(liq.notional_closed, p.keeper_reward_bps, BPS))
+        liq.reward = evm.add(
+            p.keeper_fixed_reward,
+            mul_div_down(liq.exact_notional_closed, p.keeper_reward_bps, evm.mul(self.notional_scale, BPS)),
+        )
         if liq.reward > p.keeper_reward_cap:
             liq.reward = p.keeper_reward_cap
 
@@ -924,8 +1044,9 @@ class PerpEngine(Ownable):
             return Position()
         return nxt
 
-    def _settle_bad_debt(self, env: Env, account: str, market_id: int, shortfall: int, pool_claim: int) -> None:
-        """The loss waterfall: the market's insurance bucket, the safety module (capped), the pool."""
+    def _settle_bad_debt(self, env: Env, account: str, market_id: int, shortfall: int, pool_claim: int) -> int:
+        """The loss waterfall: the market's insurance bucket, the safety module (capped), the pool.
+        Returns what the pool owed beyond its cash."""
         from_insurance = self.insurance_fund.cover(env.calling(self.address), market_id, shortfall)
         from_safety_module = (
             self.safety_module.slash(env.calling(self.address), shortfall - from_insurance)
@@ -935,13 +1056,39 @@ class PerpEngine(Ownable):
         from_pool = evm.sub(evm.sub(shortfall, from_insurance), from_safety_module)
         if shortfall != from_insurance + from_safety_module + from_pool:
             raise WaterfallMismatch()
-        self._settle_with_pool(env, evm.ssub(pool_claim, evm.to_int256(from_pool)))
+        unpaid = self._settle_liquidation_with_pool(env, evm.ssub(pool_claim, evm.to_int256(from_pool)))
         self.emit(BadDebtSettled(account, market_id, shortfall, from_insurance, from_safety_module, from_pool))
+        return unpaid
+
+    def _advance(self, account: str, market_id: int, liq: Liquidation, unpaid: int) -> None:
+        """Never a revert for lack of funds: the engine advances what the pool could not pay out of
+        its own balance (other traders' margins), recorded as uncovered deficit that the pool owes
+        back; what even that balance cannot cover is cut from this liquidation's payouts (refund,
+        then penalty, then keeper reward) and not recorded."""
+        balance = self.collateral.balance_of(self.address)
+        payouts = evm.add(evm.add(liq.reward, liq.penalty), liq.refund)
+        if balance < payouts:
+            cut = payouts - balance
+            unpaid = evm.sub(unpaid, cut)
+            part = cut if cut < liq.refund else liq.refund
+            liq.refund -= part
+            cut -= part
+            part = cut if cut < liq.penalty else liq.penalty
+            liq.penalty -= part
+            liq.reward = evm.sub(liq.reward, cut - part)
+        if unpaid == 0:
+            return
+        self.uncovered_deficit = evm.add(self.uncovered_deficit, unpaid)
+        self.emit(DeficitUncovered(account, market_id, unpaid, self.uncovered_deficit))
 
     # Auto-deleveraging
 
     def auto_deleverage(self, env: Env, account: str, market_id: int, reduction: int) -> None:
-        """Mirrors PerpEngine.autoDeleverage."""
+        """Mirrors PerpEngine.autoDeleverage (ADL keepers only, never on their own position)."""
+        if not self.is_adl_keeper.get(env.sender, False):
+            raise NotAdlKeeper(env.sender)
+        if account == env.sender:
+            raise AdlOwnPosition(account)
         if reduction == 0:
             raise ZeroSize()
         p, m = self._listed(market_id)
@@ -956,9 +1103,7 @@ class PerpEngine(Ownable):
         is_long = before.size > 0
         ratio_before = self._side_profit_ratio(env, m, price, is_long)
         self._check_adl_triggered(market_id, m, is_long, ratio_before)
-        pnl = pnl_floor(before.size, before.entry_price, price, self.notional_scale)
-        if pnl <= 0:
-            raise AdlNotProfitable(account, market_id, pnl)
+        score = self._adl_score(account, market_id, before, price, m.funding_index)
 
         # At the oracle price, without fees.
         size_delta = evm.sneg(evm.to_int256(reduction)) if is_long else evm.to_int256(reduction)
@@ -971,10 +1116,7 @@ class PerpEngine(Ownable):
         ratio_after = self._side_profit_ratio(env, m, price, is_long)
         if ratio_after >= ratio_before:
             raise AdlNotImproving(ratio_before, ratio_after)
-        if is_long:
-            m.adl_long_active = ratio_after > self.adl_target_bps
-        else:
-            m.adl_short_active = ratio_after > self.adl_target_bps
+        self._set_adl_flag(m, is_long, ratio_after > self.adl_target_bps)
         self.emit(
             AutoDeleveraged(
                 account,
@@ -983,20 +1125,58 @@ class PerpEngine(Ownable):
                 evm.sneg(size_delta),
                 price,
                 settled.realised_pnl,
+                score,
                 ratio_before,
                 ratio_after,
             )
         )
 
+    def sync_adl(self, env: Env, market_id: int, is_long: bool) -> None:
+        """Mirrors PerpEngine.syncAdl: permissionless; the flag is set above the trigger and
+        cleared at or below the target."""
+        _, m = self._listed(market_id)
+        ratio = self._side_profit_ratio(env, m, self.oracle.price(env, market_id), is_long)
+        active = ratio > self._adl_threshold(m, is_long)
+        self._set_adl_flag(m, is_long, active)
+        self.emit(AdlFlagSynced(market_id, is_long, ratio, active))
+
     def _check_adl_triggered(self, market_id: int, m: MarketState, is_long: bool, ratio: int) -> None:
-        """ADL opens above the trigger and, once open, stays open down to the target."""
-        active = m.adl_long_active if is_long else m.adl_short_active
-        threshold = self.adl_target_bps if active else self.adl_trigger_bps
+        """ADL opens above the trigger and, once open, stays open down to the target; at or below
+        the target it is closed, whatever the stored flag says."""
+        threshold = self._adl_threshold(m, is_long)
         if ratio <= threshold:
             raise AdlNotTriggered(market_id, is_long, ratio, threshold)
 
-    def _side_profit_ratio(self, env: Env, m: MarketState, price: int, is_long: bool) -> int:
-        """The side's net unrealised profit over the pool's redemption mark, bps (rounded down)."""
+    def _adl_threshold(self, m: MarketState, is_long: bool) -> int:
+        """The ratio above which ADL is open: the target while the side's flag is set, else the trigger."""
+        active = m.adl_long_active if is_long else m.adl_short_active
+        return self.adl_target_bps if active else self.adl_trigger_bps
+
+    @staticmethod
+    def _set_adl_flag(m: MarketState, is_long: bool, active: bool) -> None:
+        if is_long:
+            m.adl_long_active = active
+        else:
+            m.adl_short_active = active
+
+    def _adl_score(self, account: str, market_id: int, position: Position, price: int, index: int) -> int:
+        """Reverts unless the position is profitable at `price`; returns its ADL ranking score, WAD:
+        profit % x effective leverage = pnl x notional / (margin x equity), rounded down; 0 when
+        margin or equity is not positive. The formula `pymodel.adl.adl_ranking` ranks by."""
+        pnl = pnl_floor(position.size, position.entry_price, price, self.notional_scale)
+        if pnl <= 0:
+            raise AdlNotProfitable(account, market_id, pnl)
+        equity_now = self._equity(position, price, index)
+        if equity_now <= 0 or position.margin == 0:
+            return 0
+        return mul_div_down(
+            evm.mul(pnl, notional_up(position.size, price, self.notional_scale)),
+            WAD,
+            evm.mul(position.margin, equity_now),
+        )
+
+    def _side_profit(self, m: MarketState, price: int, is_long: bool) -> int:
+        """The side's net unrealised profit at `price`, collateral units (rounded down; 0 at a loss)."""
         numerator = (
             evm.ssub(evm.smul(evm.to_int256(m.long_size), evm.to_int256(price)), evm.to_int256(m.long_entry_notional))
             if is_long
@@ -1006,7 +1186,13 @@ class PerpEngine(Ownable):
         )
         if numerator <= 0:
             return 0
-        profit = mul_div_down(numerator, 1, self.notional_scale)
+        return mul_div_down(numerator, 1, self.notional_scale)
+
+    def _side_profit_ratio(self, env: Env, m: MarketState, price: int, is_long: bool) -> int:
+        """The side's net unrealised profit over the pool's redemption mark, bps (rounded down)."""
+        profit = self._side_profit(m, price, is_long)
+        if profit == 0:
+            return 0
         assets = self.pool.total_assets_for_redeem(env)
         if assets == 0:
             return UINT256_MAX
@@ -1015,11 +1201,30 @@ class PerpEngine(Ownable):
     # Internal: cash
 
     def _settle_with_pool(self, env: Env, amount: int) -> None:
-        """Positive: the engine pays the pool; negative: the pool pays the engine."""
+        """Positive: the engine pays the pool, repaying the uncovered deficit first; negative: the
+        pool pays the engine."""
         if amount > 0:
-            self.pool.credit_from_engine(env.calling(self.address), amount)
+            credit = amount
+            repaid = credit if credit < self.uncovered_deficit else self.uncovered_deficit
+            if repaid > 0:
+                self.uncovered_deficit -= repaid
+                self.emit(DeficitRepaid(repaid, self.uncovered_deficit))
+            if credit > repaid:
+                self.pool.credit_from_engine(env.calling(self.address), credit - repaid)
         elif amount < 0:
             self.pool.pay_to_engine(env.calling(self.address), abs_(amount))
+
+    def _settle_liquidation_with_pool(self, env: Env, amount: int) -> int:
+        """As `_settle_with_pool`, but the pool pays at most the cash it has; returns the rest."""
+        if amount >= 0:
+            self._settle_with_pool(env, amount)
+            return 0
+        owed = abs_(amount)
+        cash = self.pool.cash
+        paid = owed if owed < cash else cash
+        if paid > 0:
+            self.pool.pay_to_engine(env.calling(self.address), paid)
+        return owed - paid
 
     def _distribute_fee(self, env: Env, market_id: int, fee: int) -> None:
         """Shares round down (paid out); the pool takes the remainder."""
@@ -1096,9 +1301,11 @@ class PerpEngine(Ownable):
         if position.size > 0:
             m.long_size = evm.add(m.long_size, position.size)
             m.long_entry_notional = evm.add(m.long_entry_notional, evm.mul(position.size, position.entry_price))
+            m.long_margin = evm.add(m.long_margin, position.margin)
         elif position.size < 0:
             m.short_size = evm.add(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.add(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
+            m.short_margin = evm.add(m.short_margin, position.margin)
         m.sum_size_times_index = evm.sadd(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
         m.accrued_funding_total = evm.sadd(m.accrued_funding_total, position.accrued_funding)
 
@@ -1106,9 +1313,11 @@ class PerpEngine(Ownable):
         if position.size > 0:
             m.long_size = evm.sub(m.long_size, position.size)
             m.long_entry_notional = evm.sub(m.long_entry_notional, evm.mul(position.size, position.entry_price))
+            m.long_margin = evm.sub(m.long_margin, position.margin)
         elif position.size < 0:
             m.short_size = evm.sub(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.sub(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
+            m.short_margin = evm.sub(m.short_margin, position.margin)
         m.sum_size_times_index = evm.ssub(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
         m.accrued_funding_total = evm.ssub(m.accrued_funding_total, position.accrued_funding)
 
@@ -1127,15 +1336,42 @@ class PerpEngine(Ownable):
 
     # Internal: position math
 
-    def _execution_price(self, p: MarketParams, price: int, notional: int, is_buy: bool, base_bps: int) -> int:
-        """Oracle price moved against the trader; buys round up, sells round down."""
-        impact_bps = mul_div_up(notional, p.impact_bps, p.impact_reference_notional)
-        if impact_bps > p.max_impact_bps:
-            impact_bps = p.max_impact_bps
-        bps = evm.add(base_bps, impact_bps)
-        if is_buy:
-            return mul_div_up(price, evm.add(BPS, bps), BPS)
-        return mul_div_down(price, evm.sub(BPS, bps), BPS)
+    def _execution_price(self, p: MarketParams, m: MarketState, price: int, size_delta: int, base_bps: int) -> int:
+        """Oracle price moved against the trader by `base_bps`, plus the skew impact of the trade
+        (capped at `max_impact_bps` of the price). Buys round up and sells round down."""
+        skew_before = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
+        impact = self._impact_price(p, price, skew_before, evm.sadd(skew_before, size_delta), abs_(size_delta))
+        # Rounds up: the cap is part of what the trader owes.
+        cap = mul_div_up(price, p.max_impact_bps, BPS)
+        if impact > cap:
+            impact = cap
+        if size_delta > 0:
+            return evm.add(mul_div_up(price, evm.add(BPS, base_bps), BPS), impact)
+        sell = mul_div_down(price, evm.sub(BPS, base_bps), BPS)
+        return sell - impact if sell > impact else 0
+
+    def _impact_price(self, p: MarketParams, price: int, skew_before: int, skew_after: int, size_abs: int) -> int:
+        """Impact per unit of size from the skew before and after (GMX v2 style): moving |skew| from
+        `from` to `to` away from zero costs k (to^2 - from^2) / 2 whatever the steps, so splitting
+        saves nothing; reducing |skew| pays none. `from` is |skew_before| when the skew keeps its
+        side, else 0. Every step rounds up (owed)."""
+        to = abs_(skew_after)
+        from_ = abs_(skew_before) if (skew_before > 0) == (skew_after > 0) else 0
+        if to <= from_:
+            return 0
+        # The mean |skew| over the trade: (to^2 - from^2) / (2 |size_delta|).
+        mean_skew = mul_div_up(to - from_, evm.add(to, from_), evm.mul(2, size_abs))
+        mean_notional = mul_div_up(mean_skew, price, self.notional_scale)
+        return mul_div_up(mul_div_up(mean_notional, price, p.impact_reference_notional), p.impact_bps, BPS)
+
+    def _check_minimum_position(self, p: MarketParams, position: Position, price: int) -> None:
+        """A position that stays open keeps at least `min_margin` and `min_notional` (at `price`,
+        rounded down)."""
+        if position.margin < p.min_margin:
+            raise MarginBelowMinimum(position.margin, p.min_margin)
+        notional = notional_down(position.size, price, self.notional_scale)
+        if notional < p.min_notional:
+            raise NotionalBelowMinimum(notional, p.min_notional)
 
     @staticmethod
     def _check_slippage(is_buy: bool, execution_price: int, acceptable_price: int) -> None:
@@ -1160,9 +1396,13 @@ class PerpEngine(Ownable):
         return evm.ssub(evm.ssub(evm.sadd(evm.to_int256(position.margin), pnl), position.accrued_funding), pending)
 
     def _maintenance_margin(self, p: MarketParams, size: int, price: int) -> int:
-        notional = notional_up(size, price, self.notional_scale)
-        # Rounds up: the requirement is owed to the protocol.
-        return mul_div_up(notional, self._tier_bps(p, notional), BPS)
+        """The first tier whose cap covers the notional (rounded up) sets the rate."""
+        return self._bps_of_notional_up(size, price, self._tier_bps(p, notional_up(size, price, self.notional_scale)))
+
+    def _bps_of_notional_up(self, size: int, price: int, bps: int) -> int:
+        """`bps` of |size| x price in collateral units, rounded up once on the exact value: owed to
+        the protocol (fees, penalties, margin requirements)."""
+        return mul_div_up(evm.mul(abs_(size), price), bps, evm.mul(self.notional_scale, BPS))
 
     @staticmethod
     def _tier_bps(p: MarketParams, notional: int) -> int:
@@ -1223,8 +1463,9 @@ class PerpEngine(Ownable):
 
     # Views
 
-    def market_params(self, market_id: int) -> MarketParams | None:
-        return self.s.params.get(market_id)
+    def market_params(self, market_id: int) -> MarketParams:
+        """Mirrors PerpEngine.marketParams: the all-zero struct for an unlisted market, as on chain."""
+        return self.s.params.get(market_id) or MarketParams.zero()
 
     def market_state(self, market_id: int) -> MarketState:
         return self._market(market_id)
@@ -1266,31 +1507,6 @@ class PerpEngine(Ownable):
             return 0
         return self._bankruptcy_price(position, index)
 
-    def pool_claim_on_traders(self, env: Env, round_up: bool) -> int:
-        """Mirrors PerpEngine.poolClaimOnTraders."""
-        claim = 0
-        for market_id in self.market_ids:
-            m = self.s.markets[market_id]
-            if m.long_size == 0 and m.short_size == 0 and m.accrued_funding_total == 0:
-                continue
-            _, price, index = self._view_context(env, market_id)
-            # Traders' PnL and pending funding, as the pool sees them, in 1e36 units.
-            net_size = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
-            numerator = evm.ssub(
-                evm.ssub(
-                    evm.ssub(evm.to_int256(m.long_entry_notional), evm.to_int256(m.short_entry_notional)),
-                    evm.smul(net_size, evm.ssub(evm.to_int256(price), index)),
-                ),
-                m.sum_size_times_index,
-            )
-            scaled = (
-                mul_div_ceil(numerator, 1, self.notional_scale)
-                if round_up
-                else mul_div_floor(numerator, 1, self.notional_scale)
-            )
-            claim = evm.sadd(claim, evm.sadd(scaled, m.accrued_funding_total))
-        return claim
-
     def side_profit_ratio(self, env: Env, market_id: int, is_long: bool) -> int:
         """Mirrors PerpEngine.sideProfitRatio."""
         _, price, _ = self._view_context(env, market_id)
@@ -1312,7 +1528,7 @@ class PerpEngine(Ownable):
             bucket = self.insurance_fund.bucket_of(market_id)
             preview.from_insurance = preview.shortfall if preview.shortfall < bucket else bucket
             rest = preview.shortfall - preview.from_insurance
-            cap = self.safety_module.slash_cap()
+            cap = self.safety_module.slash_cap(env)
             preview.from_safety_module = rest if rest < cap else cap
             preview.from_pool = rest - preview.from_safety_module
         preview.oracle_price = liq.price

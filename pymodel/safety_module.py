@@ -9,11 +9,15 @@ from pymodel.core import Env, EventLog, ModelEvent
 from pymodel.engine_gated import EngineGated
 from pymodel.erc20 import ERC20
 from pymodel.errors import InvalidParameter, Revert, ZeroAmount, ZeroShares
-from pymodel.fixed_point import mul_div_down
+from pymodel.fixed_point import mul_div_down, mul_div_up
 
 BPS = 10_000
 VIRTUAL_SHARES = 10**6
-MAX_PERIOD = 365 * 24 * 3600
+MIN_PERIOD = 60
+MAX_PERIOD = 30 * 24 * 3600
+MIN_SLASH_BPS = 100
+MAX_SLASH_BPS = 5_000
+MIN_SLASH_WINDOW = 3600
 
 # Errors
 
@@ -33,6 +37,18 @@ class NotInUnstakeWindow(Revert):
 
 
 @dataclass
+class ExceedsCooldownShares(Revert):
+    staker: str
+    covered: int
+    requested: int
+
+
+@dataclass
+class NoStake(Revert):
+    staker: str
+
+
+@dataclass
 class NothingToClaim(Revert):
     staker: str
 
@@ -43,6 +59,12 @@ class ClaimTooEarly(Revert):
     claimable_at: int
 
 
+@dataclass
+class UnstakeWindowExpired(Revert):
+    staker: str
+    deadline: int
+
+
 # Events
 
 
@@ -51,6 +73,7 @@ class ParamsSet(ModelEvent):
     cooldown_period: int
     unstake_window: int
     max_slash_bps: int
+    slash_window: int
 
 
 @dataclass(frozen=True)
@@ -64,26 +87,44 @@ class Staked(ModelEvent):
 class CooldownStarted(ModelEvent):
     staker: str
     at: int
+    shares: int
 
 
 @dataclass(frozen=True)
 class UnstakeRequested(ModelEvent):
     staker: str
     shares: int
+    assets: int
+    escrow_shares: int
     claimable_at: int
+    deadline: int
 
 
 @dataclass(frozen=True)
 class Claimed(ModelEvent):
     staker: str
     receiver: str
-    shares: int
+    escrow_shares: int
     assets: int
+
+
+@dataclass(frozen=True)
+class UnstakeExpired(ModelEvent):
+    staker: str
+    escrow_shares: int
+    assets: int
+    shares: int
 
 
 @dataclass(frozen=True)
 class RewardDeposited(ModelEvent):
     amount: int
+
+
+@dataclass(frozen=True)
+class SlashWindowStarted(ModelEvent):
+    start: int
+    assets: int
 
 
 @dataclass(frozen=True)
@@ -94,7 +135,9 @@ class Slashed(ModelEvent):
 
 
 class SafetyModule(EngineGated):
-    """Mirrors SafetyModule."""
+    """Mirrors SafetyModule: the stake (`total_assets - escrow_assets` over `total_shares`) earns the fee
+    share; the escrow (`escrow_assets` over `escrow_shares`) of exits waiting to be claimed earns nothing;
+    a slash takes from both in proportion to their assets."""
 
     def __init__(
         self,
@@ -105,6 +148,7 @@ class SafetyModule(EngineGated):
         cooldown_period: int,
         unstake_window: int,
         max_slash_bps: int,
+        slash_window: int,
     ) -> None:
         super().__init__(address, log)
         self._init_ownable(owner)
@@ -112,32 +156,45 @@ class SafetyModule(EngineGated):
         self.cooldown_period = 0
         self.unstake_window = 0
         self.max_slash_bps = 0
+        self.slash_window = 0
         self.total_assets = 0
         self.total_shares = 0
+        self.escrow_assets = 0
+        self.escrow_shares = 0
         self.shares: dict[str, int] = {}
         self.cooldown_starts: dict[str, int] = {}
+        self.cooldown_shares: dict[str, int] = {}
         self.pending_shares: dict[str, int] = {}
         self.pending_at: dict[str, int] = {}
-        self._set_params(cooldown_period, unstake_window, max_slash_bps)
+        self.pending_deadline: dict[str, int] = {}
+        self.slash_window_start = 0
+        self.slash_window_assets = 0
+        self.slashed_in_window = 0
+        self._set_params(cooldown_period, unstake_window, max_slash_bps, slash_window)
 
     # Admin
 
-    def set_params(self, env: Env, cooldown_period: int, unstake_window: int, max_slash_bps: int) -> None:
+    def set_params(
+        self, env: Env, cooldown_period: int, unstake_window: int, max_slash_bps: int, slash_window: int
+    ) -> None:
         """Mirrors SafetyModule.setParams."""
         self._check_owner(env)
-        self._set_params(cooldown_period, unstake_window, max_slash_bps)
+        self._set_params(cooldown_period, unstake_window, max_slash_bps, slash_window)
 
-    def _set_params(self, cooldown_period: int, unstake_window: int, max_slash_bps: int) -> None:
-        if cooldown_period == 0 or cooldown_period > MAX_PERIOD:
+    def _set_params(self, cooldown_period: int, unstake_window: int, max_slash_bps: int, slash_window: int) -> None:
+        if cooldown_period < MIN_PERIOD or cooldown_period > MAX_PERIOD:
             raise InvalidParameter("cooldownPeriod", cooldown_period)
-        if unstake_window == 0 or unstake_window > MAX_PERIOD:
+        if unstake_window < MIN_PERIOD or unstake_window > MAX_PERIOD:
             raise InvalidParameter("unstakeWindow", unstake_window)
-        if max_slash_bps > BPS:
+        if max_slash_bps < MIN_SLASH_BPS or max_slash_bps > MAX_SLASH_BPS:
             raise InvalidParameter("maxSlashBps", max_slash_bps)
+        if slash_window < MIN_SLASH_WINDOW or slash_window > MAX_PERIOD:
+            raise InvalidParameter("slashWindow", slash_window)
         self.cooldown_period = cooldown_period
         self.unstake_window = unstake_window
         self.max_slash_bps = max_slash_bps
-        self.emit(ParamsSet(cooldown_period, unstake_window, max_slash_bps))
+        self.slash_window = slash_window
+        self.emit(ParamsSet(cooldown_period, unstake_window, max_slash_bps, slash_window))
 
     # Staking
 
@@ -145,6 +202,7 @@ class SafetyModule(EngineGated):
         """Mirrors SafetyModule.stake."""
         if assets == 0:
             raise ZeroAmount()
+        self._restake_expired(env, env.sender)
         shares = self.preview_stake(assets)
         if shares == 0:
             raise ZeroShares()
@@ -156,26 +214,45 @@ class SafetyModule(EngineGated):
         return shares
 
     def cooldown(self, env: Env) -> None:
-        """Mirrors SafetyModule.cooldown."""
+        """Mirrors SafetyModule.cooldown: covers the shares staked now."""
+        self._restake_expired(env, env.sender)
+        shares = self.shares_of(env.sender)
+        if shares == 0:
+            raise NoStake(env.sender)
         self.cooldown_starts[env.sender] = env.timestamp
-        self.emit(CooldownStarted(env.sender, env.timestamp))
+        self.cooldown_shares[env.sender] = shares
+        self.emit(CooldownStarted(env.sender, env.timestamp, shares))
 
     def redeem(self, env: Env, shares: int) -> None:
-        """Mirrors SafetyModule.redeem: escrows the shares; they stay slashable until claimed."""
+        """Mirrors SafetyModule.redeem: moves the shares' assets into the escrow (slashable, no fees)."""
         if shares == 0:
             raise ZeroShares()
+        self._restake_expired(env, env.sender)
         owned = self.shares_of(env.sender)
         if shares > owned:
             raise InsufficientShares(env.sender, owned, shares)
         start = self.cooldown_start_of(env.sender)
         window_start = evm.add(start, self.cooldown_period)
         window_end = evm.add(window_start, self.unstake_window)
-        if start == 0 or env.timestamp < window_start or env.timestamp > window_end:
+        if start == 0 or env.timestamp < window_start or env.timestamp >= window_end:
             raise NotInUnstakeWindow(env.sender, window_start, window_end)
+        covered = self.cooldown_shares_of(env.sender)
+        if shares > covered:
+            raise ExceedsCooldownShares(env.sender, covered, shares)
+        self.cooldown_shares[env.sender] = covered - shares
+        # Rounds down twice (assets out of the stake, escrow shares in): the leaver gets less.
+        assets = self.preview_redeem(shares)
+        minted = mul_div_down(assets, evm.add(self.escrow_shares, VIRTUAL_SHARES), evm.add(self.escrow_assets, 1))
+        if minted == 0:
+            raise ZeroShares()
         self.shares[env.sender] = owned - shares
-        self.pending_shares[env.sender] = evm.add(self.pending_shares.get(env.sender, 0), shares)
+        self.total_shares = evm.sub(self.total_shares, shares)
+        self.escrow_assets = evm.add(self.escrow_assets, assets)
+        self.escrow_shares = evm.add(self.escrow_shares, minted)
+        self.pending_shares[env.sender] = evm.add(self.pending_shares.get(env.sender, 0), minted)
         self.pending_at[env.sender] = env.timestamp
-        self.emit(UnstakeRequested(env.sender, shares, evm.add(env.timestamp, 1)))
+        self.pending_deadline[env.sender] = window_end
+        self.emit(UnstakeRequested(env.sender, shares, assets, minted, evm.add(env.timestamp, 1), window_end))
 
     def claim(self, env: Env, receiver: str) -> int:
         """Mirrors SafetyModule.claim."""
@@ -185,13 +262,39 @@ class SafetyModule(EngineGated):
         claimable_at = evm.add(self.pending_at.get(env.sender, 0), 1)
         if env.timestamp < claimable_at:
             raise ClaimTooEarly(env.sender, claimable_at)
-        assets = self.preview_claim(shares)
-        self.pending_shares.pop(env.sender, None)
-        self.pending_at.pop(env.sender, None)
-        self.total_shares = evm.sub(self.total_shares, shares)
+        deadline = self.pending_deadline.get(env.sender, 0)
+        if env.timestamp > deadline:
+            raise UnstakeWindowExpired(env.sender, deadline)
+        assets = self._leave_escrow(env.sender, shares)
         self.total_assets = evm.sub(self.total_assets, assets)
         self.collateral.transfer(env.calling(self.address), receiver, assets)
         self.emit(Claimed(env.sender, receiver, shares, assets))
+        return assets
+
+    def _restake_expired(self, env: Env, staker: str) -> None:
+        """Escrow whose window has passed goes back to the stake at the stake's price (rounded down:
+        the returning staker gets fewer shares)."""
+        pending = self.pending_shares.get(staker, 0)
+        if pending == 0 or env.timestamp <= self.pending_deadline.get(staker, 0):
+            return
+        staked_assets = evm.sub(self.total_assets, self.escrow_assets)
+        assets = self._leave_escrow(staker, pending)
+        shares = mul_div_down(assets, evm.add(self.total_shares, VIRTUAL_SHARES), evm.add(staked_assets, 1))
+        self.total_shares = evm.add(self.total_shares, shares)
+        self.shares[staker] = evm.add(self.shares_of(staker), shares)
+        self.emit(UnstakeExpired(staker, pending, assets, shares))
+
+    def _leave_escrow(self, staker: str, shares: int) -> int:
+        """Burns `shares` of escrow for their assets (rounded down); the last leaver's rounding dust
+        goes to the stake."""
+        assets = self.preview_claim(shares)
+        self.pending_shares.pop(staker, None)
+        self.pending_at.pop(staker, None)
+        self.pending_deadline.pop(staker, None)
+        self.escrow_shares = evm.sub(self.escrow_shares, shares)
+        self.escrow_assets = evm.sub(self.escrow_assets, assets)
+        if self.escrow_shares == 0:
+            self.escrow_assets = 0
         return assets
 
     # Engine hooks
@@ -199,17 +302,26 @@ class SafetyModule(EngineGated):
     def deposit_reward(self, env: Env, amount: int) -> None:
         """Mirrors SafetyModule.depositReward."""
         self._only_engine(env)
+        # To the stake: escrow earns nothing.
         self.total_assets = evm.add(self.total_assets, amount)
         self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, amount)
         self.emit(RewardDeposited(amount))
 
     def slash(self, env: Env, amount: int) -> int:
-        """Mirrors SafetyModule.slash: every share loses the same fraction of its assets."""
+        """Mirrors SafetyModule.slash: stake and escrow lose the same fraction of their assets."""
         self._only_engine(env)
-        cap = self.slash_cap()
+        if env.timestamp >= evm.add(self.slash_window_start, self.slash_window):
+            self.slash_window_start = env.timestamp
+            self.slash_window_assets = self.total_assets
+            self.slashed_in_window = 0
+            self.emit(SlashWindowStarted(env.timestamp, self.total_assets))
+        cap = self.slash_cap(env)
         slashed = amount if amount < cap else cap
-        self.total_assets = evm.sub(self.total_assets, slashed)
         if slashed > 0:
+            # Rounds up: the escrow (leaving) bears the rounding, never the stake that stays.
+            self.escrow_assets = evm.sub(self.escrow_assets, mul_div_up(slashed, self.escrow_assets, self.total_assets))
+            self.total_assets = evm.sub(self.total_assets, slashed)
+            self.slashed_in_window = evm.add(self.slashed_in_window, slashed)
             self.collateral.transfer(env.calling(self.address), env.sender, slashed)
         self.emit(Slashed(amount, slashed, cap))
         return slashed
@@ -222,18 +334,34 @@ class SafetyModule(EngineGated):
     def cooldown_start_of(self, staker: str) -> int:
         return self.cooldown_starts.get(staker, 0)
 
-    def pending_of(self, staker: str) -> tuple[int, int]:
-        shares = self.pending_shares.get(staker, 0)
-        return shares, 0 if shares == 0 else self.pending_at.get(staker, 0) + 1
+    def cooldown_shares_of(self, staker: str) -> int:
+        return self.cooldown_shares.get(staker, 0)
 
-    def slash_cap(self) -> int:
-        """Rounds down: the cap limits what is taken from stakers."""
-        return mul_div_down(self.total_assets, self.max_slash_bps, BPS)
+    def pending_of(self, staker: str) -> tuple[int, int, int]:
+        shares = self.pending_shares.get(staker, 0)
+        if shares == 0:
+            return 0, 0, 0
+        return shares, evm.add(self.pending_at.get(staker, 0), 1), self.pending_deadline.get(staker, 0)
+
+    def slash_cap(self, env: Env) -> int:
+        """Rounds down: the cap limits what is taken from stakers. A window that has passed counts as new."""
+        fresh = env.timestamp >= evm.add(self.slash_window_start, self.slash_window)
+        base = self.total_assets if fresh else self.slash_window_assets
+        used = 0 if fresh else self.slashed_in_window
+        cap = mul_div_down(base, self.max_slash_bps, BPS)
+        left = cap - used if cap > used else 0
+        return left if left < self.total_assets else self.total_assets
 
     def preview_stake(self, assets: int) -> int:
         """Rounds down: the staker gets fewer shares (favours existing stakers)."""
-        return mul_div_down(assets, evm.add(self.total_shares, VIRTUAL_SHARES), evm.add(self.total_assets, 1))
+        staked = evm.add(evm.sub(self.total_assets, self.escrow_assets), 1)
+        return mul_div_down(assets, evm.add(self.total_shares, VIRTUAL_SHARES), staked)
+
+    def preview_redeem(self, shares: int) -> int:
+        """Rounds down: the leaver gets fewer assets (favours those who stay)."""
+        staked = evm.add(evm.sub(self.total_assets, self.escrow_assets), 1)
+        return mul_div_down(shares, staked, evm.add(self.total_shares, VIRTUAL_SHARES))
 
     def preview_claim(self, shares: int) -> int:
-        """Rounds down: the staker gets fewer assets (favours those who stay)."""
-        return mul_div_down(shares, evm.add(self.total_assets, 1), evm.add(self.total_shares, VIRTUAL_SHARES))
+        """Rounds down: the leaver gets fewer assets (favours those who stay)."""
+        return mul_div_down(shares, evm.add(self.escrow_assets, 1), evm.add(self.escrow_shares, VIRTUAL_SHARES))

@@ -1,7 +1,8 @@
 """The whole deployment in the model, wired as on chain, executing one action at a time.
 
 `System.execute` runs an action atomically: a revert leaves every contract exactly as it
-was, as on chain, and the events of the action come back in emission order.
+was, as on chain (the journal of `pymodel.core` undoes the action's writes), and the events of
+the action come back in emission order.
 """
 
 from __future__ import annotations
@@ -9,16 +10,29 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from pymodel.config import SystemConfig
-from pymodel.core import EmittedEvent, Env, EventLog, ModelContract, event_class
+from pymodel.config import MarketConfig, SystemConfig
+from pymodel.core import (
+    EmittedEvent,
+    Env,
+    EventLog,
+    ModelContract,
+    adopt,
+    begin_action,
+    end_action,
+    event_class,
+    rollback,
+)
 from pymodel.erc20 import MockStablecoin
 from pymodel.errors import Revert
 from pymodel.insurance_fund import InsuranceFund
 from pymodel.lp_pool import LPPool
 from pymodel.mock_price_feed import MockPriceFeed
-from pymodel.oracle_adapter import OracleAdapter
+from pymodel.mock_pyth import MockPyth, encode_price_feed_update
+from pymodel.oracle_adapter import OracleAdapter, SourceKind, SourceSpec
+from pymodel.order_router import OrderRouter
 from pymodel.perp_engine import PerpEngine
 from pymodel.safety_module import SafetyModule
 
@@ -34,11 +48,17 @@ class Addresses:
     insurance_fund: str
     safety_module: str
     engine: str
+    order_router: str
+    # Every source of each market, in the adapter's order (`feeds` holds the first of each).
+    sources: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def by_name(self) -> dict[str, str]:
         names = {"token": self.token, "oracle": self.oracle, "pool": self.pool}
         names |= {"insuranceFund": self.insurance_fund, "safetyModule": self.safety_module, "engine": self.engine}
+        names |= {"orderRouter": self.order_router}
         names |= {feed_name(market_id): address for market_id, address in self.feeds.items()}
+        for market_id, addresses in self.sources.items():
+            names |= {source_name(market_id, i): address for i, address in enumerate(addresses)}
         return names
 
 
@@ -46,6 +66,28 @@ def feed_name(market_id: int) -> str:
     return f"feed{market_id}"
 
 
+def source_name(market_id: int, index: int) -> str:
+    """`feed1` for a market's first source (the single-feed name), `feed1_2` for its third."""
+    return feed_name(market_id) if index == 0 else f"{feed_name(market_id)}_{index}"
+
+
+def parse_source_name(name: str) -> tuple[int, int]:
+    """`feed1_2` -> (1, 2); `feed1` -> (1, 0)."""
+    market, _, index = name[len("feed") :].partition("_")
+    return int(market), int(index or 0)
+
+
+def pyth_price_id(market_id: int, index: int) -> bytes:
+    """The Pyth price id of a market's Pyth source (one MockPythSource per source, non-zero id)."""
+    return (market_id * 256 + index + 1).to_bytes(32, "big")
+
+
+# MockPythSource constructor: validTimePeriod (unused by the adapter) and a zero update fee.
+PYTH_VALID_TIME_PERIOD = 60
+PYTH_UPDATE_FEE = 0
+
+
+@lru_cache(maxsize=4096)
 def snake_case(solidity_name: str) -> str:
     """`openPosition` -> `open_position`: the model method mirroring a contract function."""
     return re.sub(r"(?<!^)([A-Z])", r"_\1", solidity_name).lower()
@@ -73,7 +115,7 @@ class Outcome:
 
 
 class _Contracts:
-    """Every model contract of a deployment; deep-copied as one graph for atomic execution."""
+    """Every model contract of a deployment (its state journaled: see `pymodel.core`)."""
 
     def __init__(self, config: SystemConfig, addresses: Addresses, deployer: str, timestamp: int) -> None:
         self.log = EventLog()
@@ -81,17 +123,26 @@ class _Contracts:
         self.token = MockStablecoin(
             addresses.token, self.log, config.collateral_name, config.collateral_symbol, config.collateral_decimals
         )
-        self.feeds = {
-            market.market_id: MockPriceFeed(
-                addresses.feeds[market.market_id], self.log, env, market.feed_decimals, market.initial_answer
-            )
-            for market in config.markets
-        }
-        self.oracle = OracleAdapter(
-            addresses.oracle, self.log, {feed.address: feed for feed in self.feeds.values()}, deployer
-        )
+        # Every source of each market (MockPriceFeed or MockPyth); `feeds` is the first of each.
+        self.sources: dict[int, list[Any]] = {}
         for market in config.markets:
-            self.oracle.set_feed(env, market.market_id, addresses.feeds[market.market_id], market.oracle_max_age)
+            self.sources[market.market_id] = []
+            for i, source in enumerate(market.oracle_sources()):
+                address = addresses.sources[market.market_id][i]
+                if source.kind == "chainlink":
+                    model: Any = MockPriceFeed(address, self.log, env, source.decimals, source.initial_answer)
+                else:
+                    model = MockPyth(address, self.log, PYTH_VALID_TIME_PERIOD, PYTH_UPDATE_FEE)
+                    update = pyth_update(market.market_id, i, source.decimals, source.initial_answer, timestamp)
+                    model.update_price_feeds(env, [update])
+                self.sources[market.market_id].append(model)
+        self.feeds = {market_id: models[0] for market_id, models in self.sources.items()}
+        registry = {model.address: model for models in self.sources.values() for model in models}
+        self.oracle = OracleAdapter(addresses.oracle, self.log, registry, deployer)
+        for market in config.markets:
+            self.oracle.set_oracle(
+                env, market.market_id, source_specs(market, addresses.sources[market.market_id]), market.oracle_params()
+            )
         self.pool = LPPool(addresses.pool, self.log, self.token, deployer, config.redeem_cooldown, config.redeem_window)
         self.insurance_fund = InsuranceFund(addresses.insurance_fund, self.log, self.token, deployer)
         self.safety_module = SafetyModule(
@@ -102,6 +153,7 @@ class _Contracts:
             config.safety_module_cooldown,
             config.safety_module_unstake_window,
             config.max_slash_bps,
+            config.slash_window,
         )
         self.engine = PerpEngine(
             addresses.engine,
@@ -113,6 +165,9 @@ class _Contracts:
             self.safety_module,
             deployer,
         )
+        self.order_router = OrderRouter(
+            addresses.order_router, self.log, self.token, self.oracle, self.engine, deployer
+        )
         self.pool.set_engine(env, self.engine.address)
         self.pool.perp = self.engine
         self.insurance_fund.set_engine(env, self.engine.address)
@@ -122,11 +177,16 @@ class _Contracts:
         self.engine.set_adl_params(env, config.adl_trigger_bps, config.adl_target_bps)
         for market in config.markets:
             self.engine.list_market(env, market.market_id, market.params())
+        self.engine.set_order_router(env, self.order_router.address)
+        self.order_router.set_execution_params(
+            env, config.execution_fee, config.min_execution_delay, config.max_execution_delay
+        )
         self.log.take()  # deployment events are not part of any action
 
     def by_name(self, name: str) -> ModelContract:
         if name.startswith("feed"):
-            return self.feeds[int(name[len("feed") :])]
+            market_id, index = parse_source_name(name)
+            return self.sources[market_id][index]
         return {
             "token": self.token,
             "oracle": self.oracle,
@@ -134,7 +194,26 @@ class _Contracts:
             "insuranceFund": self.insurance_fund,
             "safetyModule": self.safety_module,
             "engine": self.engine,
+            "orderRouter": self.order_router,
         }[name]
+
+
+def pyth_update(market_id: int, index: int, decimals: int, answer: int, publish_time: int) -> bytes:
+    """`MockPyth.createPriceFeedUpdateData` for a market's Pyth source: `answer` in `decimals`
+    (exponent `-decimals`), zero confidence, published at `publish_time`."""
+    return encode_price_feed_update(pyth_price_id(market_id, index), answer, 0, -decimals, publish_time)
+
+
+def source_specs(market: MarketConfig, addresses: tuple[str, ...]) -> list[SourceSpec]:
+    """The `setOracle` sources of a market whose sources are deployed at `addresses`, in order."""
+    specs = []
+    for i, source in enumerate(market.oracle_sources()):
+        address = addresses[i]
+        if source.kind == "chainlink":
+            specs.append(SourceSpec(SourceKind.CHAINLINK, address, bytes(32), source.max_age))
+        else:
+            specs.append(SourceSpec(SourceKind.PYTH, address, pyth_price_id(market.market_id, i), source.max_age))
+    return specs
 
 
 class System:
@@ -143,16 +222,28 @@ class System:
     def __init__(self, config: SystemConfig, addresses: Addresses, deployer: str, timestamp: int) -> None:
         self.config = config
         self.addresses = addresses
-        self.c = _Contracts(config, addresses, deployer, timestamp)
+        self.c = adopt(_Contracts(config, addresses, deployer, timestamp))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> System:
+        adopt(self.c)  # whatever was assigned since the last action, so the copy journals it too
+        copied = System.__new__(System)
+        memo[id(self)] = copied
+        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return copied
 
     def execute(self, sender: str, timestamp: int, contract: str, function: str, args: tuple[Any, ...]) -> Outcome:
-        """Runs `contract.function(*args)` from `sender` in a block at `timestamp`, atomically."""
-        saved = copy.deepcopy(self.c)
-        target = self.c.by_name(contract)
-        method = getattr(target, snake_case(function))
+        """Runs `contract.function(*args)` from `sender` in a block at `timestamp`, atomically:
+        on a revert the journal undoes every write of the action and its events are dropped."""
+        log = self.c.log
+        emitted = len(log.events)
+        method = getattr(self.c.by_name(contract), snake_case(function))
+        mark = begin_action()
         try:
             value = method(Env(sender, timestamp), *args)
         except Revert as revert:
-            self.c = saved
+            rollback(mark)
+            del log.events[emitted:]
             return Outcome(reverted=True, error=revert.signature())
-        return Outcome(reverted=False, return_value=value, events=self.c.log.take())
+        finally:
+            end_action(mark)
+        return Outcome(reverted=False, return_value=value, events=log.take())

@@ -1,9 +1,14 @@
-"""`make bench` / `ape run bench`: toolchain and differential-harness throughput on Anvil.
+"""`make bench` / `ape run bench`: toolchain, model and differential-harness throughput on Anvil.
 
-Prints: compile time (solc-js through ape-solidity, forced recompile), eth_call/s
-(one per request and JSON-RPC batched), tx/s (eth_sendTransactionSync) through the
-same lean path the tests use, and differential examples/s of the math parity test.
+Prints: compile time (solc-js through ape-solidity, forced recompile), eth_call/s (one per
+request and JSON-RPC batched), tx/s (eth_sendTransactionSync) through the same lean path the
+tests use, differential examples/s of the math parity test, pure-model actions/s (after 10 and
+after 1,000 oracle rounds), ledger differential actions/s (model + chain + full state), stateful
+fuzzing transactions/s, and the gas of each core action.
 Numbers, not pass/fail: nothing here is timed inside the test suite.
+
+Each measurement is a section: a function `(bench) -> None` in `SECTIONS` that adds rows to
+`bench.table` (or its own table to `bench.tables`). Add a section by appending a function.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # `ape run` does not put the project root on sys.path.
@@ -29,15 +37,17 @@ from chainio import RpcClient  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 from difftest.ledger import Ledger  # noqa: E402
 from difftest.machine import FuzzWorld, LedgerMachine  # noqa: E402
+from difftest.model_only import ModelDriver, model_system  # noqa: E402
 from pymodel.config import default_config  # noqa: E402
+from simulator.bench import print_bench  # noqa: E402
 
 WAD = 10**18
 FEED = 10**8
 ETH = 1
 
 
-def _rate(count: int, seconds: float) -> str:
-    return f"{count / seconds:,.0f}/s  ({count} in {seconds:.2f} s)"
+def _rate(count: int, seconds: float, clock: str = "") -> str:
+    return f"{count / seconds:,.0f}/s  ({count} in {seconds:.2f} s{clock})"
 
 
 def bench_compile() -> float:
@@ -87,9 +97,27 @@ def bench_math_differential(harness, n: int) -> tuple[int, float]:
     return executed, time.perf_counter() - start
 
 
-def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, float]:
-    """Gas of each core action (chain side of a differential run), then differential
-    throughput: actions/s with model + chain + event and full-state comparison + conservation."""
+def bench_model(rounds: int) -> dict[int, tuple[int, float]]:
+    """Pure-model throughput on the ledger bench's loop (a price, open, add margin, close), timed
+    after 10 and after 1,000 oracle rounds: an action's cost must not grow with history.
+    Process CPU time: the machine is shared, and the model is all Python in this process."""
+    system, actors = model_system()
+    driver = ModelDriver(system, actors)
+    driver.fund()
+    results: dict[int, tuple[int, float]] = {}
+    for history in (10, 1_000):
+        while system.c.feeds[ETH].latest_round_id < history:
+            driver.now += 1
+            driver.set_price(ETH, 2_700 * FEED)
+        start, actions = time.process_time(), driver.actions
+        for i in range(rounds):
+            driver.bench_round(i)
+        results[history] = (driver.actions - actions, time.process_time() - start)
+    return results
+
+
+def bench_ledger(ledger: Ledger) -> dict[str, int]:
+    """Gas of each core action (chain side of a differential run)."""
     owner, lp, trader, whale, keeper, staker, bankrupt, winner = ledger.actors[:8]
     usd = ledger.system.config.usd
     gas: dict[str, int] = {}
@@ -123,6 +151,7 @@ def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, floa
     ledger.set_price(ETH, 2_300 * FEED)
     measured("liquidate (bad debt: insurance, safety module, pool)", keeper, "engine", "liquidate", bankrupt, ETH)
     ledger.act(owner, "engine", "setAdlParams", 20, 10)  # a low trigger so one winner opens ADL
+    ledger.act(owner, "engine", "setAdlKeeper", keeper, True)  # ADL is an owner-granted keeper role
     ledger.act(winner, "engine", "openPosition", ETH, -100 * WAD, usd(50_000), 2_200 * WAD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_100 * FEED)
@@ -131,17 +160,28 @@ def bench_ledger(ledger: Ledger, rounds: int) -> tuple[dict[str, int], int, floa
     ledger.advance(3 * 24 * 3600)
     ledger.set_price(ETH, 2_750 * FEED)
     measured("redeem", lp, "pool", "redeem", 10**18, lp, lp)
+    return gas
 
+
+def bench_ledger_loop(ledger: Ledger, rounds: int, batch: int) -> tuple[int, float]:
+    """Differential throughput (model + chain + event and full-state comparison + conservation)
+    on a price / open / add margin / close loop; 4 rounds share a block time, so with `batch`
+    16 they share a block."""
+    trader = ledger.actors[2]
+    usd = ledger.system.config.usd
+    ledger.batch = batch
     start = time.perf_counter()
     actions = 0
     for i in range(rounds):
-        ledger.advance(30)
+        if i % 4 == 0:
+            ledger.advance(30)
         ledger.set_price(ETH, (2_700 + i % 50) * FEED)
         ledger.act(trader, "engine", "openPosition", ETH, WAD, usd(1_000), 3_000 * WAD)
         ledger.act(trader, "engine", "addMargin", ETH, usd(10))
         ledger.act(trader, "engine", "closePosition", ETH, 0)
         actions += 4
-    return gas, actions, time.perf_counter() - start
+    ledger.flush()
+    return actions, time.perf_counter() - start
 
 
 def bench_stateful(rpc, registry, sequences: int) -> tuple[FuzzWorld, float]:
@@ -164,49 +204,119 @@ def bench_stateful(rpc, registry, sequences: int) -> tuple[FuzzWorld, float]:
     return world, time.perf_counter() - start
 
 
-@click.command(cls=ConnectedProviderCommand)
-@click.option("--calls", default=2000, show_default=True, help="eth_calls per call benchmark")
-@click.option("--txs", default=500, show_default=True, help="transactions for the tx/s benchmark")
-@click.option("--examples", default=2000, show_default=True, help="math differential examples")
-@click.option("--rounds", default=50, show_default=True, help="rounds of 4 differential ledger actions")
-@click.option("--sequences", default=40, show_default=True, help="stateful fuzzing sequences")
-@click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
-def cli(calls: int, txs: int, examples: int, rounds: int, sequences: int, skip_compile: bool) -> None:
-    console = Console()
-    table = Table(title="perp-backstop benchmarks (lean JSON-RPC path, Anvil)")
-    table.add_column("measure")
-    table.add_column("result", justify="right")
+class Bench:
+    """What the sections share: options, the chain, and the tables they fill."""
 
-    if not skip_compile:
-        table.add_row("compile, forced (solc-js via ape-solidity)", f"{bench_compile():.2f} s")
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        self.console = Console()
+        self.table = Table(title="perp-backstop benchmarks (lean JSON-RPC path, Anvil)")
+        self.table.add_column("measure")
+        self.table.add_column("result", justify="right")
+        self.tables: list[Table] = []  # further tables, printed after the main one
+        self.results: dict[str, Any] = {}  # what one section leaves for another
+        self.rpc = RpcClient(chain.provider.uri)
+        self.registry = project_registry(project)
+        self.sender = accounts.test_accounts[0]
+        self.actors = [account.address for account in accounts.test_accounts[:8]]
 
-    rpc = RpcClient(chain.provider.uri)
-    registry = project_registry(project)
-    sender = accounts.test_accounts[0]
-    harness = lean(rpc, registry, project.MathHarness, project.MathHarness.deploy(sender=sender).address)
+    def row(self, measure: str, result: str) -> None:
+        self.table.add_row(measure, result)
 
-    single, batched = bench_calls(harness, calls)
-    table.add_row("eth_call, one per request", _rate(calls, single))
-    table.add_row("eth_call, batched 100 per request", _rate(calls // 100 * 100, batched))
-    table.add_row(
-        "transactions (eth_sendTransactionSync)", _rate(txs, bench_transactions(harness, sender.address, txs))
+    @cached_property
+    def harness(self) -> Any:
+        return lean(
+            self.rpc, self.registry, project.MathHarness, project.MathHarness.deploy(sender=self.sender).address
+        )
+
+
+def section_compile(bench: Bench) -> None:
+    if not bench.options["skip_compile"]:
+        bench.row("compile, forced (solc-js via ape-solidity)", f"{bench_compile():.2f} s")
+
+
+def section_rpc(bench: Bench) -> None:
+    calls, txs = bench.options["calls"], bench.options["txs"]
+    single, batched = bench_calls(bench.harness, calls)
+    bench.row("eth_call, one per request", _rate(calls, single))
+    bench.row("eth_call, batched 100 per request", _rate(calls // 100 * 100, batched))
+    seconds = bench_transactions(bench.harness, bench.sender.address, txs)
+    bench.row("transactions (eth_sendTransactionSync)", _rate(txs, seconds))
+
+
+def section_math(bench: Bench) -> None:
+    executed, seconds = bench_math_differential(bench.harness, bench.options["examples"])
+    bench.row("math differential examples (model + chain)", _rate(executed, seconds))
+
+
+def section_model(bench: Bench) -> None:
+    results = bench_model(bench.options["model_rounds"])
+    for history, (actions, seconds) in results.items():
+        bench.row(
+            f"pure-model actions after {history:,} oracle rounds (target ≥20,000/s)",
+            _rate(actions, seconds, ", process CPU"),
+        )
+
+
+def section_ledger(bench: Bench) -> None:
+    ledger = Ledger.deploy(
+        project,
+        bench.sender,
+        bench.actors,
+        default_config(),
+        bench.rpc,
+        bench.registry,
+        chain.blocks.head.timestamp + 100,
     )
-    executed, seconds = bench_math_differential(harness, examples)
-    table.add_row("math differential examples (model + chain)", _rate(executed, seconds))
-
-    actors = [account.address for account in accounts.test_accounts[:8]]
-    ledger = Ledger.deploy(project, sender, actors, default_config(), rpc, registry, chain.blocks.head.timestamp + 100)
-    gas, actions, seconds = bench_ledger(ledger, rounds)
-    table.add_row("ledger differential actions (model + chain + full state)", _rate(actions, seconds))
-    world, seconds = bench_stateful(rpc, registry, sequences)
-    table.add_row("stateful fuzzing: transactions (model + chain + state + invariants)", _rate(world.steps, seconds))
-    table.add_row("stateful fuzzing: sequences", _rate(world.examples, seconds))
-    console.print(table)
-
+    gas = bench_ledger(ledger)
+    actions, seconds = bench_ledger_loop(ledger, bench.options["rounds"], 1)
+    bench.row("ledger differential actions, one block per action", _rate(actions, seconds))
+    actions, seconds = bench_ledger_loop(ledger, bench.options["rounds"] * 4, 16)
+    bench.row("ledger differential actions, 16 per block (target ≥500/s)", _rate(actions, seconds))
     gas_table = Table(title="Gas per action (Anvil, solc 0.8.28, optimizer 200 runs)")
     gas_table.add_column("action")
     gas_table.add_column("gas", justify="right")
     for name, used in gas.items():
         gas_table.add_row(name, f"{used:,}")
-    console.print(gas_table)
+    bench.tables.append(gas_table)
+
+
+def section_stateful(bench: Bench) -> None:
+    world, seconds = bench_stateful(bench.rpc, bench.registry, bench.options["sequences"])
+    bench.row("stateful fuzzing: transactions (model + chain + state + invariants)", _rate(world.steps, seconds))
+    bench.row("stateful fuzzing: sequences", _rate(world.examples, seconds))
+
+
+def section_simulator(bench: Bench) -> None:
+    """Tier-2 throughput and memory, tier-1 actions/s, tier agreement (simulator.bench)."""
+    print_bench(bench.console)
+
+
+# In order; append a section to add a measurement.
+SECTIONS: list[Callable[[Bench], None]] = [
+    section_compile,
+    section_rpc,
+    section_math,
+    section_model,
+    section_ledger,
+    section_stateful,
+    section_simulator,
+]
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--calls", default=2000, show_default=True, help="eth_calls per call benchmark")
+@click.option("--txs", default=500, show_default=True, help="transactions for the tx/s benchmark")
+@click.option("--examples", default=2000, show_default=True, help="math differential examples")
+@click.option("--rounds", default=50, show_default=True, help="rounds of 4 differential ledger actions")
+@click.option("--model-rounds", default=2_500, show_default=True, help="rounds of 4 pure-model actions")
+@click.option("--sequences", default=40, show_default=True, help="stateful fuzzing sequences")
+@click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
+def cli(**options: Any) -> None:
+    bench = Bench(options)
+    for section in SECTIONS:
+        section(bench)
+    bench.console.print(bench.table)
+    for table in bench.tables:
+        bench.console.print(table)
     sys.stdout.flush()

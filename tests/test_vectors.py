@@ -15,6 +15,7 @@ from eth_utils import to_checksum_address
 from pydantic import ValidationError
 
 from difftest.ledger import Action, Ledger
+from difftest.orders import trade
 from difftest.vectors import (
     REPLAY_GENESIS,
     SCHEMA_PATH,
@@ -52,14 +53,28 @@ HANDWRITTEN = {
         {"at": "0", "sender": "lp", "contract": "token", "function": "approve", "args": ["#pool", "100000000000"]},
         {"at": "0", "sender": "lp", "contract": "pool", "function": "deposit", "args": ["100000000000", "@lp"]},
         {"at": "0", "sender": "trader", "contract": "token", "function": "mint", "args": ["@trader", "1000000000"]},
-        {"at": "0", "sender": "trader", "contract": "token", "function": "approve", "args": ["#engine", "1000000000"]},
         {
             "at": "0",
             "sender": "trader",
-            "contract": "engine",
-            "function": "openPosition",
+            "contract": "token",
+            "function": "approve",
+            "args": ["#orderRouter", "1000000000"],
+        },
+        {
+            "at": "0",
+            "sender": "trader",
+            "contract": "orderRouter",
+            "function": "submitOrder",
             "args": ["1", "-1000000000000000000", "500000000", "2990000000000000000000"],
         },
+        {
+            "at": "2",
+            "sender": "owner",
+            "contract": "feed1",
+            "function": "setRoundData",
+            "args": ["300000000000", "t+2"],
+        },
+        {"at": "2", "sender": "owner", "contract": "orderRouter", "function": "executeOrder", "args": ["@trader", "1"]},
         {
             "at": "120",
             "sender": "owner",
@@ -67,7 +82,27 @@ HANDWRITTEN = {
             "function": "setRoundData",
             "args": ["295000000000", "t+60"],
         },
-        {"at": "120", "sender": "trader", "contract": "engine", "function": "closePosition", "args": ["1", "0"]},
+        {
+            "at": "120",
+            "sender": "trader",
+            "contract": "orderRouter",
+            "function": "submitOrder",
+            "args": ["1", "1000000000000000000", "0", "0"],
+        },
+        {
+            "at": "122",
+            "sender": "owner",
+            "contract": "feed1",
+            "function": "setRoundData",
+            "args": ["295000000000", "t+121"],
+        },
+        {
+            "at": "122",
+            "sender": "owner",
+            "contract": "orderRouter",
+            "function": "executeOrder",
+            "args": ["@trader", "1"],
+        },
     ],
 }
 
@@ -169,18 +204,18 @@ def test_tampered_event_value__reported_at_action_and_path(run):
 def test_tampered_revert_time__reported_at_action_and_path(run):
     vector = load("oracle_stale_async_redeem")
     index = next(i for i, a in enumerate(vector.actions) if a.expect.error == "StalePrice")
-    assert vector.actions[index].expect.args[2] == "t+4201"  # blockTimestamp, relative to genesis
+    assert vector.actions[index].expect.args[2] == "t+4203"  # blockTimestamp, relative to genesis
 
     def change(expect: dict) -> None:
-        expect["args"][2] = "t+4202"
+        expect["args"][2] = "t+4204"
 
     result = run(tampered(vector, index, change))
 
     assert result.first_difference.model_dump(exclude={"message"}) == {
         "action_index": index,
         "path": "expect.args[2]",
-        "expected": "t+4202",
-        "actual": "t+4201",
+        "expected": "t+4204",
+        "actual": "t+4203",
     }
 
 
@@ -243,7 +278,7 @@ def test_handwritten_without_outcomes__replays_and_records(run):
     assert result.ok, result.summary(vector)
     recorded = result.recorded
     assert recorded.recorded and recorded.actions[2].expect.return_ == str(100_000 * USD * 10**6)
-    round_events = recorded.actions[6].expect.events
+    round_events = recorded.actions[8].expect.events
     assert [e.args[2] for e in round_events if e.event == "AnswerUpdated"] == ["t+60"]
     assert [a.model_copy(update={"expect": None}) for a in recorded.actions] == list(vector.actions)
     # The recording replays exactly, and reads back from its own canonical text.
@@ -260,7 +295,7 @@ def test_vector_from_ledger__records_history_and_replays(run, project, accounts,
         ledger.mint_and_approve(lp, 500_000 * USD)
         ledger.act(lp, "pool", "deposit", 500_000 * USD, lp)
         ledger.mint_and_approve(trader, 2_000 * USD)
-        ledger.act(trader, "engine", "openPosition", 2, WAD // 10, 1_000 * USD, 61_000 * WAD)
+        trade(ledger, trader, 2, WAD // 10, 1_000 * USD, 61_000 * WAD)
         ledger.advance(90)
         ledger.set_price(2, 51_000 * FEED, updated_at=ledger.now - 30)
         ledger.act(keeper, "engine", "liquidate", trader, 2)
@@ -271,8 +306,8 @@ def test_vector_from_ledger__records_history_and_replays(run, project, accounts,
 
     assert vector.recorded and len(vector.actions) == len(ledger.history)
     assert vector.actions[-1].args == ["@keeper"] and vector.final_state["engine.guardian"] == "@keeper"
-    set_price = next(a for a in vector.actions if a.function == "setRoundData")
-    assert (set_price.at, set_price.args) == (90, [str(51_000 * FEED), "t+60"])
+    set_price = next(a for a in vector.actions if a.function == "setRoundData" and a.args[0] == str(51_000 * FEED))
+    assert (set_price.at, set_price.args) == (92, [str(51_000 * FEED), "t+62"])  # the order filled at t+2
     result = run(vector)
     assert result.ok, result.summary(vector)
 
@@ -309,11 +344,14 @@ def test_time_slots__block_times_relative_to_genesis__other_integers_plain():
     genesis, alice = 1_900_000_000, "0x" + "a1" * 20
     symbols = Symbols(genesis, {"alice": to_checksum_address(alice)}, {"engine": "0x" + "e0" * 20})
     events = [
-        EmittedEvent("0x" + "e0" * 20, "CooldownStarted", (alice, genesis + 5)),
-        EmittedEvent("0x" + "e0" * 20, "UnstakeRequested", (alice, genesis + 5, genesis - 3)),
+        EmittedEvent("0x" + "e0" * 20, "CooldownStarted", (alice, genesis + 5, 9)),
+        EmittedEvent("0x" + "e0" * 20, "UnstakeRequested", (alice, genesis + 5, 7, 8, genesis - 3, genesis + 9)),
     ]
     recorded = symbols.encode_outcome(Outcome(reverted=False, events=events), "cooldown")
-    assert [e.args for e in recorded.events] == [["@alice", "t+5"], ["@alice", str(genesis + 5), "t-3"]]
+    assert [e.args for e in recorded.events] == [
+        ["@alice", "t+5", "9"],
+        ["@alice", str(genesis + 5), "7", "8", "t-3", "t+9"],
+    ]
     for error, expected in [
         (("NotInUnstakeWindow", (alice, genesis + 10, genesis + 20)), ["@alice", "t+10", "t+20"]),
         (("ClaimTooEarly", (alice, genesis)), ["@alice", "t+0"]),
@@ -326,14 +364,14 @@ def test_time_slots__block_times_relative_to_genesis__other_integers_plain():
     state = symbols.encode_state(
         {
             f"safetyModule.cooldownStartOf/{alice}": genesis + 7,
-            f"safetyModule.pendingOf/{alice}": (10, genesis + 8),
-            f"pool.redeemRequestOf/{alice}": (10, 0),  # 0: no request, not a time
+            f"safetyModule.pendingOf/{alice}": (10, genesis + 8, genesis + 9),
+            f"pool.redeemRequestOf/{alice}": (10, 0, 0),  # 0: no request, not a time
         }
     )
     assert state == {
-        "pool.redeemRequestOf/@alice": ["10", "0"],
+        "pool.redeemRequestOf/@alice": ["10", "0", "0"],
         "safetyModule.cooldownStartOf/@alice": "t+7",
-        "safetyModule.pendingOf/@alice": ["10", "t+8"],
+        "safetyModule.pendingOf/@alice": ["10", "t+8", "t+9"],
     }
     assert [symbols.decode(v) for v in ("t+7", "t-3", "-12", "@alice", "#engine")] == [
         genesis + 7,
@@ -377,7 +415,7 @@ def vector_text(**changes) -> str:
             vector_text(**{"actions.2.args": ["1e18", "@lp"]}),
             r"actions\[2\]\.args\[0\] \(assets\): expected an integer",
         ),
-        (vector_text(**{"actions.7.at": "119"}), r"actions\[7\]\.at: 119 is before the previous action's 120"),
+        (vector_text(**{"actions.9.at": "119"}), r"actions\[9\]\.at: 119 is before the previous action's 120"),
         (vector_text(**{"config.markets.0.initial_margin_bps": "0"}), r"initialMarginBps=0"),
         (vector_text(**{"actions.0.expect": {"error": "X", "return": "1"}}), r"a revert \(X\) has neither"),
     ],

@@ -36,11 +36,19 @@ if ! fresh .toolchain/.synced toolchain/install.sh package.json; then
 #!/bin/sh
 exec node "$root/toolchain/solc-adapter.cjs" "\$@"
 SH
-  # ape-foundry starts `anvil` from PATH and has no option for extra flags. 256 recent states stay
-  # in memory (traces of recent transactions work) and nothing is written to disk.
+  # ape-foundry starts `anvil` from PATH and has no option for extra flags, nor one to drop the
+  # `--steps-tracing` it always passes (85-90% of Anvil's CPU per transaction; the call tracer the
+  # harness uses for return and revert data works without it), so the wrapper strips it.
+  # 256 recent states stay in memory (traces of recent transactions work), nothing goes to disk.
+  # `--order fifo`: a block of batched actions (difftest.ledger) holds them in the order sent.
   cat > .toolchain/bin/anvil <<SH
 #!/bin/sh
-exec "$root/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" --prune-history 256 "\$@"
+for arg do
+  shift
+  [ "\$arg" = "--steps-tracing" ] && continue
+  set -- "\$@" "\$arg"
+done
+exec "$root/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" --prune-history 256 --order fifo "\$@"
 SH
   chmod +x ".toolchain/solc/solc-v${solc_version}" .toolchain/bin/anvil
   # Every Python started from .venv (pytest, ape, scripts) finds both wrappers and the project.

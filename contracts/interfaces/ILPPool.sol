@@ -8,7 +8,7 @@ import {IEngineGated} from "./IEngineGated.sol";
 /// are its cash plus the traders' open PnL and funding marked to the oracle (O(1) per market
 /// from the engine's aggregates). Exits are asynchronous (ERC-7540 style): `requestRedeem`
 /// escrows shares that keep bearing losses; `redeem` claims them after a cooldown, inside a
-/// window, at the price of the claim block.
+/// window, at the lower of the redemption marks at request and at claim.
 interface ILPPool is IEngineGated {
     /* ERRORS */
 
@@ -22,14 +22,21 @@ interface ILPPool is IEngineGated {
     error InsufficientPoolCash(uint256 requested, uint256 cash);
     /// @notice A redemption would take cash below what open interest reserves.
     error InsufficientFreeCash(uint256 assets, uint256 freeCash);
-    /// @notice Cooldown and window must be in [1, 365 days].
+    /// @notice Cooldown and window must be in [1 minute, 30 days].
     error InvalidRedeemTiming(uint256 cooldown, uint256 window);
+    /// @notice A market's oracle price is beyond the valuation's sanity bound.
+    error PriceOutOfBounds(uint256 marketId, uint256 price, uint256 maxPrice);
+    /// @notice The collateral delivered `received` for a deposit of `assets` (fee-on-transfer tokens are refused).
+    error FeeOnTransferUnsupported(uint256 assets, uint256 received);
 
     /* EVENTS */
 
     event RedeemTimingSet(uint256 cooldown, uint256 window);
-    /// @notice `owner` escrowed `shares`; the whole pending request is claimable from `claimableAt`.
-    event RedeemRequested(address indexed owner, uint256 shares, uint256 pendingShares, uint256 claimableAt);
+    /// @notice `owner` escrowed `shares` worth `assets` at the redemption mark (the most their claim pays); the
+    /// whole pending request is claimable from `claimableAt`.
+    event RedeemRequested(
+        address indexed owner, uint256 shares, uint256 assets, uint256 pendingShares, uint256 claimableAt
+    );
     event RedeemCancelled(address indexed owner, uint256 shares);
     event CashCredited(uint256 amount);
     event CashPaid(uint256 amount);
@@ -54,8 +61,16 @@ interface ILPPool is IEngineGated {
     /// @notice Collateral the pool holds for LPs (token balance less donations).
     function cash() external view returns (uint256);
 
-    /// @notice Shares escrowed by `owner` and the time they were requested.
-    function redeemRequestOf(address owner) external view returns (uint256 shares, uint256 requestedAt);
+    /// @notice Shares escrowed by `owner`, the time of the last request and the value bound of the claim.
+    function redeemRequestOf(address owner) external view returns (uint256 shares, uint256 requestedAt, uint256 assets);
+
+    /// @notice What traders owe the pool across markets (PnL and funding at the oracle, from the engine's
+    /// aggregates, O(1) per market), negative when the pool owes them. `forDeposit`: the whole claim, rounded up
+    /// (the deposit mark). Otherwise the redemption mark: each side's loss counted up to that side's margins,
+    /// funding the pool is owed not counted, each part rounded down. A market whose price reverts: with `strict`
+    /// the oracle's error; else `stale` is set and the market counts only the settled funding the pool owes (its
+    /// open PnL at zero, no credit for what its traders owe).
+    function poolClaimOnTraders(bool forDeposit, bool strict) external view returns (int256 claim, bool stale);
 
     /// @notice Assets marked for deposits (trader losses credited, rounded up: favours the pool).
     function totalAssetsForDeposit() external view returns (uint256);

@@ -2,12 +2,77 @@
 pragma solidity 0.8.28;
 
 /// @title IOracleAdapter
-/// @notice Reads one Chainlink `AggregatorV3Interface` feed per market, validates it and
-/// returns the price as a WAD (18 decimals). Every trigger in the system uses this price.
+/// @notice The mark price of each market as a WAD (18 decimals), built from up to `MAX_SOURCES`
+/// independent sources: Chainlink `AggregatorV3Interface` feeds and Pyth pull-oracle price ids.
+/// Every trigger in the system uses this price.
+/// @dev Rules (docs/DESIGN.md, "Multi-source mark"), evaluated in this order by `price`:
+/// 1. the market has sources (`FeedNotSet`); 2. the L2 sequencer is up and past its grace period;
+/// 3. each source is read and validated on its own (answer > 0, timestamp set, not in the future,
+/// not older than the source's `maxAge`, Pyth exponent as configured, non-zero once scaled);
+/// a source that fails is left out. Fewer than `quorum` fresh sources: the market is degraded and
+/// `price` reverts with the error of the first source that failed (`StalePrice`, ...);
+/// 4. the mark is the LOWER median of the fresh sources (sorted ascending, index (n - 1) / 2: always
+/// a price some source published, exact); 5. the sources within `maxSpreadBps` of the mark
+/// (`|p - mark| * 10_000 <= mark * maxSpreadBps`) agree with it; fewer than `quorum` agreeing:
+/// `SpreadTooWide`; the others are outvoted; 6. the price band: while the last accepted mark
+/// (recorded by the permissionless `updateMark`) is at most `bandWindow` seconds old, a mark more
+/// than `bandBps` away from it is valid only once confirmed by a later observation beyond the band
+/// on the same side, recorded as pending by an earlier `updateMark` (`PriceOutsideBand`).
 interface IOracleAdapter {
+    /* TYPES */
+
+    /// @notice A source's kind: a Chainlink-style aggregator, or a Pyth price id on a Pyth contract.
+    enum SourceKind {
+        Chainlink,
+        Pyth
+    }
+
+    /// @notice What the owner configures per source; `priceId` is used by Pyth sources only.
+    struct SourceSpec {
+        SourceKind kind;
+        address feed;
+        bytes32 priceId;
+        uint256 maxAge;
+    }
+
+    /// @notice A configured source; `decimals` is read from the feed (Pyth: `-expo`) when set.
+    struct Source {
+        SourceKind kind;
+        address feed;
+        bytes32 priceId;
+        uint8 decimals;
+        uint256 maxAge;
+    }
+
+    /// @notice Per-market aggregation rules (bounds: see `setOracle`).
+    struct OracleParams {
+        uint256 quorum;
+        uint256 maxSpreadBps;
+        uint256 bandBps;
+        uint256 bandWindow;
+    }
+
+    /// @notice The band's state: the last accepted mark and an out-of-band mark awaiting confirmation.
+    struct Mark {
+        uint256 price;
+        uint256 acceptedAt;
+        uint256 pendingPrice;
+        uint256 pendingObservedAt;
+    }
+
+    /// @notice A market's state, as `markStatus` reports it (the order of the checks in `price`).
+    enum MarkStatus {
+        Live,
+        NotConfigured,
+        SequencerDown,
+        BelowQuorum,
+        SpreadTooWide,
+        OutsideBand
+    }
+
     /* ERRORS */
 
-    /// @notice No feed is configured for the market.
+    /// @notice No source is configured for the market.
     error FeedNotSet(uint256 marketId);
     /// @notice The feed answered zero or a negative number.
     error InvalidAnswer(uint256 marketId, int256 answer);
@@ -17,6 +82,13 @@ interface IOracleAdapter {
     error FutureTimestamp(uint256 marketId, uint256 updatedAt, uint256 blockTimestamp);
     /// @notice `block.timestamp - updatedAt > maxAge`.
     error StalePrice(uint256 marketId, uint256 updatedAt, uint256 blockTimestamp, uint256 maxAge);
+    /// @notice A Pyth price's exponent differs from the one read when the source was configured.
+    error UnexpectedExponent(uint256 marketId, int32 expo);
+    /// @notice Fewer than `quorum` fresh sources lie within `maxSpreadBps` of the median.
+    error SpreadTooWide(uint256 marketId, uint256 median, uint256 agreeing, uint256 quorum);
+    /// @notice The mark moved more than `bandBps` from the last accepted mark within the band
+    /// window and is not confirmed yet.
+    error PriceOutsideBand(uint256 marketId, uint256 mark, uint256 lastAccepted);
     /// @notice The L2 sequencer-uptime feed reports the sequencer down (answer != 0, or no round).
     error SequencerDown();
     /// @notice The sequencer came back up less than `gracePeriod` seconds ago.
@@ -25,28 +97,81 @@ interface IOracleAdapter {
     error InvalidMaxAge(uint256 maxAge);
     /// @notice Feeds with more than 36 decimals are not supported.
     error UnsupportedFeedDecimals(uint8 decimals);
+    /// @notice A Pyth exponent must be in [-36, 0].
+    error UnsupportedExponent(int32 expo);
     /// @notice The feed address is zero.
     error ZeroFeed();
+    /// @notice A market has 1 to MAX_SOURCES sources.
+    error InvalidSourceCount(uint256 count);
+    /// @notice `quorum` must be in [1, number of sources].
+    error InvalidQuorum(uint256 quorum, uint256 sources);
+    /// @notice `maxSpreadBps` must be at most MAX_SPREAD_BPS.
+    error InvalidMaxSpread(uint256 maxSpreadBps);
+    /// @notice `bandBps` must be at most MAX_BAND_BPS (0 = no band).
+    error InvalidBand(uint256 bandBps);
+    /// @notice `bandWindow` must be at most MAX_BAND_WINDOW.
+    error InvalidBandWindow(uint256 bandWindow);
 
     /* EVENTS */
 
     event FeedSet(uint256 indexed marketId, address feed, uint8 decimals, uint256 maxAge);
+    event SourceSet(
+        uint256 indexed marketId,
+        uint256 index,
+        SourceKind kind,
+        address feed,
+        bytes32 priceId,
+        uint8 decimals,
+        uint256 maxAge
+    );
+    event OracleParamsSet(
+        uint256 indexed marketId, uint256 quorum, uint256 maxSpreadBps, uint256 bandBps, uint256 bandWindow
+    );
+    event MarkAccepted(uint256 indexed marketId, uint256 mark, uint256 oldestObservedAt, uint256 newestObservedAt);
+    event MarkPending(uint256 indexed marketId, uint256 mark, uint256 lastAccepted, uint256 newestObservedAt);
     event SequencerFeedSet(address feed, uint256 gracePeriod);
 
     /* FUNCTIONS */
 
-    /// @notice Owner only. Sets (or replaces) the market's feed; reads and stores `feed.decimals()`.
+    /// @notice Owner only. Makes `feed` the market's only source (Chainlink, quorum 1); reads and
+    /// stores `feed.decimals()`. The spread and band parameters are kept.
     function setFeed(uint256 marketId, address feed, uint256 maxAge) external;
+
+    /// @notice Owner only. Replaces the market's sources and aggregation rules. Bounds: 1 to
+    /// MAX_SOURCES sources, each with a non-zero feed and `maxAge` in [1, MAX_AGE_LIMIT], Chainlink
+    /// decimals at most 36, Pyth exponent in [-36, 0]; quorum in [1, sources]; `maxSpreadBps` at most
+    /// MAX_SPREAD_BPS; `bandBps` at most MAX_BAND_BPS; `bandWindow` at most MAX_BAND_WINDOW.
+    /// Checked in that order (sources first, each source field by field).
+    function setOracle(uint256 marketId, SourceSpec[] calldata sources, OracleParams calldata params) external;
 
     /// @notice Owner only. Sets the L2 sequencer-uptime feed; `address(0)` disables the check.
     function setSequencerFeed(address feed, uint256 gracePeriod) external;
 
-    /// @notice The validated price of the market's base asset in USD, 18 decimals.
-    /// @dev Checks, in this order: feed set; sequencer up and past its grace period (if a
-    /// sequencer feed is set); `answer > 0`; `updatedAt != 0`; `updatedAt <= block.timestamp`;
-    /// `block.timestamp - updatedAt <= maxAge`. Scaling from the feed's decimals rounds down.
+    /// @notice Anyone. Records the current mark as accepted when it passes the band (returns true),
+    /// else records it as pending confirmation (returns false). Reverts like `price` when the market
+    /// is degraded for any other reason. Keepers call it after every new observation.
+    function updateMark(uint256 marketId) external returns (bool accepted);
+
+    /// @notice The market's mark price in USD, 18 decimals; reverts when the market is degraded.
     function price(uint256 marketId) external view returns (uint256);
 
-    /// @notice The market's feed configuration.
+    /// @notice `price(marketId)` (same checks, same reverts) and the OLDEST `updatedAt` /
+    /// `publishTime` among the observations that produced it (the sources agreeing with the mark).
+    function priceWithTime(uint256 marketId) external view returns (uint256 price, uint256 observedAt);
+
+    /// @notice The market's state now: which check fails first (Live when none does), the number
+    /// of fresh sources and of sources agreeing with the median (0 when not evaluated).
+    function markStatus(uint256 marketId) external view returns (MarkStatus status, uint256 fresh, uint256 agreeing);
+
+    /// @notice The market's first source: (feed, decimals, maxAge).
     function feedOf(uint256 marketId) external view returns (address feed, uint8 decimals, uint256 maxAge);
+
+    /// @notice The market's sources.
+    function sourcesOf(uint256 marketId) external view returns (Source[] memory);
+
+    /// @notice The market's aggregation rules.
+    function oracleParamsOf(uint256 marketId) external view returns (OracleParams memory);
+
+    /// @notice The market's band state.
+    function markOf(uint256 marketId) external view returns (Mark memory);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IOracleAdapter} from "./IOracleAdapter.sol";
+
 /// @title IPerpEngine
 /// @notice Markets, isolated positions, margin, fees, funding, liquidation, the loss waterfall,
 /// auto-deleveraging and socialised loss. The LP pool is every trader's counterparty; a
@@ -19,7 +21,7 @@ interface IPerpEngine {
         uint256[4] tierNotionalCaps;
         uint256[4] tierMaintenanceBps;
         uint256 spreadBps;
-        uint256 impactBps; // extra bps per `impactReferenceNotional` of notional
+        uint256 impactBps; // bps per `impactReferenceNotional` of mean skew notional over the trade
         uint256 impactReferenceNotional;
         uint256 maxImpactBps;
         uint256 tradingFeeBps;
@@ -35,6 +37,8 @@ interface IPerpEngine {
         uint256 skewScale; // skew (size) at which funding reaches its maximum rate
         uint256 maxLongOpenInterest; // size
         uint256 maxShortOpenInterest; // size
+        uint256 minMargin; // an open position keeps at least this margin (>= 2 x keeperFixedReward)
+        uint256 minNotional; // and at least this notional at the oracle price (<= tierNotionalCaps[0])
     }
 
     /// @notice A market's aggregates: what the pool is marked from, O(1) per market.
@@ -50,6 +54,8 @@ interface IPerpEngine {
         int256 accruedFundingTotal; // sum of positions' settled-but-unpaid funding (collateral units)
         bool adlLongActive; // ADL triggered on the long side and not yet back under target
         bool adlShortActive;
+        uint256 longMargin; // sum of longs' margins (collateral units): the most the longs can lose to the pool
+        uint256 shortMargin;
     }
 
     struct Position {
@@ -87,9 +93,16 @@ interface IPerpEngine {
     error ZeroAmount();
     error OpensPaused();
     error NotGuardian(address caller);
-    error PositionExists(address account, uint256 marketId);
     error NoPosition(address account, uint256 marketId);
-    error WrongDirection(int256 size, int256 sizeDelta);
+    /// @notice `executeTrade` is for the order router only.
+    error NotOrderRouter(address caller);
+    error OrderRouterAlreadySet();
+    /// @notice A decrease order carries no margin.
+    error MarginInOnDecrease(uint256 marginIn);
+    /// @notice A position that stays open must keep `minMargin`...
+    error MarginBelowMinimum(uint256 margin, uint256 minMargin);
+    /// @notice ...and `minNotional` at the oracle price.
+    error NotionalBelowMinimum(uint256 notional, uint256 minNotional);
     error ReductionTooLarge(uint256 reduction, uint256 size);
     error SlippageExceeded(uint256 executionPrice, uint256 acceptablePrice);
     error InsufficientMargin(int256 equity, uint256 required);
@@ -105,6 +118,10 @@ interface IPerpEngine {
     error AdlNotProfitable(address account, uint256 marketId, int256 pnl);
     /// @notice An ADL step must lower the side's ratio.
     error AdlNotImproving(uint256 ratioBeforeBps, uint256 ratioAfterBps);
+    /// @notice Only an ADL keeper (set by the owner) may auto-deleverage.
+    error NotAdlKeeper(address caller);
+    /// @notice An ADL keeper may not auto-deleverage its own position.
+    error AdlOwnPosition(address account);
 
     /* EVENTS */
 
@@ -113,6 +130,7 @@ interface IPerpEngine {
     event FeeSharesSet(uint256 insuranceShareBps, uint256 safetyModuleShareBps);
     event PoolLimitsSet(uint256 maxUtilisationBps, uint256 reserveFactorBps);
     event GuardianSet(address guardian);
+    event OrderRouterSet(address orderRouter);
     event OpensPausedSet(bool paused);
     event AdlParamsSet(uint256 triggerBps, uint256 targetBps);
     event FundingAccrued(uint256 indexed marketId, int256 ratePerSecond, int256 fundingIndex);
@@ -162,9 +180,18 @@ interface IPerpEngine {
         int256 sizeClosed,
         uint256 oraclePrice,
         int256 realisedPnl,
+        uint256 score,
         uint256 ratioBeforeBps,
         uint256 ratioAfterBps
     );
+    event AdlKeeperSet(address indexed keeper, bool allowed);
+    /// @notice The side's ADL flag after `syncAdl` or an ADL step evaluated the ratio.
+    event AdlFlagSynced(uint256 indexed marketId, bool isLong, uint256 ratioBps, bool active);
+    /// @notice The pool could not pay `amount` it owed in a liquidation: the engine advanced it,
+    /// and the pool owes it back (`uncoveredDeficit`, deducted from the pool's mark).
+    event DeficitUncovered(address indexed account, uint256 indexed marketId, uint256 amount, uint256 total);
+    /// @notice `amount` of the uncovered deficit was repaid out of cash owed to the pool.
+    event DeficitRepaid(uint256 amount, uint256 remaining);
     /// @notice The pool paid `paid` of a realised profit of `owed`; `haircut` is socialised.
     event ProfitHaircut(address indexed account, uint256 indexed marketId, uint256 owed, uint256 paid, uint256 haircut);
     event BadDebtSettled(
@@ -186,30 +213,35 @@ interface IPerpEngine {
     /// @notice ADL becomes possible on a side above `triggerBps` of pool assets and stays possible
     /// until a step brings it to `targetBps` or below. Bounds: 0 < target < trigger <= 10000.
     function setAdlParams(uint256 triggerBps, uint256 targetBps) external;
+    /// @notice Grants or revokes the ADL keeper role.
+    function setAdlKeeper(address keeper, bool allowed) external;
+    /// @notice Owner, once: the order router, the only caller of `executeTrade`.
+    function setOrderRouter(address orderRouter) external;
     /// @notice Guardian or owner: pauses opening and increasing positions. Closes,
     /// decreases, margin changes and liquidations keep working.
     function setOpensPaused(bool paused) external;
 
     /* TRADING */
 
-    /// @notice Opens a position of `size` (signed) with `margin` pulled from the caller.
-    /// Reverts unless execution is at or better than `acceptablePrice`.
-    function openPosition(uint256 marketId, int256 size, uint256 margin, uint256 acceptablePrice) external;
-
-    /// @notice Adds `sizeDelta` (same sign as the position) and `marginIn`.
-    function increasePosition(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice)
-        external;
-
-    /// @notice Reduces |size| by `reduction`, realising PnL, funding and fee; pays out on full close.
-    function decreasePosition(uint256 marketId, uint256 reduction, uint256 acceptablePrice) external;
-
-    /// @notice Closes the whole position.
-    function closePosition(uint256 marketId, uint256 acceptablePrice) external;
+    /// @notice Order router only: fills `account`'s order. A `sizeDelta` with the position's sign
+    /// (or on no position) opens or increases it with `marginIn` pulled from the router; the
+    /// opposite sign decreases it by |sizeDelta| (closes it at |size|; more reverts
+    /// `ReductionTooLarge`; margin in reverts `MarginInOnDecrease`). Reverts unless execution is at
+    /// or better than `acceptablePrice`, and unless a position that stays open keeps `minMargin` and
+    /// `minNotional`.
+    function executeTrade(
+        address account,
+        uint256 marketId,
+        int256 sizeDelta,
+        uint256 marginIn,
+        uint256 acceptablePrice
+    ) external;
 
     /// @notice Adds margin; allowed even when liquidatable (it can rescue the position).
     function addMargin(uint256 marketId, uint256 amount) external;
 
-    /// @notice Removes margin; equity after must stay >= initial margin.
+    /// @notice Removes margin at once; equity after must stay >= initial margin, and the position
+    /// must keep `minMargin` and `minNotional`.
     function removeMargin(uint256 marketId, uint256 amount) external;
 
     /* LIQUIDATION */
@@ -218,11 +250,16 @@ interface IPerpEngine {
     /// at a fresh oracle price; the caller receives the keeper reward.
     function liquidate(address account, uint256 marketId) external;
 
-    /// @notice Permissionless ADL: closes `reduction` of a profitable position on a side whose
-    /// profit-to-pool ratio is over the trigger, at the oracle price, without fees. Reverts
-    /// unless the step lowers the ratio. Keepers should follow the model's ranking
-    /// (profit % x effective leverage).
+    /// @notice ADL keepers only, never on their own position: closes `reduction` of a profitable
+    /// position on a side whose profit-to-pool ratio is above the trigger, or above the target
+    /// once triggered, at the oracle price, without fees. Reverts unless the step lowers the
+    /// ratio. The event carries the position's ranking score (profit % x effective leverage,
+    /// WAD) so anyone can audit that keepers followed the ranking (`pymodel.adl.audit_adl`).
     function autoDeleverage(address account, uint256 marketId, uint256 reduction) external;
+
+    /// @notice Permissionless: re-evaluates the side's ADL flag at the current ratio (set above
+    /// the trigger, cleared at or below the target).
+    function syncAdl(uint256 marketId, bool isLong) external;
 
     /* VIEWS */
 
@@ -240,9 +277,14 @@ interface IPerpEngine {
     /// @notice Long: the lowest price with equity >= 0; short: the highest. 0 if none.
     function bankruptcyPrice(address account, uint256 marketId) external view returns (uint256);
 
-    /// @notice What traders owe the pool across markets (PnL and funding at the oracle),
-    /// negative when the pool owes them; `roundUp` picks the rounding of the aggregate.
-    function poolClaimOnTraders(bool roundUp) external view returns (int256);
+    /// @notice The oracle adapter the engine prices markets with.
+    function oracle() external view returns (IOracleAdapter);
+    /// @notice 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
+    function notionalScale() external view returns (uint256);
+
+    /// @notice What liquidations took beyond every layer's funds, advanced by the engine and owed
+    /// back by the pool (deducted from its mark, repaid first from what the pool is credited).
+    function uncoveredDeficit() external view returns (uint256);
 
     /// @notice Pool cash that open interest reserves (entry notional x reserve factor).
     function reservedCash() external view returns (uint256);

@@ -5,63 +5,95 @@ import {IEngineGated} from "./IEngineGated.sol";
 
 /// @title ISafetyModule
 /// @notice Stakers' capital (non-transferable shares), second layer of the loss waterfall: slashed pro rata (stakers in
-/// cooldown and exits not yet claimed included), at most `maxSlashBps` of its assets per event,
-/// before the LP pool pays. Stakers earn a share of trading fees.
-/// @dev Exits: `cooldown()`, then `redeem(shares)` inside the unstake window escrows the shares,
-/// then `claim()` from the next second on burns them at that moment's price. Escrowed shares
-/// stay slashable, so an exit in the same block as a shortfall cannot dodge it.
+/// cooldown and exits not yet claimed included), at most `maxSlashBps` of its assets measured at the start of a
+/// `slashWindow`, across every shortfall in that window, before the LP pool pays. Stakers earn a share of trading fees.
+/// @dev Exits: `cooldown()` covers the shares staked at that moment; inside the unstake window that follows,
+/// `redeem(shares)` moves up to those shares' assets into an escrow pool, claimable from the next second until the
+/// window ends. Escrow earns no fees and stays slashable (pro rata to assets). Escrow left unclaimed when the window
+/// ends goes back to the stake at the stake's price on the staker's next `stake`, `cooldown` or `redeem`, and a new
+/// cooldown is needed to leave.
 interface ISafetyModule is IEngineGated {
     /* ERRORS */
 
     error ZeroAmount();
     error ZeroShares();
     error InsufficientShares(address staker, uint256 shares, uint256 requested);
-    /// @notice `redeem` outside [cooldownStart + cooldown, cooldownStart + cooldown + window].
+    /// @notice `redeem` outside [cooldownStart + cooldown, cooldownStart + cooldown + window).
     error NotInUnstakeWindow(address staker, uint256 windowStart, uint256 windowEnd);
+    /// @notice `redeem` of more shares than the running cooldown covers (stake added later does not ride on it).
+    error ExceedsCooldownShares(address staker, uint256 covered, uint256 requested);
+    /// @notice `cooldown` without staked shares.
+    error NoStake(address staker);
     error NothingToClaim(address staker);
     /// @notice Escrowed shares are claimable only after the second they were escrowed in.
     error ClaimTooEarly(address staker, uint256 claimableAt);
+    /// @notice The unstake window of the escrow has passed: it goes back to the stake.
+    error UnstakeWindowExpired(address staker, uint256 deadline);
     error InvalidParameter(string name, uint256 value);
 
     /* EVENTS */
 
-    event ParamsSet(uint256 cooldownPeriod, uint256 unstakeWindow, uint256 maxSlashBps);
+    event ParamsSet(uint256 cooldownPeriod, uint256 unstakeWindow, uint256 maxSlashBps, uint256 slashWindow);
     event Staked(address indexed staker, uint256 assets, uint256 shares);
-    event CooldownStarted(address indexed staker, uint256 at);
-    event UnstakeRequested(address indexed staker, uint256 shares, uint256 claimableAt);
-    event Claimed(address indexed staker, address receiver, uint256 shares, uint256 assets);
+    /// @notice A cooldown covering `shares` (the whole stake at `at`).
+    event CooldownStarted(address indexed staker, uint256 at, uint256 shares);
+    /// @notice `shares` of stake left for `assets` of escrow (`escrowShares` of the escrow pool).
+    event UnstakeRequested(
+        address indexed staker, uint256 shares, uint256 assets, uint256 escrowShares, uint256 claimableAt, uint256 deadline
+    );
+    /// @notice `escrowShares` of escrow paid out as `assets`.
+    event Claimed(address indexed staker, address receiver, uint256 escrowShares, uint256 assets);
+    /// @notice Unclaimed escrow back to the stake after its window: `assets` for `shares`.
+    event UnstakeExpired(address indexed staker, uint256 escrowShares, uint256 assets, uint256 shares);
     event RewardDeposited(uint256 amount);
-    /// @notice `requested` of a shortfall reached the module; `slashed` was taken (cap applied).
+    /// @notice A new slash window from `start`, its cap measured on `assets`.
+    event SlashWindowStarted(uint256 start, uint256 assets);
+    /// @notice `requested` of a shortfall reached the module; `slashed` was taken (`cap`: what the window had left).
     event Slashed(uint256 requested, uint256 slashed, uint256 cap);
 
     /* FUNCTIONS */
 
-    function setParams(uint256 cooldownPeriod, uint256 unstakeWindow, uint256 maxSlashBps) external;
+    function setParams(uint256 cooldownPeriod, uint256 unstakeWindow, uint256 maxSlashBps, uint256 slashWindow)
+        external;
 
     /// @notice Stakes `assets` for shares (rounded down: favours existing stakers).
     function stake(uint256 assets) external returns (uint256 shares);
-    /// @notice Starts (or restarts) the caller's cooldown.
+    /// @notice Starts (or restarts) the caller's cooldown for the shares staked now.
     function cooldown() external;
-    /// @notice Inside the unstake window: escrows `shares` for a claim from the next second on.
+    /// @notice Inside the unstake window: escrows `shares` (at most what the cooldown covers) for a claim from the
+    /// next second until the window ends.
     function redeem(uint256 shares) external;
-    /// @notice Burns the caller's escrowed shares for assets at the current price (rounded down).
+    /// @notice Pays the caller's escrow at the escrow pool's current value (rounded down).
     function claim(address receiver) external returns (uint256 assets);
 
-    /// @notice Engine only: pulls `amount` of fee share from the engine into the assets.
+    /// @notice Engine only: pulls `amount` of fee share from the engine into the stake (never the escrow).
     function depositReward(uint256 amount) external;
-    /// @notice Engine only: pays `min(amount, assets x maxSlashBps)` to the engine.
+    /// @notice Engine only: pays `min(amount, slashCap())` to the engine, stake and escrow pro rata.
     function slash(uint256 amount) external returns (uint256 slashed);
 
     /* VIEWS */
 
+    /// @notice Every asset the module holds: stake and escrow.
     function totalAssets() external view returns (uint256);
+    /// @notice Staked shares (escrow excluded).
     function totalShares() external view returns (uint256);
+    function escrowAssets() external view returns (uint256);
+    function escrowShares() external view returns (uint256);
     function sharesOf(address staker) external view returns (uint256);
-    /// @notice Escrowed shares and the time they become claimable.
-    function pendingOf(address staker) external view returns (uint256 shares, uint256 claimableAt);
+    /// @notice Escrow shares, the time they become claimable and the last second they can be claimed.
+    function pendingOf(address staker) external view returns (uint256 shares, uint256 claimableAt, uint256 deadline);
     function cooldownStartOf(address staker) external view returns (uint256);
-    /// @notice The most one slash can take now.
+    /// @notice Shares the running cooldown still covers.
+    function cooldownSharesOf(address staker) external view returns (uint256);
+    function slashWindow() external view returns (uint256);
+    function slashWindowStart() external view returns (uint256);
+    function slashWindowAssets() external view returns (uint256);
+    function slashedInWindow() external view returns (uint256);
+    /// @notice The most a slash can take now (what the current or a new window has left).
     function slashCap() external view returns (uint256);
     function previewStake(uint256 assets) external view returns (uint256 shares);
-    function previewClaim(uint256 shares) external view returns (uint256 assets);
+    /// @notice Assets `shares` of stake are worth now (rounded down).
+    function previewRedeem(uint256 shares) external view returns (uint256 assets);
+    /// @notice Assets `escrowShares` of escrow are worth now (rounded down).
+    function previewClaim(uint256 escrowShares) external view returns (uint256 assets);
 }

@@ -4,16 +4,17 @@ bankruptcy whose shortfall empties the insurance bucket and lands on the pool, t
 in profit, and the LP redeeming after the cooldown.
 
 `ledger.act` requires model == chain at every step. The waterfall numbers asserted here are
-derived by hand in 1e-4 USD (every amount of this scenario is a whole number of them), so the
-same literals hold at both decimals; the long and the short are the same size, so the skew is
-zero and no funding accrues until the liquidation, after which nothing waits a second.
+derived by hand in 1e-6 USD (every amount of this scenario is a whole number of them), so the
+same literals hold at both decimals. Trades are orders (submit, a round two seconds later,
+execute); funding is off, so the seconds between steps change nothing.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from pymodel.config import default_config
+from difftest.orders import close, trade
+from pymodel.config import default_config, default_market
 from pymodel.evm import UINT256_MAX
 
 WAD = 10**18
@@ -24,18 +25,24 @@ DAY = 24 * 3600
 
 @pytest.mark.parametrize("decimals", [6, 18])
 def test_waterfall_scenario__collateral_decimals__same_dollar_amounts_model_equals_chain(make_ledger, decimals):
-    ledger = make_ledger(default_config(collateral_decimals=decimals, safety_module_share_bps=0))
+    market = default_market(ETH, "ETH-USD", 3_000, decimals, max_funding_rate_per_second=0)
+    config = default_config(collateral_decimals=decimals, safety_module_share_bps=0, markets=[market])
+    ledger = make_ledger(config)
 
     def usd(whole: int) -> int:
         return whole * 10**decimals
 
-    def usd4(ten_thousandths: int) -> int:
-        """An amount in 1e-4 USD, in collateral units."""
-        return ten_thousandths * 10 ** (decimals - 4)
+    def usd6(millionths: int) -> int:
+        """An amount in 1e-6 USD, in collateral units."""
+        return millionths * 10 ** (decimals - 6)
 
     def ok(sender: str, contract: str, function: str, *args):
         out = ledger.act(sender, contract, function, *args)
         assert not out.reverted, out.error
+        return out
+
+    def filled(out):
+        assert out.events_named("OrderExecuted"), out
         return out
 
     owner, lp, long_a, short_b, keeper, backer = ledger.actors[:6]
@@ -47,36 +54,39 @@ def test_waterfall_scenario__collateral_decimals__same_dollar_amounts_model_equa
     for trader in (long_a, short_b):
         ledger.mint_and_approve(trader, usd(10_000))
 
-    # Opens at 3,001.8 / 2,998.2 (5 bps spread + 1 bp impact); fees 18.0108 and 17.9892 USD.
-    opened_long = ok(long_a, "engine", "openPosition", ETH, 10 * WAD, usd(3_100), 3_100 * WAD)
-    opened_short = ok(short_b, "engine", "openPosition", ETH, -10 * WAD, usd(3_100), 2_900 * WAD)
-    assert opened_long.event("PositionIncreased").margin == usd4(30_819_892)
-    assert opened_short.event("PositionIncreased").margin == usd4(30_820_108)
-    # Insurance takes 20% of each fee (rounded down; exact here): 3.60216 + 3.59784.
-    assert ledger.system.c.insurance_fund.bucket_of(ETH) == usd4(10_072_000)
+    # The long opens from no skew at 3,001.545 (5 bps spread + 0.045 impact of a 5 ETH mean
+    # skew), fee 18.00927; the short brings the skew back to zero: no impact, 2,998.5, fee 17.991.
+    opened_long = filled(trade(ledger, long_a, ETH, 10 * WAD, usd(3_100), 3_100 * WAD, keeper=owner))
+    opened_short = filled(trade(ledger, short_b, ETH, -10 * WAD, usd(3_100), 2_900 * WAD, keeper=owner))
+    assert opened_long.event("PositionIncreased").margin == usd6(3_081_990_730)
+    assert opened_short.event("PositionIncreased").margin == usd6(3_082_009_000)
+    # Insurance takes 20% of each fee (rounded down; exact here): 3.601854 + 3.5982.
+    assert ledger.system.c.insurance_fund.bucket_of(ETH) == usd6(1_007_200_054)
 
     # ETH gaps 3,000 -> 2,500; the round, stamped 90 s earlier, lands 600 s after the opens.
     ledger.advance(600)
     ledger.set_price(ETH, 2_500 * FEED, updated_at=ledger.now - 90)
     out = ok(keeper, "engine", "liquidate", long_a, ETH)
     liq, debt = out.event("Liquidated"), out.event("BadDebtSettled")
-    # 51 bps against the long: 2,487.25; PnL 10 x (2,487.25 - 3,001.8) = -5,145.5 USD.
-    assert liq.execution_price == 248_725 * WAD // 100
-    assert liq.bankruptcy_price == 269_360_108 * WAD // 100_000  # 3,001.8 - 3,081.9892 / 10
-    assert liq.realised == usd4(30_819_892 - 51_455_000)
-    assert liq.keeper_reward == usd4(175_000)  # 5 + 5 bps of 25,000
-    shortfall = usd4(175_000 + 20_635_108)
-    assert debt.values() == (long_a, ETH, shortfall, usd4(10_072_000), 0, shortfall - usd4(10_072_000))
+    # 50 bps against the long, and the skew goes from 0 to -10 ETH: a mean skew of 5 ETH at 2,500
+    # ($12.5k) adds 0.125 bp (0.03125): 2,487.46875; PnL 10 x (2,487.46875 - 3,001.545) = -5,140.7625.
+    assert liq.execution_price == 248_746_875 * WAD // 100_000
+    assert liq.bankruptcy_price == 2_693_345_927 * WAD // 1_000_000  # 3,001.545 - 3,081.99073 / 10
+    assert liq.realised == usd6(3_081_990_730 - 5_140_762_500)
+    assert liq.keeper_reward == usd6(17_500_000)  # 5 + 5 bps of 25,000
+    shortfall = usd6(17_500_000 + 2_058_771_770)
+    assert debt.values() == (long_a, ETH, shortfall, usd6(1_007_200_054), 0, shortfall - usd6(1_007_200_054))
     assert ledger.system.c.insurance_fund.bucket_of(ETH) == 0
-    assert ledger.system.c.token.balance_of(keeper) == usd4(175_000)
+    assert ledger.system.c.token.balance_of(keeper) == usd6(17_500_000)
 
-    # The short buys back at 2,501.5 in the same block: +4,967 USD, fee 15.009 USD.
-    closed = ok(short_b, "engine", "closePosition", ETH, UINT256_MAX).event("PositionDecreased")
-    assert (closed.realised_pnl, closed.funding_paid, closed.fee) == (usd(4_967), 0, usd4(150_090))
-    assert closed.payout == usd4(30_820_108 + 49_670_000 - 150_090)
-    # Pool: 1M + 80% of three fees + margin it kept beyond what insurance did not cover - the profit.
-    cash = usd4(10_000_000_000 + 288_000 + 40_716_892 - 49_670_000 + 120_072)
-    assert ledger.system.c.pool.cash == cash == usd4(9_991_454_964)
+    # The short buys back at 2,501.25 (lowering |skew|: no impact): +4,972.5 USD, fee 15.0075 USD.
+    closed = filled(close(ledger, short_b, ETH, UINT256_MAX, keeper=owner)).event("PositionDecreased")
+    assert (closed.realised_pnl, closed.funding_paid, closed.fee) == (usd6(4_972_500_000), 0, usd6(15_007_500))
+    assert closed.payout == usd6(3_082_009_000 + 4_972_500_000 - 15_007_500)
+    # Pool: 1M + 80% of three fees + the liquidated loss less what insurance did not cover - the profit.
+    uncovered = usd6(2_076_271_770 - 1_007_200_054)
+    cash = usd(1_000_000) + usd6(14_407_416 + 14_392_800 + 12_006_000 + 5_140_762_500 - 4_972_500_000) - uncovered
+    assert ledger.system.c.pool.cash == cash == usd6(999_139_997_000)
 
     ok(lp, "pool", "requestRedeem", shares)
     ledger.advance(3 * DAY)

@@ -4,8 +4,11 @@ succeeding and once per custom error it can reach.
 `ledger.act` already requires model == chain (return value or revert with its arguments,
 ordered events, full state, conservation). On top of that each test states the outcome it is
 about: the exact error tuple wherever its arguments can be derived by hand from the market
-parameters (default ETH market: 3,000 USD, 5 bps spread, 1 bp impact per $100k, 6 bps fee,
-10% initial / 2.5% first-tier maintenance margin).
+parameters (default ETH market: 3,000 USD, 5 bps spread, skew impact of 1 bp per $100k of mean
+skew notional, 6 bps fee, 10% initial / 2.5% first-tier maintenance margin). Trades are orders
+(`difftest.orders.trade`: submit, a new round two seconds later, execute); funding is off here
+so those seconds change nothing. A refused fill cancels the order and names only the error
+(its selector), so those tests check the name.
 
 Every test here uses the default config, so the module deploys once: each test starts from the
 deployment's EVM snapshot and from a copy of the model built with it (`ledger` below), which
@@ -24,7 +27,8 @@ import pytest
 
 from chainio.deploy import Deployment, deploy_system
 from difftest.ledger import Ledger, genesis_time
-from pymodel.config import default_config
+from difftest.orders import cancel_reason, close, decrease, execute, submit, trade
+from pymodel.config import default_config, default_market
 from pymodel.core import ZERO_ADDRESS, Env, EventLog
 from pymodel.evm import UINT256_MAX
 from pymodel.mock_price_feed import MockPriceFeed
@@ -38,26 +42,39 @@ ETH, BTC = 1, 2
 UNLISTED = 99
 DAY = 24 * 3600
 # No safety-module fee share by default here: these tests check each layer with the others at rest.
-CONFIG = default_config(safety_module_share_bps=0)
+CONFIG = default_config(
+    safety_module_share_bps=0,
+    markets=[
+        default_market(ETH, "ETH-USD", 3_000, 6, max_funding_rate_per_second=0),
+        default_market(BTC, "BTC-USD", 60_000, 6, max_funding_rate_per_second=0),
+    ],
+)
 ETH_PARAMS = CONFIG.markets[0].params()
 
-# The standard long: 10 ETH at oracle 3,000 with 3,100 USD margin, opened at 3,001.8
-# (5 bps spread + 1 bp impact); fee ceil(30,018 x 6 bps) = 18.0108 USD.
-LONG_EXEC = 30_018 * WAD // 10
-LONG_FEE = 18_010_800
-LONG_MARGIN = 3_100 * USD - LONG_FEE  # 3,081.9892 USD
-LONG_EQUITY = LONG_MARGIN - 18 * USD  # at 3,000: 10 x (3,000 - 3,001.8) = -18 USD
+# The standard long: 10 ETH at oracle 3,000 with 3,100 USD margin from no skew, opened at
+# 3,001.545: 5 bps spread plus the impact of a mean skew of 5 ETH ($15k: 0.15 bp = 0.045);
+# fee ceil(30,015.45 x 6 bps) = 18.00927 USD.
+LONG_EXEC = 3_001_545 * WAD // 1_000
+LONG_FEE = 18_009_270
+LONG_MARGIN = 3_100 * USD - LONG_FEE
+LONG_EQUITY = LONG_MARGIN - 15_450_000  # at 3,000: 10 x (3,000 - 3,001.545)
 IM_10_ETH = 3_000 * USD  # 10% of 30,000
 MM_10_ETH = 750 * USD  # 2.5% of 30,000
-SHORT_EXEC = 29_982 * WAD // 10  # 3,000 x (1 - 6 bps)
-SHORT_FEE = 17_989_200  # ceil(29,982 x 6 bps)
+SHORT_EXEC = 2_998_455 * WAD // 1_000  # 3,000 x (1 - 5 bps) - 0.045 impact
+SHORT_FEE = 17_990_730  # ceil(29,984.55 x 6 bps)
+CLOSE_EXEC = 2_998_500 * WAD // 1_000  # closing the only position lowers |skew|: no impact
+CLOSE_FEE = 17_991_000  # ceil(29,985 x 6 bps)
 
 
 # Helpers
 
 
 def expect(out: Outcome, name: str, args: tuple[Any, ...] | None = None) -> None:
-    """The action reverted with `name` (and exactly `args` when given)."""
+    """The action reverted with `name` (and exactly `args` when given), or it was an order whose
+    fill the engine refused with `name` (the cancellation carries the selector only)."""
+    if not out.reverted and out.events_named("OrderCancelled"):
+        assert cancel_reason(out) == name, cancel_reason(out)
+        return
     assert out.reverted, f"expected {name}, the action succeeded"
     assert out.error is not None
     if args is None:
@@ -81,7 +98,9 @@ def open_pool(ledger: Ledger, lp: str, amount: int) -> int:
 
 
 def open_long(ledger: Ledger, trader: str) -> Outcome:
-    return succeeded(ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
+    out = succeeded(trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
+    assert out.events_named("OrderExecuted"), cancel_reason(out)
+    return out
 
 
 def trading_ledger(ledger: Ledger, pool_usd: int = 1_000_000) -> tuple[str, str, str, str]:
@@ -143,10 +162,11 @@ def test_list_market__new_market__listed_and_tradable_once_its_feed_is_set(ledge
     assert out.event("MarketListed").market_id == 3
     assert view_on_both(ledger, "engine", "marketIds") == (ETH, BTC, 3)
 
-    no_feed = ledger.act(trader, "engine", "openPosition", 3, WAD, 1_000 * USD, UINT256_MAX)
-    expect(no_feed, "FeedNotSet", (3,))
+    no_feed = trade(ledger, trader, 3, WAD, 1_000 * USD, UINT256_MAX)
+    expect(no_feed, "FeedNotSet", (3,))  # the order waits for a price
     succeeded(ledger.act(owner, "oracle", "setFeed", 3, ledger.deployment.addresses.feeds[ETH], 4_200))
-    opened = succeeded(ledger.act(trader, "engine", "openPosition", 3, WAD, 1_000 * USD, UINT256_MAX))
+    ledger.set_price(ETH, 3_000 * FEED)
+    opened = succeeded(execute(ledger, trader, 3))
     assert opened.event("PositionIncreased").market_id == 3
     state = view_on_both(ledger, "engine", "marketState", 3)
     assert state[:2] == (True, WAD)  # listed, longSize
@@ -189,7 +209,7 @@ def test_set_guardian__guardian_pauses_owner_unpauses__opens_blocked_then_allowe
     guardian = ledger.actors[5]
     assert succeeded(ledger.act(owner, "engine", "setGuardian", guardian)).event("GuardianSet").guardian == guardian
     assert succeeded(ledger.act(guardian, "engine", "setOpensPaused", True)).event("OpensPausedSet").paused is True
-    paused = ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    paused = trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
     expect(paused, "OpensPaused", ())
     succeeded(ledger.act(owner, "engine", "setOpensPaused", False))
     open_long(ledger, trader)
@@ -199,10 +219,10 @@ def test_set_opens_paused__paused__increase_reverts_but_close_and_margin_work(le
     owner, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
     succeeded(ledger.act(owner, "engine", "setOpensPaused", True))
-    expect(ledger.act(trader, "engine", "increasePosition", ETH, WAD, 0, UINT256_MAX), "OpensPaused", ())
+    expect(trade(ledger, trader, ETH, WAD, 0, UINT256_MAX), "OpensPaused", ())
     succeeded(ledger.act(trader, "engine", "addMargin", ETH, 10 * USD))
     succeeded(ledger.act(trader, "engine", "removeMargin", ETH, 10 * USD))
-    succeeded(ledger.act(trader, "engine", "closePosition", ETH, 0))
+    succeeded(close(ledger, trader, ETH, 0))
 
 
 # PerpEngine: opening and increasing
@@ -217,35 +237,36 @@ def test_open_position__long__entry_at_spread_plus_impact(ledger):
 
 def test_open_position__short__entry_below_oracle(ledger):
     _, _, trader, _ = trading_ledger(ledger)
-    out = succeeded(ledger.act(trader, "engine", "openPosition", ETH, -10 * WAD, 3_100 * USD, 2_900 * WAD))
+    out = succeeded(trade(ledger, trader, ETH, -10 * WAD, 3_100 * USD, 2_900 * WAD))
     event = out.event("PositionIncreased")
     assert (event.execution_price, event.size, event.fee) == (SHORT_EXEC, -10 * WAD, SHORT_FEE)
     assert event.margin == 3_100 * USD - SHORT_FEE
 
 
-def test_open_position__existing_position__reverts_position_exists(ledger):
+def test_open_position__existing_position__order_increases_it(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = ledger.act(trader, "engine", "openPosition", ETH, WAD, 1_000 * USD, UINT256_MAX)
-    expect(out, "PositionExists", (trader, ETH))
+    out = trade(ledger, trader, ETH, WAD, 1_000 * USD, UINT256_MAX)
+    # An order with the position's sign increases it.
+    assert succeeded(out).event("PositionIncreased").size == 11 * WAD
 
 
 def test_open_position__below_initial_margin__reverts_insufficient_margin(ledger):
     _, _, trader, _ = trading_ledger(ledger)
-    out = ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 1_000 * USD, UINT256_MAX)
-    # equity = 1,000 - fee - 18 (spread and impact at the oracle) < 3,000 required
-    expect(out, "InsufficientMargin", (1_000 * USD - LONG_FEE - 18 * USD, IM_10_ETH))
+    out = trade(ledger, trader, ETH, 10 * WAD, 1_000 * USD, UINT256_MAX)
+    # equity = 1,000 - fee - 15.45 (spread and impact at the oracle) < 3,000 required
+    expect(out, "InsufficientMargin", (1_000 * USD - LONG_FEE - 15_450_000, IM_10_ETH))
 
 
 def test_open_position__buy_above_acceptable_price__reverts_slippage_exceeded(ledger):
     _, _, trader, _ = trading_ledger(ledger)
-    out = ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, 3_001 * WAD)
+    out = trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_001 * WAD)
     expect(out, "SlippageExceeded", (LONG_EXEC, 3_001 * WAD))
 
 
 def test_open_position__sell_below_acceptable_price__reverts_slippage_exceeded(ledger):
     _, _, trader, _ = trading_ledger(ledger)
-    out = ledger.act(trader, "engine", "openPosition", ETH, -10 * WAD, 3_100 * USD, 2_999 * WAD)
+    out = trade(ledger, trader, ETH, -10 * WAD, 3_100 * USD, 2_999 * WAD)
     expect(out, "SlippageExceeded", (SHORT_EXEC, 2_999 * WAD))
 
 
@@ -254,48 +275,51 @@ def test_open_position__above_open_interest_cap__reverts_open_interest_cap_excee
     owner, _, trader, _ = trading_ledger(ledger)
     capped = dataclasses.replace(ETH_PARAMS, max_long_open_interest=5 * WAD, max_short_open_interest=5 * WAD)
     succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, capped))
-    out = ledger.act(trader, "engine", "openPosition", ETH, size, 3_100 * USD, UINT256_MAX if size > 0 else 0)
+    out = trade(ledger, trader, ETH, size, 3_100 * USD, UINT256_MAX if size > 0 else 0)
     expect(out, "OpenInterestCapExceeded", (ETH, 6 * WAD, 5 * WAD))
 
 
 def test_open_position__reserve_above_utilisation_cap__reverts_utilisation_cap_exceeded(ledger):
     _, _, trader, _ = trading_ledger(ledger, pool_usd=100_000)
-    out = ledger.act(trader, "engine", "openPosition", ETH, 200 * WAD, 70_000 * USD, UINT256_MAX)
-    # 200 ETH bought at 3,003.3 (5 bps + 6 bps impact on $600k): reserve 20% of $600,660 > 80% of $100k.
-    expect(out, "UtilisationCapExceeded", (120_132 * USD, 80_000 * USD))
+    out = trade(ledger, trader, ETH, 200 * WAD, 70_000 * USD, UINT256_MAX)
+    # 200 ETH bought at 3,002.4 (5 bps + 3 bps impact on a mean skew of $300k): reserve 20% of
+    # $600,480 > 80% of $100k.
+    expect(out, "UtilisationCapExceeded", (120_096 * USD, 80_000 * USD))
 
 
 def test_open_position__margin_not_approved__reverts_erc20_insufficient_allowance(ledger):
     lp, trader = ledger.actors[1], ledger.actors[5]
     open_pool(ledger, lp, 1_000_000 * USD)
     succeeded(ledger.act(trader, "token", "mint", trader, 10_000 * USD))
-    out = ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
-    expect(out, "ERC20InsufficientAllowance", (ledger.deployment.addresses.engine, 0, 3_100 * USD))
+    out = trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    # The escrow is pulled at submission, by the order router.
+    expect(out, "ERC20InsufficientAllowance", (ledger.deployment.addresses.order_router, 0, 3_101 * USD))
 
 
 def test_increase_position__same_direction__size_entry_and_margin_updated(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = succeeded(ledger.act(trader, "engine", "increasePosition", ETH, 5 * WAD, 1_600 * USD, UINT256_MAX))
+    out = succeeded(trade(ledger, trader, ETH, 5 * WAD, 1_600 * USD, UINT256_MAX))
     event = out.event("PositionIncreased")
-    fee = 9_005_400  # ceil(5 x 3,001.8 x 6 bps)
-    assert (event.size, event.entry_price, event.fee) == (15 * WAD, LONG_EXEC, fee)
+    # From a skew of 10 ETH to 15: mean 12.5 ETH ($37.5k, 0.375 bp = 0.1125): 3,001.6125.
+    fee = 9_004_838  # ceil(5 x 3,001.6125 x 6 bps)
+    entry = (10 * LONG_EXEC + 5 * 3_001_612_500 * WAD // 1_000_000 + 14) // 15  # size-weighted, rounded up
+    assert (event.size, event.entry_price, event.fee) == (15 * WAD, entry, fee)
     assert event.margin == LONG_MARGIN + 1_600 * USD - fee
 
 
-def test_increase_position__opposite_sign__reverts_wrong_direction(ledger):
+def test_increase_position__opposite_sign_with_margin__cancelled_margin_in_on_decrease(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = ledger.act(trader, "engine", "increasePosition", ETH, -WAD, 0, 0)
-    expect(out, "WrongDirection", (10 * WAD, -WAD))
+    out = trade(ledger, trader, ETH, -WAD, 100 * USD, 0)
+    expect(out, "MarginInOnDecrease")
 
 
 def test_increase_position__below_initial_margin__reverts_insufficient_margin(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = ledger.act(trader, "engine", "increasePosition", ETH, 10 * WAD, 0, UINT256_MAX)
-    # 20 ETH at 3,001.8: margin pays a second 18.0108 fee; PnL at the oracle is -36 USD.
-    expect(out, "InsufficientMargin", (LONG_MARGIN - LONG_FEE - 36 * USD, 2 * IM_10_ETH))
+    out = trade(ledger, trader, ETH, 10 * WAD, 0, UINT256_MAX)
+    expect(out, "InsufficientMargin")
 
 
 # PerpEngine: decreasing and closing
@@ -304,25 +328,25 @@ def test_increase_position__below_initial_margin__reverts_insufficient_margin(le
 def test_decrease_position__partial__pnl_and_fee_realised_against_margin(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = succeeded(ledger.act(trader, "engine", "decreasePosition", ETH, 4 * WAD, 2_998 * WAD))
+    out = succeeded(decrease(ledger, trader, ETH, 4 * WAD, 2_998 * WAD))
     event = out.event("PositionDecreased")
-    fee = 7_195_680  # ceil(4 x 2,998.2 x 6 bps)
-    assert (event.size_delta, event.execution_price, event.realised_pnl) == (-4 * WAD, SHORT_EXEC, -14_400_000)
-    assert (event.fee, event.size, event.margin, event.payout) == (fee, 6 * WAD, LONG_MARGIN - 14_400_000 - fee, 0)
+    fee = 7_196_400  # ceil(4 x 2,998.5 x 6 bps)
+    assert (event.size_delta, event.execution_price, event.realised_pnl) == (-4 * WAD, CLOSE_EXEC, -12_180_000)
+    assert (event.fee, event.size, event.margin, event.payout) == (fee, 6 * WAD, LONG_MARGIN - 12_180_000 - fee, 0)
 
 
 def test_decrease_position__more_than_size__reverts_reduction_too_large(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = ledger.act(trader, "engine", "decreasePosition", ETH, 11 * WAD, 0)
+    out = decrease(ledger, trader, ETH, 11 * WAD, 0)
     expect(out, "ReductionTooLarge", (11 * WAD, 10 * WAD))
 
 
 def test_decrease_position__sell_below_acceptable_price__reverts_slippage_exceeded(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = ledger.act(trader, "engine", "decreasePosition", ETH, 4 * WAD, 2_999 * WAD)
-    expect(out, "SlippageExceeded", (SHORT_EXEC, 2_999 * WAD))
+    out = decrease(ledger, trader, ETH, 4 * WAD, 2_999 * WAD)
+    expect(out, "SlippageExceeded", (CLOSE_EXEC, 2_999 * WAD))
 
 
 def test_decrease_position__rest_below_maintenance__reverts_insufficient_margin(ledger):
@@ -331,20 +355,19 @@ def test_decrease_position__rest_below_maintenance__reverts_insufficient_margin(
     # The owner widens the spread to 20%: selling half now realises 5 x (2,399.7 - 3,001.8).
     wide = dataclasses.replace(ETH_PARAMS, spread_bps=2_000)
     succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, wide))
-    out = ledger.act(trader, "engine", "decreasePosition", ETH, 5 * WAD, 0)
-    margin_after = LONG_MARGIN - 3_010_500_000 - 7_199_100  # realised PnL, fee ceil(11,998.5 x 6 bps)
-    rest_equity = margin_after - 9 * USD  # 5 ETH at 3,000 against 3,001.8
-    expect(out, "InsufficientMargin", (rest_equity, 375 * USD))  # 2.5% of 15,000
+    out = decrease(ledger, trader, ETH, 5 * WAD, 0)
+    expect(out, "InsufficientMargin")
 
 
 def test_close_position__open_long__payout_is_margin_plus_pnl_minus_fee(ledger):
     _, _, trader, _ = trading_ledger(ledger)
     open_long(ledger, trader)
-    out = succeeded(ledger.act(trader, "engine", "closePosition", ETH, 2_998 * WAD))
+    out = succeeded(close(ledger, trader, ETH, 2_998 * WAD))
     event = out.event("PositionDecreased")
-    assert (event.realised_pnl, event.fee, event.size, event.margin) == (-36 * USD, SHORT_FEE, 0, 0)
-    assert event.payout == LONG_MARGIN - 36 * USD - SHORT_FEE == 3_028 * USD
-    assert ledger.system.c.token.balance_of(trader) == 1_000_000 * USD - 72 * USD
+    assert (event.realised_pnl, event.fee, event.size, event.margin) == (-30_450_000, CLOSE_FEE, 0, 0)
+    assert event.payout == LONG_MARGIN - 30_450_000 - CLOSE_FEE
+    # Two execution fees went to the keeper (actor 0).
+    assert ledger.system.c.token.balance_of(trader) == 1_000_000 * USD - 2 * USD - (3_100 * USD - event.payout)
 
 
 def test_close_position__spread_larger_than_margin__reverts_insufficient_margin_zero(ledger):
@@ -352,9 +375,9 @@ def test_close_position__spread_larger_than_margin__reverts_insufficient_margin_
     open_long(ledger, trader)
     wide = dataclasses.replace(ETH_PARAMS, spread_bps=2_000)
     succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, wide))
-    out = ledger.act(trader, "engine", "closePosition", ETH, 0)
-    # A voluntary close cannot create bad debt: 10 x (2,399.7 - 3,001.8) and the fee exceed the margin.
-    expect(out, "InsufficientMargin", (LONG_MARGIN - 6_021 * USD - 14_398_200, 0))
+    out = close(ledger, trader, ETH, 0)
+    # A voluntary close cannot create bad debt: 10 x (2,400 - 3,001.545) and the fee exceed the margin.
+    expect(out, "InsufficientMargin")
 
 
 # PerpEngine: margin
@@ -412,21 +435,18 @@ def liquidatable_long(ledger: Ledger) -> tuple[str, str, str]:
     return owner, trader, keeper
 
 
-LIQUIDATABLE_EQUITY = LONG_MARGIN - 3_018 * USD  # 10 x (2,700 - 3,001.8)
+LIQUIDATABLE_EQUITY = LONG_MARGIN - 3_015_450_000  # 10 x (2,700 - 3,001.545)
 
 
 @pytest.mark.parametrize(
-    "function, args",
-    [
-        ("increasePosition", (ETH, WAD, 1_000 * USD, UINT256_MAX)),
-        ("decreasePosition", (ETH, WAD, 0)),
-        ("closePosition", (ETH, 0)),
-    ],
+    "size_delta, margin_in, acceptable_price",
+    [(WAD, 1_000 * USD, UINT256_MAX), (-WAD, 0, 0), (-10 * WAD, 0, 0)],
     ids=["increase", "decrease", "close"],
 )
-def test_trader_action__liquidatable__reverts_position_liquidatable(ledger, function, args):
+def test_trader_action__liquidatable__cancelled_position_liquidatable(ledger, size_delta, margin_in, acceptable_price):
     _, trader, _ = liquidatable_long(ledger)
-    expect(ledger.act(trader, "engine", function, *args), "PositionLiquidatable", (trader, ETH))
+    out = trade(ledger, trader, ETH, size_delta, margin_in, acceptable_price, answer=2_700 * FEED)
+    expect(out, "PositionLiquidatable")
 
 
 def test_add_margin__liquidatable_position__rescued_and_keeper_refused(ledger):
@@ -451,9 +471,10 @@ def test_liquidate__above_bankruptcy__penalty_to_insurance_refund_to_trader(ledg
     open_long(ledger, trader)
     ledger.set_price(ETH, 2_750 * FEED)  # equity 563.9892 < 687.5 maintenance
     liq = succeeded(ledger.act(keeper, "engine", "liquidate", trader, ETH)).event("Liquidated")
-    realised = LONG_MARGIN - 2_658_250_000  # 10 x (2,735.975 - 3,001.8): 51 bps against the long
+    # 10 x (2,736.25 - 3,001.545): 50 bps against the long; closing the only long lowers |skew|.
+    realised = LONG_MARGIN - 2_652_950_000
     reward, penalty = 18_750_000, 275 * USD  # 5 + 5 bps of 27,500; 1% of 27,500
-    assert (liq.execution_price, liq.size_closed, liq.realised) == (2_735_975 * WAD // 1_000, 10 * WAD, realised)
+    assert (liq.execution_price, liq.size_closed, liq.realised) == (2_736_250 * WAD // 1_000, 10 * WAD, realised)
     assert (liq.keeper_reward, liq.penalty, liq.refund) == (reward, penalty, realised - reward - penalty)
 
 
@@ -461,7 +482,7 @@ def test_liquidate__past_bankruptcy__shortfall_hits_insurance_then_pool(ledger):
     _, trader, keeper = liquidatable_long(ledger)
     out = succeeded(ledger.act(keeper, "engine", "liquidate", trader, ETH))
     liq, debt = out.event("Liquidated"), out.event("BadDebtSettled")
-    realised = LONG_MARGIN - 3_155_700_000  # 10 x (2,686.23 - 3,001.8)
+    realised = LONG_MARGIN - 3_150_450_000  # 10 x (2,686.5 - 3,001.545)
     reward = 18_500_000  # 5 + 5 bps of 27,000
     insurance = LONG_FEE * 2_000 // 10_000  # the bucket holds its share of the opening fee
     assert (liq.realised, liq.keeper_reward) == (realised, reward)
@@ -470,7 +491,7 @@ def test_liquidate__past_bankruptcy__shortfall_hits_insurance_then_pool(ledger):
 
 def test_liquidate__partial_step_again_within_cooldown__reverts_liquidation_cooldown(ledger):
     _, _, trader, keeper = trading_ledger(ledger, pool_usd=5_000_000)
-    succeeded(ledger.act(trader, "engine", "openPosition", ETH, 600 * WAD, 190_000 * USD, UINT256_MAX))
+    succeeded(trade(ledger, trader, ETH, 600 * WAD, 190_000 * USD, UINT256_MAX))
     ledger.set_price(ETH, 2_750 * FEED)
     assert succeeded(ledger.act(keeper, "engine", "liquidate", trader, ETH)).event("Liquidated").size_closed == (
         120 * WAD
@@ -519,7 +540,8 @@ def test_request_redeem__shares__escrowed_with_claimable_time(ledger):
     lp = ledger.actors[1]
     shares = open_pool(ledger, lp, 1_000 * USD)
     event = succeeded(ledger.act(lp, "pool", "requestRedeem", shares // 2)).event("RedeemRequested")
-    assert event.values() == (lp, shares // 2, shares // 2, ledger.now + 3 * DAY)
+    value = (shares // 2) * (1_000 * USD + 1) // (shares + 10**6)  # the redemption mark, rounded down
+    assert event.values() == (lp, shares // 2, value, shares // 2, ledger.now + 3 * DAY)
 
 
 def test_request_redeem__more_than_balance__reverts_erc20_insufficient_balance(ledger):
@@ -546,7 +568,7 @@ def test_redeem__within_window__assets_at_the_redeem_mark(ledger):
     expect(ledger.act(other, "pool", "redeem", shares, other, lp), "NotRequestOwner", (other, lp))
     out = succeeded(ledger.act(lp, "pool", "redeem", shares, lp, lp))
     assert out.return_value == shares * (100_000 * USD + 1) // (shares + 10**6)
-    assert ledger.system.c.pool.redeem_request_of(lp) == (0, 0)
+    assert ledger.system.c.pool.redeem_request_of(lp) == (0, 0, 0)
 
 
 def test_redeem__after_window__reverts_erc4626_exceeded_max_redeem(ledger):
@@ -567,12 +589,14 @@ def test_redeem__open_interest_reserves_cash__reverts_insufficient_free_cash(led
     ledger.advance(60)
     ledger.set_price(ETH, 3_000 * FEED)
     cash = 100_000 * USD + LONG_FEE - LONG_FEE * 2_000 // 10_000  # the pool's 80% of the fee
-    reserved = 6_003_600_000  # 20% of the 30,018 USD entry notional
-    out = ledger.act(lp, "pool", "redeem", shares, lp, lp)
-    expect(out, "InsufficientFreeCash")
-    assets, free_cash = out.error[1]
-    assert free_cash == cash - reserved and assets > free_cash
-    succeeded(ledger.act(lp, "pool", "redeem", shares // 2, lp, lp))  # half fits in the free cash
+    reserved = 6_003_090_000  # 20% of the 30,015.45 USD entry notional
+    # maxRedeem says what free cash can pay: one share more reverts, exactly that many succeed.
+    most = ledger.system.c.pool.max_redeem(Env(lp, ledger.now), lp)
+    assert 0 < most < shares
+    expect(ledger.act(lp, "pool", "redeem", shares, lp, lp), "ERC4626ExceededMaxRedeem", (lp, shares, most))
+    expect(ledger.act(lp, "pool", "redeem", most + 1, lp, lp), "ERC4626ExceededMaxRedeem", (lp, most + 1, most))
+    paid = succeeded(ledger.act(lp, "pool", "redeem", most, lp, lp)).return_value
+    assert cash - reserved - 10**6 < paid <= cash - reserved  # the free cash, to within one share's rounding
 
 
 def test_set_redeem_timing__valid__new_cooldown_applies_to_new_requests(ledger):
@@ -642,7 +666,7 @@ def test_set_feed__new_max_age__price_accepted_for_longer(ledger):
         7_200,
     )
     ledger.advance(7_200)
-    succeeded(ledger.act(trader, "engine", "closePosition", ETH, 0))
+    succeeded(close(ledger, trader, ETH, 0))
 
 
 def deploy_feed(ledger: Ledger, project, deployer, decimals: int, answer: int) -> str:
@@ -657,9 +681,11 @@ def deploy_feed(ledger: Ledger, project, deployer, decimals: int, answer: int) -
 
 def test_set_feed__eighteen_decimal_feed__replaces_market_feed(ledger, project, accounts):
     owner, _, trader, _ = trading_ledger(ledger)
-    feed = deploy_feed(ledger, project, accounts[0], 18, 3_000 * WAD)
+    submit(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD)
+    ledger.advance(2)
+    feed = deploy_feed(ledger, project, accounts[0], 18, 3_000 * WAD)  # its first round: observed now
     succeeded(ledger.act(owner, "oracle", "setFeed", ETH, feed, 4_200))
-    assert open_long(ledger, trader).event("PositionIncreased").oracle_price == 3_000 * WAD
+    assert succeeded(execute(ledger, trader, ETH)).event("PositionIncreased").oracle_price == 3_000 * WAD
 
 
 def test_set_feed__more_than_36_decimals__reverts_unsupported_feed_decimals(ledger, project, accounts):
@@ -673,36 +699,35 @@ def test_set_sequencer_feed__down_then_grace_then_up__trades_follow_the_sequence
     sequencer = ledger.deployment.addresses.feeds[BTC]  # reused as an uptime feed: 0 = up
     out = succeeded(ledger.act(owner, "oracle", "setSequencerFeed", sequencer, 3_600))
     assert out.event("SequencerFeedSet").values() == (sequencer, 3_600)
-    opening = (trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD)
-    expect(ledger.act(*opening), "SequencerDown", ())  # the BTC feed answers 60,000: "down"
+    # An order waits (the keeper's call reverts) while the oracle refuses to price.
+    expect(trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD), "SequencerDown", ())  # BTC feed: 60,000
     succeeded(ledger.act(trader, "feed2", "setAnswer", 0))  # back up now
-    expect(ledger.act(*opening), "SequencerGracePeriod", (ledger.now, ledger.now, 3_600))
+    expect(execute(ledger, trader, ETH), "SequencerGracePeriod", (ledger.now, ledger.now, 3_600))
     ledger.advance(3_601)
-    ledger.set_price(ETH, 3_000 * FEED)
-    succeeded(ledger.act(*opening))
+    expect(execute(ledger, trader, ETH), "OrderExpired")  # past maxExecutionDelay: only cancellable
+    succeeded(ledger.act(trader, "orderRouter", "cancelOrder", trader, ETH))
+    assert trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD).events_named("OrderExecuted")
     succeeded(ledger.act(owner, "oracle", "setSequencerFeed", ZERO_ADDRESS, 0))
 
 
 @pytest.mark.parametrize(
-    "answer, updated_at, wait, expected",
+    "answer, updated_at, expected",
     [
-        (0, 0, 0, lambda now: ("InvalidAnswer", (ETH, 0))),
-        (-5, 0, 0, lambda now: ("InvalidAnswer", (ETH, -5))),
-        (3_000 * FEED, None, 0, lambda now: ("MissingTimestamp", (ETH,))),
-        (3_000 * FEED, 1, 0, lambda now: ("FutureTimestamp", (ETH, now + 1, now))),
-        (3_000 * FEED, 0, 4_201, lambda now: ("StalePrice", (ETH, now - 4_201, now, 4_200))),
+        (0, 0, lambda now: ("InvalidAnswer", (ETH, 0))),
+        (-5, 0, lambda now: ("InvalidAnswer", (ETH, -5))),
+        (3_000 * FEED, None, lambda now: ("MissingTimestamp", (ETH,))),
+        (3_000 * FEED, 1, lambda now: ("FutureTimestamp", (ETH, now + 1, now))),
+        (3_000 * FEED, -4_201, lambda now: ("StalePrice", (ETH, now - 4_201, now, 4_200))),
     ],
     ids=["zero_answer", "negative_answer", "zero_updated_at", "future_round", "stale_round"],
 )
-def test_open_position__rejected_oracle_round__reverts_with_the_adapters_error(
-    ledger, answer, updated_at, wait, expected
-):
+def test_execute_order__rejected_oracle_round__reverts_with_the_adapters_error(ledger, answer, updated_at, expected):
     _, _, trader, _ = trading_ledger(ledger)
+    submit(ledger, trader, ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    ledger.advance(2)
     # updated_at: seconds after now, or None for a round with updatedAt == 0.
     ledger.set_price(ETH, answer, updated_at=0 if updated_at is None else ledger.now + updated_at)
-    ledger.advance(wait)
-    out = ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
-    expect(out, *expected(ledger.now))
+    expect(execute(ledger, trader, ETH), *expected(ledger.now))
 
 
 # MockPriceFeed
@@ -901,9 +926,6 @@ def test_engine_hook__stranger__reverts_not_engine(ledger, contract, function, a
 
 
 UNLISTED_MARKET = [
-    ("openPosition", (UNLISTED, WAD, USD, UINT256_MAX)),
-    ("increasePosition", (UNLISTED, WAD, USD, UINT256_MAX)),
-    ("decreasePosition", (UNLISTED, WAD, 0)),
     ("addMargin", (UNLISTED, USD)),
     ("removeMargin", (UNLISTED, USD)),
 ]
@@ -914,14 +936,22 @@ def test_trader_action__unlisted_market__reverts_market_not_listed(ledger, funct
     expect(ledger.act(ledger.actors[3], "engine", function, *args), "MarketNotListed", (UNLISTED,))
 
 
+def test_order__unlisted_market_with_a_feed__cancelled_market_not_listed(ledger):
+    owner, _, trader, _ = trading_ledger(ledger)
+    succeeded(ledger.act(owner, "oracle", "setFeed", UNLISTED, ledger.deployment.addresses.feeds[ETH], 4_200))
+    submit(ledger, trader, UNLISTED, WAD, 1_000 * USD, UINT256_MAX)
+    ledger.advance(2)
+    ledger.set_price(ETH, 3_000 * FEED)
+    expect(execute(ledger, trader, UNLISTED), "MarketNotListed")
+    assert ledger.system.c.token.balance_of(trader) == 1_000_000 * USD - 1 * USD  # margin back, fee paid
+
+
 def test_liquidate__unlisted_market__reverts_market_not_listed(ledger):
     out = ledger.act(ledger.actors[6], "engine", "liquidate", ledger.actors[3], UNLISTED)
     expect(out, "MarketNotListed", (UNLISTED,))
 
 
 NO_POSITION = [
-    ("increasePosition", (ETH, WAD, USD, UINT256_MAX)),
-    ("decreasePosition", (ETH, WAD, 0)),
     ("addMargin", (ETH, USD)),
     ("removeMargin", (ETH, USD)),
 ]
@@ -939,17 +969,12 @@ def test_liquidate__no_position__reverts_no_position(ledger):
 
 
 def test_close_position__no_position__reverts_zero_size(ledger):
-    # closePosition reduces by |size| = 0, and a zero reduction is refused before anything else.
-    expect(ledger.act(ledger.actors[3], "engine", "closePosition", ETH, 0), "ZeroSize", ())
+    # A close order for |size| = 0 is refused at submission.
+    expect(close(ledger, ledger.actors[3], ETH, 0), "ZeroSize", ())
 
 
-@pytest.mark.parametrize(
-    "function, args",
-    [("openPosition", (ETH, 0, USD, UINT256_MAX)), ("decreasePosition", (ETH, 0, 0))],
-    ids=["open", "decrease"],
-)
-def test_trade__zero_size__reverts_zero_size(ledger, function, args):
-    expect(ledger.act(ledger.actors[3], "engine", function, *args), "ZeroSize", ())
+def test_submit_order__zero_size__reverts_zero_size(ledger):
+    expect(submit(ledger, ledger.actors[3], ETH, 0, USD, UINT256_MAX), "ZeroSize", ())
 
 
 def test_add_margin__no_position_zero_amount__reverts_zero_amount_first(ledger):

@@ -3,6 +3,7 @@ sides (`ledger.act` compares outcome, events and full state)."""
 
 from __future__ import annotations
 
+from difftest.orders import trade
 from pymodel.config import default_config
 
 USD = 10**6
@@ -36,7 +37,7 @@ def test_stake__dust_after_rewards_without_stakers__reverts_zero_shares(make_led
     ledger.mint_and_approve(lp, 1_000_000 * USD)
     ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
     ledger.mint_and_approve(trader, 100_000 * USD)
-    ledger.act(trader, "engine", "openPosition", 1, 100 * WAD, 50_000 * USD, 3_100 * WAD)  # fees reward the module
+    trade(ledger, trader, 1, 100 * WAD, 50_000 * USD, 3_100 * WAD)  # fees reward the module
     assert ledger.system.c.safety_module.total_assets > 10**6
     staker_with(ledger, dust, 1)
     assert ledger.act(dust, "safetyModule", "stake", 1).error == ("ZeroShares", ())
@@ -80,27 +81,44 @@ def test_claim__next_second_pays_at_current_price(ledger):
     assert ledger.system.c.token.balance_of(bob) == out.return_value
 
 
+# (parameter, position in setParams, lowest valid, highest valid): the contract's constants.
+SM_BOUNDS = (
+    ("cooldownPeriod", 0, 60, 30 * DAY),
+    ("unstakeWindow", 1, 60, 30 * DAY),
+    ("maxSlashBps", 2, 100, 5_000),
+    ("slashWindow", 3, 3_600, 30 * DAY),
+)
+CONFIG_FIELD = {
+    "cooldownPeriod": "safety_module_cooldown",
+    "unstakeWindow": "safety_module_unstake_window",
+    "maxSlashBps": "max_slash_bps",
+    "slashWindow": "slash_window",
+}
+
+
 def test_admin__owner_only_bounds_checked_engine_hooks_guarded(ledger):
     owner, stranger = ledger.actors[0], ledger.actors[4]
     a = ledger.deployment.addresses
-    assert ledger.act(stranger, "safetyModule", "setParams", DAY, DAY, 100).error == (
+    valid = [DAY, DAY, 100, DAY]
+    assert ledger.act(stranger, "safetyModule", "setParams", *valid).error == (
         "OwnableUnauthorizedAccount",
         (stranger,),
     )
-    assert ledger.act(owner, "safetyModule", "setParams", 0, DAY, 100).error == (
-        "InvalidParameter",
-        ("cooldownPeriod", 0),
-    )
-    assert ledger.act(owner, "safetyModule", "setParams", DAY, 0, 100).error == (
-        "InvalidParameter",
-        ("unstakeWindow", 0),
-    )
-    assert ledger.act(owner, "safetyModule", "setParams", DAY, DAY, 10_001).error == (
-        "InvalidParameter",
-        ("maxSlashBps", 10_001),
-    )
-    out = ledger.act(owner, "safetyModule", "setParams", 7 * DAY, DAY, 5_000)
-    assert out.event("ParamsSet").max_slash_bps == 5_000
+    for name, position, low, high in SM_BOUNDS:
+        for value, ok in ((low - 1, False), (low, True), (high, True), (high + 1, False)):
+            args = list(valid)
+            args[position] = value
+            out = ledger.act(owner, "safetyModule", "setParams", *args)
+            assert out.reverted != ok and (ok or out.error == ("InvalidParameter", (name, value)))
+            # The pydantic config takes exactly the values the setter takes.
+            try:
+                default_config(**{CONFIG_FIELD[name]: value})
+                accepted = True
+            except ValueError:
+                accepted = False
+            assert accepted == ok, (name, value)
+    out = ledger.act(owner, "safetyModule", "setParams", 7 * DAY, DAY, 5_000, 2 * DAY)
+    assert out.event("ParamsSet").values() == (7 * DAY, DAY, 5_000, 2 * DAY)
     assert ledger.act(owner, "safetyModule", "setEngine", stranger).error == ("EngineAlreadySet", ())
     assert ledger.act(stranger, "safetyModule", "slash", 1).error == ("NotEngine", (stranger,))
     assert ledger.act(stranger, "safetyModule", "depositReward", 1).error == ("NotEngine", (stranger,))

@@ -18,6 +18,7 @@ import pytest
 
 from chainio.contract import ChainRevert
 from difftest.ledger import Ledger
+from difftest.orders import trade
 from pymodel.config import default_config, default_market
 from pymodel.core import Env
 from pymodel.errors import Revert
@@ -39,7 +40,7 @@ MODEL_VIEWS: dict[tuple[str, str], ModelView] = {
     ("engine", "isLiquidatable"): lambda c, env, a, m: c.engine.is_liquidatable(env, a, m),
     ("engine", "liquidationPrice"): lambda c, env, a, m: c.engine.liquidation_price(env, a, m),
     ("engine", "bankruptcyPrice"): lambda c, env, a, m: c.engine.bankruptcy_price(env, a, m),
-    ("engine", "poolClaimOnTraders"): lambda c, env, up: c.engine.pool_claim_on_traders(env, up),
+    ("pool", "poolClaimOnTraders"): lambda c, env, up, strict: c.pool.pool_claim_on_traders(env, up, strict),
     ("engine", "reservedCash"): lambda c, env: c.engine.reserved_cash(),
     ("pool", "totalAssets"): lambda c, env: c.pool.total_assets(env),
     ("pool", "totalAssetsForDeposit"): lambda c, env: c.pool.total_assets_for_deposit(env),
@@ -50,8 +51,8 @@ MODEL_VIEWS: dict[tuple[str, str], ModelView] = {
     ("pool", "maxRedeem"): lambda c, env, owner: c.pool.max_redeem(env, owner),
     ("pool", "convertToShares"): lambda c, env, assets: c.pool.convert_to_shares(env, assets),
     ("pool", "convertToAssets"): lambda c, env, shares: c.pool.convert_to_assets(env, shares),
-    ("pool", "maxDeposit"): lambda c, env, receiver: c.pool.max_deposit(receiver),
-    ("pool", "maxMint"): lambda c, env, receiver: c.pool.max_mint(receiver),
+    ("pool", "maxDeposit"): lambda c, env, receiver: c.pool.max_deposit(env, receiver),
+    ("pool", "maxMint"): lambda c, env, receiver: c.pool.max_mint(env, receiver),
     ("pool", "maxWithdraw"): lambda c, env, owner: c.pool.max_withdraw(owner),
     ("pool", "previewWithdraw"): lambda c, env, assets: c.pool.preview_withdraw(assets),
     ("engine", "sideProfitRatio"): lambda c, env, m, is_long: c.engine.side_profit_ratio(env, m, is_long),
@@ -108,7 +109,12 @@ def all_views_agree(ledger: Ledger, accounts: list[str]) -> dict[str, Any]:
                 seen[f"{function}/{account}/{market}"] = same_view(ledger, "engine", function, account, market)
         seen[f"maxRedeem/{account}"] = same_view(ledger, "pool", "maxRedeem", account)
     for round_up in (True, False):
-        seen[f"poolClaimOnTraders/{round_up}"] = same_view(ledger, "engine", "poolClaimOnTraders", round_up)
+        for strict in (True, False):
+            seen[f"poolClaimOnTraders/{round_up}/{strict}"] = same_view(
+                ledger, "pool", "poolClaimOnTraders", round_up, strict
+            )
+    for function in ("maxDeposit", "maxMint"):
+        seen[function] = same_view(ledger, "pool", function, accounts[0])
     seen["reservedCash"] = same_view(ledger, "engine", "reservedCash")
     for function in ("totalAssets", "totalAssetsForDeposit", "totalAssetsForRedeem"):
         seen[function] = same_view(ledger, "pool", function)
@@ -136,6 +142,12 @@ def act_ok(ledger: Ledger, sender: str, contract: str, function: str, *args: Any
     assert not out.reverted, out.error
 
 
+def trade_ok(ledger: Ledger, trader: str, market_id: int, size_delta: int, margin_in: int, price: int) -> None:
+    """An order submitted, filled at a round two seconds later (same price) by a keeper."""
+    out = trade(ledger, trader, market_id, size_delta, margin_in, price)
+    assert out.events_named("OrderExecuted"), (out.error, out.events_named("OrderCancelled"))
+
+
 def set_eth(ledger: Ledger, price_wad: int) -> None:
     """An 18-decimal feed: the answer is the WAD price itself."""
     ledger.set_price(ETH, price_wad)
@@ -152,9 +164,9 @@ def test_views__open_book_through_a_crash__model_equals_chain(ledger):
     deposit(ledger, lp2, 400_000 * USD)
     for trader in (long_a, short_b, long_c):
         fund(ledger, trader, 100_000 * USD)
-    act_ok(ledger, long_a, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
-    act_ok(ledger, short_b, "engine", "openPosition", ETH, -4 * WAD, 2_000 * USD, 0)
-    act_ok(ledger, long_c, "engine", "openPosition", BTC, WAD, 12_000 * USD, UINT256_MAX)
+    trade_ok(ledger, long_a, ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    trade_ok(ledger, short_b, ETH, -4 * WAD, 2_000 * USD, 0)
+    trade_ok(ledger, long_c, BTC, WAD, 12_000 * USD, UINT256_MAX)
     seen = all_views_agree(ledger, everyone)
     assert seen[f"equity/{long_a}/{ETH}"] > seen[f"maintenanceMargin/{long_a}/{ETH}"] > 0
     assert seen[f"liquidationPrice/{long_a}/{ETH}"] > seen[f"bankruptcyPrice/{long_a}/{ETH}"]
@@ -167,7 +179,7 @@ def test_views__open_book_through_a_crash__model_equals_chain(ledger):
     ledger.set_price(BTC, 61_000 * 10**8)
     act_ok(ledger, lp1, "pool", "requestRedeem", 100_000 * USD * 10**6)
     seen = all_views_agree(ledger, everyone)
-    assert seen["poolClaimOnTraders/True"] >= seen["poolClaimOnTraders/False"]
+    assert seen["poolClaimOnTraders/True/True"] >= seen["poolClaimOnTraders/False/True"]
     assert seen["totalAssetsForDeposit"] >= seen["totalAssetsForRedeem"]
 
     # The window opens after 600 s and closes 600 s later.
@@ -188,12 +200,15 @@ def test_views__open_book_through_a_crash__model_equals_chain(ledger):
     seen = all_views_agree(ledger, everyone)
     assert seen[f"equity/{long_a}/{ETH}"] == 0 and seen[f"bankruptcyPrice/{long_a}/{ETH}"] == 0
 
-    # No round for 4,201 s: every view that reads the ETH oracle reverts, the same way.
+    # No round for 4,201 s: every view that needs the ETH price reverts, the same way; totalAssets
+    # and the max views do not (the stale market counts no PnL; deposits and claims report 0).
     ledger.advance(4_201)
     ledger.set_price(BTC, 61_000 * 10**8)
     seen = all_views_agree(ledger, everyone)
     stale = ("revert", "StalePrice", (ETH, ledger.now - 4_201, ledger.now, 4_200))
-    assert seen[f"equity/{short_b}/{ETH}"] == stale and seen["totalAssets"] == stale
+    assert seen[f"equity/{short_b}/{ETH}"] == stale and seen["totalAssetsForRedeem"] == stale
+    assert seen["poolClaimOnTraders/True/False"][1] is True and seen["totalAssets"] > 0
+    assert seen["maxDeposit"] == seen["maxMint"] == seen[f"maxRedeem/{lp1}"] == 0
     assert seen[f"equity/{long_c}/{BTC}"] > 0 and seen["reservedCash"] > 0
 
 
@@ -212,10 +227,10 @@ def book_with_pending_funding(ledger: Ledger) -> tuple[str, str]:
     deposit(ledger, lp, 1_000_000 * USD)
     for trader in (long_a, short_b, other):
         fund(ledger, trader, 100_000 * USD)
-    act_ok(ledger, long_a, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
-    act_ok(ledger, short_b, "engine", "openPosition", ETH, -4 * WAD, 1_300 * USD, 0)
+    trade_ok(ledger, long_a, ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    trade_ok(ledger, short_b, ETH, -4 * WAD, 1_300 * USD, 0)
     ledger.advance(1_000)
-    act_ok(ledger, other, "engine", "openPosition", ETH, WAD // 10, 100 * USD, UINT256_MAX)
+    trade_ok(ledger, other, ETH, WAD // 5, 100 * USD, UINT256_MAX)  # $600: above minNotional
     engine = ledger.system.c.engine
     index = engine.market_state(ETH).funding_index
     assert engine.market_state(ETH).last_funding_at == ledger.now
@@ -276,7 +291,7 @@ def test_liquidation_price__is_liquidatable_flips_there_within_tolerance(ledger,
     book_with_pending_funding(ledger)
     trader = ledger.actors[5]
     fund(ledger, trader, 100_000 * USD)
-    act_ok(ledger, trader, "engine", "openPosition", ETH, size, margin, UINT256_MAX if size > 0 else 0)
+    trade_ok(ledger, trader, ETH, size, margin, UINT256_MAX if size > 0 else 0)
     ledger.advance(300)
     act_ok(ledger, ledger.actors[4], "engine", "removeMargin", ETH, USD)  # accrues the index in this block
     mine(ledger)
@@ -309,11 +324,9 @@ def test_liquidation_price__thin_margin_next_to_a_tier_boundary__is_where_liquid
     deposit(ledger, lp, 1_000_000 * USD)
     fund(ledger, trader, 100_000 * USD)
     is_long = side == "long"
-    act_ok(
+    trade_ok(
         ledger,
         trader,
-        "engine",
-        "openPosition",
         ETH,
         33 * WAD if is_long else -33 * WAD,
         10_100 * USD,
@@ -350,7 +363,7 @@ def test_erc4626_views__model_equals_chain_and_openzeppelin(ledger):
     lp, trader = ledger.actors[1:3]
     deposit(ledger, lp, 1_000_000 * USD)
     fund(ledger, trader, 100_000 * USD)
-    act_ok(ledger, trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    trade_ok(ledger, trader, ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
     ledger.advance(900)
     set_eth(ledger, 2_950 * WAD)
     mine(ledger)
@@ -370,8 +383,8 @@ def test_waterfall_views__side_profit_ratio_and_liquidation_preview__model_equal
     deposit(ledger, lp, 1_000_000 * USD)
     fund(ledger, trader, 100_000 * USD)
     fund(ledger, short, 100_000 * USD)
-    act_ok(ledger, trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
-    act_ok(ledger, short, "engine", "openPosition", ETH, -5 * WAD, 2_000 * USD, 0)
+    trade_ok(ledger, trader, ETH, 10 * WAD, 3_100 * USD, UINT256_MAX)
+    trade_ok(ledger, short, ETH, -5 * WAD, 2_000 * USD, 0)
     for price in (3_000, 2_700, 2_300, 3_400):
         set_eth(ledger, price * WAD)
         mine(ledger)

@@ -9,7 +9,7 @@ compared as well. They return that outcome, so a test states only what should ha
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +17,12 @@ import pytest
 
 from chainio import ChainRevert, DecodedEvent, LeanContract
 from chainio.project import lean
+from difftest.ledger import Ledger, genesis_time
+from pymodel.config import SystemConfig
 from pymodel.core import Env, EventLog
 from pymodel.errors import Revert
 from pymodel.mock_price_feed import ChainlinkMockV3Aggregator, MockPriceFeed
+from pymodel.mock_pyth import MockPyth, encode_price_feed_update
 from pymodel.oracle_adapter import OracleAdapter
 from pymodel.system import snake_case
 
@@ -103,6 +106,9 @@ class OracleWorld:
             ("sequencerFeed", ()),
             ("sequencerGracePeriod", ()),
             *(("feedOf", (market,)) for market in MARKETS),
+            *(("sourcesOf", (market,)) for market in MARKETS),
+            *(("oracleParamsOf", (market,)) for market in MARKETS),
+            *(("markOf", (market,)) for market in MARKETS),
         ]
         return twin
 
@@ -133,6 +139,24 @@ class OracleWorld:
         ]
         self.feeds[twin.address] = twin.model
         return twin
+
+    def deploy_mock_pyth(self, price_id: bytes, decimals: int, answer: int, publish_time: int) -> Twin:
+        """Pyth's MockPyth (no fee) holding `price_id` at `answer` with exponent `-decimals`."""
+        twin = self.deploy(
+            "MockPythSource",
+            lambda address, env: MockPyth(address, self.log, 60, 0),
+            60,
+            0,
+        )
+        twin.state_views = lambda: [("getPriceUnsafe", (price_id,)), ("priceFeedExists", (price_id,))]
+        self.feeds[twin.address] = twin.model
+        self.push_pyth(twin, price_id, decimals, answer, publish_time)
+        return twin
+
+    def push_pyth(self, twin: Twin, price_id: bytes, decimals: int, answer: int, publish_time: int) -> Outcome:
+        """`updatePriceFeeds([createPriceFeedUpdateData(id, answer, 0, -decimals, ..., publish_time, 0)])`."""
+        update = encode_price_feed_update(price_id, answer, 0, -decimals, publish_time)
+        return self.transact(twin, "updatePriceFeeds", [update])
 
     def feed_with_decimals(self, decimals: int) -> Twin:
         """One MockPriceFeed per decimals, deployed on first use (Hypothesis reuses them)."""
@@ -230,3 +254,16 @@ def adapter(oracle) -> Twin:
 def stranger(accounts) -> str:
     """Any account but the owner."""
     return accounts[1].address
+
+
+@pytest.fixture
+def make_ledger(project, accounts, rpc, registry) -> Iterator[Callable[[SystemConfig], Ledger]]:
+    """A whole deployment per call, model and chain (as tests/ledger), reverted afterwards."""
+    snapshot = rpc.request("evm_snapshot")
+
+    def build(config: SystemConfig) -> Ledger:
+        actors = [account.address for account in accounts[:8]]
+        return Ledger.deploy(project, accounts[0], actors, config, rpc, registry, genesis_time(rpc))
+
+    yield build
+    rpc.request("evm_revert", [snapshot])

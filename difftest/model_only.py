@@ -1,0 +1,179 @@
+"""The model alone, without a chain: a deployment at synthetic addresses and action workloads.
+
+Used by `make bench` (pure-model throughput, and whether it holds up with oracle history) and by
+the journal tests (random actions, reverting ones included, each compared with a deep copy).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from pymodel.config import SystemConfig, default_config
+from pymodel.evm import UINT256_MAX
+from pymodel.system import Addresses, Outcome, System, feed_name
+
+WAD = 10**18
+ETH = 1
+BTC = 2
+GENESIS = 1_800_000_000
+
+
+def address(n: int) -> str:
+    return to_checksum_address(f"0x{0xA11CE000 + n:040x}")
+
+
+def model_system(config: SystemConfig | None = None, timestamp: int = GENESIS) -> tuple[System, list[str]]:
+    """The deployment in the model only, with eight actors (owner first, like the ledger tests)."""
+    config = config or default_config()
+    addresses = Addresses(
+        token=address(1),
+        feeds={market.market_id: address(100 + market.market_id) for market in config.markets},
+        oracle=address(2),
+        pool=address(3),
+        insurance_fund=address(4),
+        safety_module=address(5),
+        engine=address(6),
+    )
+    actors = [address(1_000 + i) for i in range(8)]
+    return System(config, addresses, actors[0], timestamp), actors
+
+
+class ModelDriver:
+    """Runs actions on a model-only System at a clock that only moves forward."""
+
+    def __init__(self, system: System, actors: list[str], timestamp: int = GENESIS) -> None:
+        self.system = system
+        self.actors = actors
+        self.now = timestamp
+        self.actions = 0
+
+    def act(self, sender: str, contract: str, function: str, *args: Any) -> Outcome:
+        self.actions += 1
+        return self.system.execute(sender, self.now, contract, function, args)
+
+    def price(self, market_id: int) -> int:
+        return self.system.c.feeds[market_id].latest_round_data().answer
+
+    def set_price(self, market_id: int, answer: int) -> Outcome:
+        return self.act(self.actors[0], feed_name(market_id), "setRoundData", answer, self.now)
+
+    def fund(self) -> None:
+        """Every actor minted and approved, two LPs in the pool, a staker, insurance buckets."""
+        c = self.system.c
+        usd = self.system.config.usd
+        for actor in self.actors:
+            self.act(actor, "token", "mint", actor, usd(10_000_000))
+            for spender in (c.engine.address, c.pool.address, c.insurance_fund.address, c.safety_module.address):
+                self.act(actor, "token", "approve", spender, UINT256_MAX)
+        self.act(self.actors[1], "pool", "deposit", usd(2_000_000), self.actors[1])
+        self.act(self.actors[2], "pool", "deposit", usd(1_000_000), self.actors[2])
+        self.act(self.actors[3], "safetyModule", "stake", usd(50_000))
+        for market in self.system.config.markets:
+            self.act(self.actors[0], "insuranceFund", "fund", market.market_id, usd(5_000))
+
+    def bench_round(self, i: int) -> None:
+        """The differential bench's loop: a price, then open, add margin and close (4 actions)."""
+        usd = self.system.config.usd
+        trader = self.actors[4]
+        self.now += 30
+        feed_unit = 10 ** self.system.config.markets[0].feed_decimals
+        self.set_price(ETH, (2_700 + i % 50) * feed_unit)
+        self.act(trader, "engine", "openPosition", ETH, WAD, usd(1_000), 3_000 * WAD)
+        self.act(trader, "engine", "addMargin", ETH, usd(10))
+        self.act(trader, "engine", "closePosition", ETH, 0)
+
+
+def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Iterator[tuple[Any, ...]]:
+    """`count` random actions (sender, contract, function, args): trades, margin, liquidations,
+    ADL, LP and staker flows, prices, owner changes; many of them revert. Time moves between
+    them. Yields each before it runs; the caller executes it."""
+    usd = driver.system.config.usd
+    owner, lp1, lp2, staker, *traders, keeper = driver.actors
+    markets = [m.market_id for m in driver.system.config.markets]
+    engine = driver.system.c.engine
+    for _ in range(count):
+        if rng.random() < 0.3:
+            driver.now += rng.choice([1, 30, 301, 3_600, 5_000])
+        market = rng.choice(markets)
+        trader = rng.choice(traders)
+        size = engine.position_of(trader, market).size
+        feed_decimals = next(m.feed_decimals for m in driver.system.config.markets if m.market_id == market)
+        price_wad = max(1, driver.price(market)) * 10 ** (18 - feed_decimals)
+        kind = rng.randrange(16)
+        amount = rng.choice([0, 1, usd(10), usd(1_000), usd(100_000), usd(50_000_000)])
+        if kind == 0:
+            answer = max(1, driver.price(market) * rng.randint(7_000, 13_000) // 10_000)
+            yield (keeper, feed_name(market), "setRoundData", answer, driver.now - rng.choice([0, 0, 60, 5_000]))
+        elif kind in (1, 2):
+            notional = rng.choice([1, 10_000, 300_000, 3_000_000])
+            units = max(1, notional * WAD * WAD // price_wad)
+            margin = usd(notional) * 10 // rng.choice([20, 50, 95, 120])
+            delta = units if rng.random() < 0.5 else -units
+            guard = UINT256_MAX if delta > 0 else 0
+            yield (trader, "engine", "openPosition", market, delta, margin, guard)
+        elif kind == 3:
+            delta = max(1, abs(size) // rng.choice([1, 2, 10]))
+            guard = UINT256_MAX if size >= 0 else 0
+            yield (trader, "engine", "increasePosition", market, delta if size >= 0 else -delta, amount, guard)
+        elif kind == 4:
+            yield (
+                trader,
+                "engine",
+                "decreasePosition",
+                market,
+                abs(size) // rng.choice([1, 2, 3]),
+                0 if size > 0 else UINT256_MAX,
+            )
+        elif kind == 5:
+            yield (trader, "engine", "closePosition", market, 0 if size > 0 else UINT256_MAX)
+        elif kind == 6:
+            yield (trader, "engine", "addMargin", market, amount)
+        elif kind == 7:
+            yield (
+                trader,
+                "engine",
+                "removeMargin",
+                market,
+                engine.position_of(trader, market).margin // rng.choice([1, 2, 5]),
+            )
+        elif kind in (8, 9):
+            yield (keeper, "engine", "liquidate", trader, market)
+        elif kind == 10:
+            yield (keeper, "engine", "autoDeleverage", trader, market, abs(size) // rng.choice([1, 2, 4]))
+        elif kind == 11:
+            lp = rng.choice([lp1, lp2])
+            yield rng.choice(
+                [
+                    (lp, "pool", "deposit", amount, lp),
+                    (lp, "pool", "requestRedeem", driver.system.c.pool.balance_of(lp) // rng.choice([1, 3])),
+                    (lp, "pool", "redeem", driver.system.c.pool.redeem_request_of(lp)[0], lp, lp),
+                    (lp, "pool", "cancelRedeem"),
+                ]
+            )
+        elif kind == 12:
+            shares = driver.system.c.safety_module.shares_of(staker)
+            yield rng.choice(
+                [
+                    (staker, "safetyModule", "stake", amount),
+                    (staker, "safetyModule", "cooldown"),
+                    (staker, "safetyModule", "redeem", shares // rng.choice([1, 2])),
+                    (staker, "safetyModule", "claim", staker),
+                ]
+            )
+        elif kind == 13:
+            yield (owner, "insuranceFund", "fund", market, amount)
+        elif kind == 14:
+            yield rng.choice(
+                [
+                    (owner, "engine", "setAdlParams", rng.randint(0, 10_001), rng.randint(0, 10_000)),
+                    (owner, "engine", "setFeeShares", rng.randint(0, 6_000), rng.randint(0, 6_000)),
+                    (rng.choice([owner, keeper]), "engine", "setOpensPaused", rng.random() < 0.5),
+                    (owner, "engine", "setPoolLimits", rng.randint(0, 10_001), rng.randint(0, 10_001)),
+                ]
+            )
+        else:
+            yield (trader, "token", "transfer", rng.choice(driver.actors), amount)

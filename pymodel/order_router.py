@@ -1,0 +1,341 @@
+"""Mirrors contracts/OrderRouter.sol: two-step market orders filled at the next oracle round.
+
+The trader's margin and execution fee wait here in escrow; a keeper executes the order through
+`PerpEngine.executeTrade` once an oracle round observed after the submission is on chain. The
+contract calls the engine inside `try`/`catch`: a refused fill cancels the order instead of
+reverting the keeper's transaction. The model mirrors the `try` by running the engine call on a
+scratch copy of the engine's world first (everything the engine reaches: token, oracle, pool,
+insurance fund, safety module, the event log); if it reverts there, the real state is untouched,
+as the EVM discards a reverted call frame; if not, the same call runs on the real state.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+from pymodel import evm
+from pymodel.core import Env, EventLog, ModelEvent
+from pymodel.erc20 import ERC20
+from pymodel.errors import InvalidParameter, Revert
+from pymodel.oracle_adapter import OracleAdapter
+from pymodel.ownable import Ownable
+from pymodel.perp_engine import PerpEngine, ZeroSize
+
+MAX_MIN_EXECUTION_DELAY = 3_600  # 1 hour
+MAX_MAX_EXECUTION_DELAY = 86_400  # 1 day
+
+# The 4-byte selector of every custom error a contract of the system declares (keccak of the
+# Solidity signature), plus Panic(uint256) and Error(string): what `OrderCancelled.reason` carries.
+# tests/orders/test_order_router.py checks this table against the compiled ABIs.
+ERROR_SELECTORS: dict[str, bytes] = {
+    "AdlNotImproving": bytes.fromhex("b6359346"),
+    "AdlNotProfitable": bytes.fromhex("751d62e6"),
+    "AdlNotTriggered": bytes.fromhex("0cacae8c"),
+    "AsyncRedeemOnly": bytes.fromhex("bf29f848"),
+    "CallFailed": bytes.fromhex("5c0dee5d"),
+    "ClaimTooEarly": bytes.fromhex("967c4a1d"),
+    "ERC20InsufficientAllowance": bytes.fromhex("fb8f41b2"),
+    "ERC20InsufficientBalance": bytes.fromhex("e450d38c"),
+    "ERC20InvalidApprover": bytes.fromhex("e602df05"),
+    "ERC20InvalidReceiver": bytes.fromhex("ec442f05"),
+    "ERC20InvalidSender": bytes.fromhex("96c6fd1e"),
+    "ERC20InvalidSpender": bytes.fromhex("94280d62"),
+    "ERC4626ExceededMaxDeposit": bytes.fromhex("79012fb2"),
+    "ERC4626ExceededMaxMint": bytes.fromhex("284ff667"),
+    "ERC4626ExceededMaxRedeem": bytes.fromhex("b94abeec"),
+    "ERC4626ExceededMaxWithdraw": bytes.fromhex("fe9cceec"),
+    "EngineAlreadySet": bytes.fromhex("e6123baf"),
+    "Error": bytes.fromhex("08c379a0"),
+    "ExecutionOutOfGas": bytes.fromhex("a1cce33a"),
+    "FeedNotSet": bytes.fromhex("7295f0fe"),
+    "FutureTimestamp": bytes.fromhex("83d74967"),
+    "InsufficientFreeCash": bytes.fromhex("5ccae2a0"),
+    "InsufficientMargin": bytes.fromhex("1e4cbb75"),
+    "InsufficientPoolCash": bytes.fromhex("f5f27ff1"),
+    "InsufficientShares": bytes.fromhex("68b65f11"),
+    "InvalidAnswer": bytes.fromhex("2abf8202"),
+    "InvalidMaxAge": bytes.fromhex("360fa952"),
+    "InvalidParameter": bytes.fromhex("27635357"),
+    "InvalidRedeemTiming": bytes.fromhex("9f2b24e4"),
+    "LiquidationCooldown": bytes.fromhex("062a4740"),
+    "MarginBelowMinimum": bytes.fromhex("56f4f7f0"),
+    "MarginInOnDecrease": bytes.fromhex("f8ea12e3"),
+    "MarketAlreadyListed": bytes.fromhex("140af942"),
+    "MarketNotListed": bytes.fromhex("e5204ba1"),
+    "MissingTimestamp": bytes.fromhex("be703dff"),
+    "NoOrder": bytes.fromhex("f04280b3"),
+    "NoPosition": bytes.fromhex("7fd11b6d"),
+    "NoRedeemRequest": bytes.fromhex("5352e503"),
+    "NotEngine": bytes.fromhex("58f7f0dc"),
+    "NotGuardian": bytes.fromhex("a252c151"),
+    "NotInUnstakeWindow": bytes.fromhex("b84f22c3"),
+    "NotOrderRouter": bytes.fromhex("b0504feb"),
+    "NotRequestOwner": bytes.fromhex("220984bd"),
+    "NothingToClaim": bytes.fromhex("64ab3466"),
+    "NotionalBelowMinimum": bytes.fromhex("b90b6598"),
+    "OpenInterestCapExceeded": bytes.fromhex("a6f49157"),
+    "OpensPaused": bytes.fromhex("c60d9934"),
+    "OrderExpired": bytes.fromhex("65925dd9"),
+    "OrderNotExpired": bytes.fromhex("e92a045b"),
+    "OrderPending": bytes.fromhex("943f3e9a"),
+    "OrderRouterAlreadySet": bytes.fromhex("c7efa50c"),
+    "OwnableInvalidOwner": bytes.fromhex("1e4fbdf7"),
+    "OwnableUnauthorizedAccount": bytes.fromhex("118cdaa7"),
+    "Panic": bytes.fromhex("4e487b71"),
+    "PositionHealthy": bytes.fromhex("bee95563"),
+    "PositionLiquidatable": bytes.fromhex("94f6ddef"),
+    "ReductionTooLarge": bytes.fromhex("e8fb3eb3"),
+    "RoundNotFound": bytes.fromhex("d7ea2271"),
+    "RoundTooEarly": bytes.fromhex("56a26fbf"),
+    "SafeCastOverflowedIntDowncast": bytes.fromhex("327269a7"),
+    "SafeCastOverflowedIntToUint": bytes.fromhex("a8ce4432"),
+    "SafeCastOverflowedUintDowncast": bytes.fromhex("6dfcc650"),
+    "SafeCastOverflowedUintToInt": bytes.fromhex("24775e06"),
+    "SafeERC20FailedOperation": bytes.fromhex("5274afe7"),
+    "SequencerDown": bytes.fromhex("032b3d00"),
+    "SequencerGracePeriod": bytes.fromhex("018cce43"),
+    "SlippageExceeded": bytes.fromhex("71c4efed"),
+    "StalePrice": bytes.fromhex("7ec02e80"),
+    "TooManyMarkets": bytes.fromhex("1fd60448"),
+    "UnsupportedDecimals": bytes.fromhex("fd91cbed"),
+    "UnsupportedFeedDecimals": bytes.fromhex("137457a5"),
+    "UtilisationCapExceeded": bytes.fromhex("2958e162"),
+    "WaterfallMismatch": bytes.fromhex("9e8ead31"),
+    "ZeroAmount": bytes.fromhex("1f2a2005"),
+    "ZeroFeed": bytes.fromhex("45423193"),
+    "ZeroShares": bytes.fromhex("9811e0c7"),
+    "ZeroSize": bytes.fromhex("c459d23f"),
+}
+
+
+def error_selector(error: Revert) -> bytes:
+    """`bytes4(revertData)` of the error the chain would raise."""
+    try:
+        return ERROR_SELECTORS[error.error_name]
+    except KeyError:
+        raise LookupError(f"no selector for {error.error_name}: add it to ERROR_SELECTORS") from None
+
+
+@dataclass
+class Order:
+    """IOrderRouter.Order; `submitted_at == 0` means none."""
+
+    size_delta: int = 0
+    margin_in: int = 0
+    acceptable_price: int = 0
+    execution_fee: int = 0
+    submitted_at: int = 0
+
+    def as_tuple(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+# Errors (IOrderRouter; ZeroSize and InvalidParameter are the shared classes: same signature)
+
+
+@dataclass
+class OrderPending(Revert):
+    account: str
+    market_id: int
+
+
+@dataclass
+class NoOrder(Revert):
+    account: str
+    market_id: int
+
+
+@dataclass
+class OrderExpired(Revert):
+    account: str
+    market_id: int
+    expires_at: int
+
+
+@dataclass
+class OrderNotExpired(Revert):
+    account: str
+    market_id: int
+    expires_at: int
+
+
+@dataclass
+class RoundTooEarly(Revert):
+    market_id: int
+    observed_at: int
+    ready_at: int
+
+
+@dataclass
+class ExecutionOutOfGas(Revert):
+    pass
+
+
+# Events
+
+
+@dataclass(frozen=True)
+class OrderSubmitted(ModelEvent):
+    account: str
+    market_id: int
+    size_delta: int
+    margin_in: int
+    acceptable_price: int
+    execution_fee: int
+
+
+@dataclass(frozen=True)
+class OrderExecuted(ModelEvent):
+    account: str
+    market_id: int
+    keeper: str
+    price: int
+    observed_at: int
+
+
+@dataclass(frozen=True)
+class OrderCancelled(ModelEvent):
+    account: str
+    market_id: int
+    reason: bytes
+
+
+@dataclass(frozen=True)
+class ExecutionParamsSet(ModelEvent):
+    execution_fee: int
+    min_execution_delay: int
+    max_execution_delay: int
+
+
+class OrderRouter(Ownable):
+    """Mirrors OrderRouter."""
+
+    def __init__(
+        self,
+        address: str,
+        log: EventLog,
+        collateral: ERC20,
+        oracle: OracleAdapter,
+        engine: PerpEngine,
+        owner: str,
+    ) -> None:
+        super().__init__(address, log)
+        self._init_ownable(owner)
+        self.collateral = collateral
+        self.oracle = oracle
+        self.engine = engine
+        self.max_execution_fee = evm.mul(100, 10**collateral.decimals)
+        # The engine pulls an order's margin from the escrow when it fills.
+        collateral._approve(address, engine.address, evm.UINT256_MAX, emit=True)
+        self.execution_fee = 0
+        self.min_execution_delay = 0
+        self.max_execution_delay = 0
+        self._orders: dict[tuple[str, int], Order] = {}
+
+    # Admin
+
+    def set_execution_params(
+        self, env: Env, execution_fee: int, min_execution_delay: int, max_execution_delay: int
+    ) -> None:
+        """Mirrors OrderRouter.setExecutionParams."""
+        self._check_owner(env)
+        if execution_fee > self.max_execution_fee:
+            raise InvalidParameter("executionFee", execution_fee)
+        if min_execution_delay > MAX_MIN_EXECUTION_DELAY:
+            raise InvalidParameter("minExecutionDelay", min_execution_delay)
+        if max_execution_delay <= min_execution_delay or max_execution_delay > MAX_MAX_EXECUTION_DELAY:
+            raise InvalidParameter("maxExecutionDelay", max_execution_delay)
+        self.execution_fee = execution_fee
+        self.min_execution_delay = min_execution_delay
+        self.max_execution_delay = max_execution_delay
+        self.emit(ExecutionParamsSet(execution_fee, min_execution_delay, max_execution_delay))
+
+    # Orders
+
+    def submit_order(self, env: Env, market_id: int, size_delta: int, margin_in: int, acceptable_price: int) -> None:
+        """Mirrors OrderRouter.submitOrder."""
+        if size_delta == 0:
+            raise ZeroSize()
+        if self.order_of(env.sender, market_id).submitted_at != 0:
+            raise OrderPending(env.sender, market_id)
+        fee = self.execution_fee
+        self._orders[(env.sender, market_id)] = Order(size_delta, margin_in, acceptable_price, fee, env.timestamp)
+        escrow = evm.add(margin_in, fee)
+        if escrow > 0:
+            self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, escrow)
+        self.emit(OrderSubmitted(env.sender, market_id, size_delta, margin_in, acceptable_price, fee))
+
+    def execute_order(self, env: Env, account: str, market_id: int) -> None:
+        """Mirrors OrderRouter.executeOrder."""
+        order = self._live_order(account, market_id)
+        expires_at = evm.add(order.submitted_at, self.max_execution_delay)
+        if env.timestamp >= expires_at:
+            raise OrderExpired(account, market_id, expires_at)
+        # The fill round must be observed after the order was made, and at least the minimum delay after.
+        price, observed_at = self.oracle.price_with_time(env, market_id)
+        if observed_at <= order.submitted_at or observed_at < evm.add(order.submitted_at, self.min_execution_delay):
+            raise RoundTooEarly(market_id, observed_at, order.submitted_at + max(1, self.min_execution_delay))
+
+        del self._orders[(account, market_id)]
+        reason = self._try(
+            lambda engine: engine.execute_trade(
+                env.calling(self.address),
+                account,
+                market_id,
+                order.size_delta,
+                order.margin_in,
+                order.acceptable_price,
+            )
+        )
+        if reason is None:
+            self.emit(OrderExecuted(account, market_id, env.sender, price, observed_at))
+        else:
+            if order.margin_in > 0:
+                self.collateral.transfer(env.calling(self.address), account, order.margin_in)
+            self.emit(OrderCancelled(account, market_id, error_selector(reason)))
+        if order.execution_fee > 0:
+            self.collateral.transfer(env.calling(self.address), env.sender, order.execution_fee)
+
+    def cancel_order(self, env: Env, account: str, market_id: int) -> None:
+        """Mirrors OrderRouter.cancelOrder."""
+        order = self._live_order(account, market_id)
+        expires_at = evm.add(order.submitted_at, self.max_execution_delay)
+        if env.timestamp < expires_at:
+            raise OrderNotExpired(account, market_id, expires_at)
+
+        del self._orders[(account, market_id)]
+        if order.margin_in > 0:
+            self.collateral.transfer(env.calling(self.address), account, order.margin_in)
+        self.emit(OrderCancelled(account, market_id, ERROR_SELECTORS["OrderExpired"]))
+        if order.execution_fee > 0:
+            self.collateral.transfer(env.calling(self.address), env.sender, order.execution_fee)
+
+    # Views
+
+    def order_of(self, account: str, market_id: int) -> Order:
+        """Mirrors OrderRouter.orderOf."""
+        return self._orders.get((account, market_id), Order())
+
+    def escrowed(self) -> int:
+        """What the router holds for pending orders (margins and fees): its token balance."""
+        return sum(order.margin_in + order.execution_fee for order in self._orders.values())
+
+    # Internal
+
+    def _live_order(self, account: str, market_id: int) -> Order:
+        order = self.order_of(account, market_id)
+        if order.submitted_at == 0:
+            raise NoOrder(account, market_id)
+        return order
+
+    def _try(self, call: Callable[[PerpEngine], None]) -> Revert | None:
+        """`try engine.call {} catch (bytes memory reason) {}`: the error, or None on success."""
+        scratch = copy.deepcopy(self.engine)
+        try:
+            call(scratch)
+        except Revert as error:
+            return error
+        call(self.engine)
+        return None

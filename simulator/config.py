@@ -1,0 +1,274 @@
+"""`SimConfig`: one validated scenario (protocol, oracle, price path, population, keepers, run).
+
+The protocol is a `pymodel.config.SystemConfig`, the very config that deploys the contracts,
+so what is simulated is what deploys. Every other field has bounds; a bad value is rejected by
+pydantic with the field's path in the message, before anything runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pymodel.config import SystemConfig, default_config, default_market
+from pymodel.perp_engine import BPS
+
+DAY = 24 * 3600
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LatencyConfig(_Strict):
+    """How long an oracle round (or a keeper) takes to land, in seconds.
+
+    `fixed`: always `seconds`; `uniform`: in [`seconds`, `high`]; `lognormal`: median `seconds`,
+    log-sd `sigma`. `congestion` grows it with volatility: x (1 + congestion x |move %| of the
+    last step), so a 2% one-minute drop with congestion 1 triples it (a congested chain in a crash);
+    `max_seconds` caps the result.
+    """
+
+    kind: Literal["fixed", "uniform", "lognormal"] = "fixed"
+    seconds: NonNegative = 0.0
+    high: NonNegative | None = None
+    sigma: Annotated[float, Field(ge=0, le=5)] = 0.5
+    congestion: NonNegative = 0.0
+    max_seconds: NonNegative | None = None  # a cap (e.g. the largest gap ever measured)
+
+    @model_validator(mode="after")
+    def _range(self) -> LatencyConfig:
+        if self.kind == "uniform" and (self.high is None or self.high < self.seconds):
+            raise ValueError(f"uniform latency needs high >= seconds, got seconds={self.seconds} high={self.high}")
+        return self
+
+
+class SourceConfig(_Strict):
+    """One oracle source.
+
+    `push`: a Chainlink-style feed publishing on a `deviation_bps` move or after `heartbeat_s`,
+    whichever comes first; each round lands after `latency` with `updatedAt` = its landing block.
+    `pull`: a Pyth-style oracle published every `update_every_s`; the keeper submits the
+    published price it likes best among those at most `max_staleness_s` old.
+    `frozen_at_s` (any kind): the source stops publishing then (until `resume_at_s`, if given).
+    `max_age_s`: the consumer's staleness bound for this source (multi-source sets); a single
+    source uses its market's `oracle_max_age`, as the deployed adapter does.
+    """
+
+    kind: Literal["push", "pull"] = "push"
+    heartbeat_s: Annotated[int, Field(gt=0, le=7 * DAY)] = 3600
+    deviation_bps: Annotated[int, Field(ge=0, le=BPS)] = 50
+    latency: LatencyConfig = LatencyConfig()
+    update_every_s: Annotated[int, Field(gt=0, le=DAY)] = 1
+    max_staleness_s: Annotated[int, Field(gt=0, le=7 * DAY)] = 60
+    frozen_at_s: Annotated[int, Field(ge=0)] | None = None
+    resume_at_s: Annotated[int, Field(ge=0)] | None = None
+    max_age_s: Annotated[int, Field(gt=0, le=7 * DAY)] | None = None
+
+    @model_validator(mode="after")
+    def _freeze(self) -> SourceConfig:
+        if self.resume_at_s is not None and (self.frozen_at_s is None or self.resume_at_s <= self.frozen_at_s):
+            raise ValueError(f"resume_at_s={self.resume_at_s} needs a frozen_at_s before it")
+        return self
+
+
+class SequencerOutage(_Strict):
+    """An L2 sequencer down from `down_at_s` for `duration_s`, then `grace_s` of grace
+    (OracleAdapter: SequencerDown, SequencerGracePeriod): nothing lands and nothing liquidates."""
+
+    down_at_s: Annotated[int, Field(ge=0)]
+    duration_s: Annotated[int, Field(gt=0)]
+    grace_s: Annotated[int, Field(ge=0, le=DAY)] = 3600
+
+
+class OracleConfig(_Strict):
+    """A single source, or a set whose mark is the median of its fresh sources (issue 11 rules):
+    fewer than `quorum` fresh sources, or a spread above `max_spread_bps`, is a degraded market
+    where nothing that needs a price acts."""
+
+    sources: Annotated[list[SourceConfig], Field(min_length=1, max_length=7)] = [SourceConfig()]
+    quorum: Annotated[int, Field(ge=1, le=7)] = 1
+    max_spread_bps: Annotated[int, Field(ge=0, le=BPS)] = BPS
+    sequencer: SequencerOutage | None = None
+
+    @model_validator(mode="after")
+    def _quorum(self) -> OracleConfig:
+        if self.quorum > len(self.sources):
+            raise ValueError(f"quorum={self.quorum} is above the number of sources ({len(self.sources)})")
+        if len(self.sources) > 1 and any(s.max_age_s is None for s in self.sources):
+            raise ValueError("every source of a multi-source set needs its own max_age_s")
+        return self
+
+
+class PathConfig(_Strict):
+    """The real market price. `kind`: `preset` (a named incident of simulator.paths.PRESETS),
+    `gbm`, `merton` (jump diffusion) or `csv` (a user's series of timestamp,price).
+
+    `sigma` is annualised; jumps arrive `jump_rate_per_hour` with log-size N(`jump_mean`,
+    `jump_sd`). `drop` and `drop_start_s`/`drop_duration_s` add a deterministic crash leg to
+    the drift (the presets' fitted shape); `recovery` is the fraction of it won back by the end.
+    """
+
+    kind: Literal["preset", "gbm", "merton", "csv"] = "gbm"
+    preset: str | None = None
+    csv_file: Path | None = None
+    start_price: Annotated[float, Field(gt=0)] = 3000.0
+    sigma: Annotated[float, Field(ge=0, le=20)] = 0.8
+    jump_rate_per_hour: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    jump_mean: Annotated[float, Field(ge=-1, le=1)] = -0.02
+    jump_sd: Annotated[float, Field(ge=0, le=1)] = 0.02
+    drop: Annotated[float, Field(gt=-1, le=10)] = 0.0
+    drop_start_s: Annotated[int, Field(ge=0)] = 0
+    drop_duration_s: Annotated[int, Field(gt=0)] = 3600
+    recovery: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @model_validator(mode="after")
+    def _source(self) -> PathConfig:
+        if self.kind == "preset":
+            from simulator.paths import PRESETS
+
+            if self.preset not in PRESETS:
+                raise ValueError(f"preset {self.preset!r} does not exist; known presets: {sorted(PRESETS)}")
+        if self.kind == "csv":
+            if self.csv_file is None:
+                raise ValueError("a csv path needs csv_file")
+            read_price_csv(self.csv_file)
+        return self
+
+
+def read_price_csv(path: Path) -> tuple[list[int], list[float]]:
+    """(timestamps, prices) of a `timestamp,price` CSV (a header line is allowed): timestamps
+    strictly increasing integers, prices positive. Errors name the file, the line and the rule."""
+    if not Path(path).is_file():
+        raise ValueError(f"csv_file {path}: no such file")
+    times: list[int] = []
+    prices: list[float] = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.reader(handle), start=1):
+            if not row or (line == 1 and not row[0].strip().lstrip("-").isdigit()):
+                continue
+            if len(row) != 2:
+                raise ValueError(f"csv_file {path} line {line}: expected 'timestamp,price', got {row}")
+            try:
+                timestamp, price = int(row[0]), float(row[1])
+            except ValueError:
+                raise ValueError(f"csv_file {path} line {line}: not a number in {row}") from None
+            if times and timestamp <= times[-1]:
+                raise ValueError(
+                    f"csv_file {path} line {line}: timestamps must increase strictly ({timestamp} after {times[-1]})"
+                )
+            if not price > 0:
+                raise ValueError(f"csv_file {path} line {line}: price must be positive, got {price}")
+            times.append(timestamp)
+            prices.append(price)
+    if len(times) < 2:
+        raise ValueError(f"csv_file {path}: needs at least two rows, got {len(times)}")
+    return times, prices
+
+
+class PopulationConfig(_Strict):
+    """Traders (opened before the crash) and the backstop's capital, in USD.
+
+    Notional is lognormal (median `notional_median_usd`, log-sd `notional_sigma`, capped at
+    `notional_max_usd`); leverage uniform in [`leverage_min`, `leverage_max`] (equity over
+    notional right after the open; fees and spread are posted on top)."""
+
+    positions: Annotated[int, Field(ge=1, le=100_000)] = 100
+    long_fraction: Annotated[float, Field(ge=0, le=1)] = 0.7
+    leverage_min: Annotated[float, Field(ge=1)] = 2.0
+    leverage_max: Annotated[float, Field(ge=1)] = 9.0
+    notional_median_usd: Annotated[float, Field(gt=0)] = 20_000.0
+    notional_sigma: Annotated[float, Field(ge=0, le=5)] = 1.0
+    notional_max_usd: Annotated[float, Field(gt=0)] = 500_000.0
+    lp_deposit_usd: Annotated[int, Field(gt=0)] = 20_000_000
+    insurance_usd: Annotated[int, Field(ge=0)] = 20_000
+    safety_module_usd: Annotated[int, Field(ge=0)] = 50_000
+
+    @model_validator(mode="after")
+    def _leverage(self) -> PopulationConfig:
+        if self.leverage_min > self.leverage_max:
+            raise ValueError(f"leverage_min={self.leverage_min} is above leverage_max={self.leverage_max}")
+        return self
+
+
+class KeeperConfig(_Strict):
+    """Liquidation keepers: they see the chain `latency` late (a per-path draw, whole steps)
+    and act only when the keeper reward covers `gas_cost_usd`."""
+
+    latency: LatencyConfig = LatencyConfig(kind="fixed", seconds=0)
+    gas_cost_usd: NonNegative = 1.0
+    adl: bool = True
+
+
+class SimConfig(_Strict):
+    """A scenario. `system` is the deployable protocol; `market_id` the market simulated.
+
+    `preset: <name>` in a file starts from that preset (simulator.paths.PRESETS: its protocol,
+    oracle, path shape and horizon) and the file's other fields override it."""
+
+    preset: str | None = None
+
+    system: SystemConfig = Field(
+        default_factory=lambda: default_config(markets=[default_market(1, "ETH-USD", 3000, 6)])
+    )
+    market_id: Annotated[int, Field(ge=0)] = 1
+    oracle: OracleConfig = OracleConfig()
+    path: PathConfig = PathConfig()
+    population: PopulationConfig = PopulationConfig()
+    keepers: KeeperConfig = KeeperConfig()
+    horizon_s: Annotated[int, Field(gt=0, le=30 * DAY)] = DAY
+    step_s: Annotated[int, Field(gt=0, le=DAY)] = 60
+    paths: Annotated[int, Field(ge=1, le=10_000_000)] = 1_000
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset") is not None:
+            from simulator.paths import PRESETS, merge, preset_overrides
+
+            name = data["preset"]
+            if name not in PRESETS:
+                raise ValueError(f"preset {name!r} does not exist; known presets: {sorted(PRESETS)}")
+            data = merge(preset_overrides(name), data)
+        return data
+
+    @model_validator(mode="after")
+    def _against_protocol(self) -> SimConfig:
+        market = self.market()
+        max_leverage = BPS / market.initial_margin_bps
+        if self.population.leverage_max > max_leverage:
+            raise ValueError(
+                f"population.leverage_max={self.population.leverage_max} is above the market's maximum "
+                f"{max_leverage:g} (10000 / initial_margin_bps={market.initial_margin_bps})"
+            )
+        if self.horizon_s % self.step_s:
+            raise ValueError(f"horizon_s={self.horizon_s} must be a multiple of step_s={self.step_s}")
+        return self
+
+    def market(self):  # -> MarketConfig
+        for market in self.system.markets:
+            if market.market_id == self.market_id:
+                return market
+        raise ValueError(f"market_id={self.market_id} is not one of the system's markets")
+
+    @property
+    def steps(self) -> int:
+        return self.horizon_s // self.step_s
+
+    @classmethod
+    def load(cls, path: str | Path) -> SimConfig:
+        """From a YAML or JSON file (by extension)."""
+        text = Path(path).read_text(encoding="utf-8")
+        if str(path).endswith((".yaml", ".yml")):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+        return cls.model_validate(data)

@@ -1,0 +1,315 @@
+"""Tier 1, exact: one path through `pymodel`, every action through `System.execute`.
+
+Nothing here touches a model contract's state directly: oracle rounds are `setRoundData` on
+the market's mock feed, positions open through `open_population` (the one place to switch to
+two-step orders), keepers call `liquidate` at the on-chain price, the ADL keeper follows
+`pymodel.adl.adl_plan`. Every action is recorded (sender, block time, call, outcome), so a
+path exports as a golden vector (`simulator.export.path_vector`) and replays on Anvil.
+
+Keepers: at step s they liquidate (account order) every position the chain showed as
+liquidatable both `lag` steps ago (what they saw) and now (what the transaction checks), when
+the keeper reward covers the gas cost. While the market is degraded (multi-source set) or the
+L2 sequencer is down or in grace nothing acts; with a single feed the adapter's own StalePrice
+revert stops them, read from the model's views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from pymodel.adl import adl_plan
+from pymodel.core import Env
+from pymodel.errors import Revert
+from pymodel.system import Addresses, Outcome, System, feed_name
+from simulator.config import SimConfig
+from simulator.oracles import OK, OracleTimeline, simulate_oracle
+from simulator.paths import generate_paths
+from simulator.population import Population, keeper_latency_steps, sample_population
+
+GENESIS = 1_800_000_000  # difftest.ledger.GENESIS: vectors are written relative to it
+ROLES = ("owner", "lp", "backer", "staker", "keeper")
+
+
+def _address(i: int) -> str:
+    return to_checksum_address(f"0x{i:040x}")
+
+
+def placeholder_addresses(config: SimConfig) -> Addresses:
+    return Addresses(
+        token=_address(0x1001),
+        feeds={m.market_id: _address(0x1100 + i) for i, m in enumerate(config.system.markets)},
+        oracle=_address(0x1002),
+        pool=_address(0x1003),
+        insurance_fund=_address(0x1004),
+        safety_module=_address(0x1005),
+        engine=_address(0x1006),
+    )
+
+
+def trader_name(i: int) -> str:
+    return f"trader{i}"
+
+
+@dataclass(frozen=True)
+class RecordedAction:
+    at: int  # seconds since genesis
+    sender: str  # actor name
+    contract: str
+    function: str
+    args: tuple[Any, ...]
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class LiquidationRow:
+    """One `Liquidated` event (and its `BadDebtSettled`, if any) of the path."""
+
+    step: int
+    trader: int
+    oracle_price: int  # WAD
+    execution_price: int
+    bankruptcy_price: int
+    size_closed: int
+    realised: int
+    reward: int
+    penalty: int
+    shortfall: int
+    from_insurance: int
+    from_safety_module: int
+    from_pool: int
+    oracle_lag: int  # seconds between the round's updatedAt and the block
+
+
+@dataclass
+class ExactResult:
+    """The event ledger of one path."""
+
+    path: int
+    liquidations: list[LiquidationRow]
+    adl_notional: int  # collateral units closed by ADL (at the oracle price)
+    adl_steps: int
+    haircut: int  # ProfitHaircut amounts (socialised loss)
+    unrealised_shortfall: int  # negative equity still open at the horizon (not yet liquidated)
+    actions: list[RecordedAction]
+    prices: list[float]
+    timeline: OracleTimeline
+    first_insurance_empty_step: int | None
+    actors: dict[str, str] = field(default_factory=dict)
+
+    def totals(self) -> dict[str, int]:
+        rows = self.liquidations
+        return {
+            "shortfall": sum(r.shortfall for r in rows),
+            "from_insurance": sum(r.from_insurance for r in rows),
+            "from_safety_module": sum(r.from_safety_module for r in rows),
+            "from_pool": sum(r.from_pool for r in rows),
+            "liquidations": len(rows),
+        }
+
+
+class ExactRun:
+    """One path of a scenario on the exact model."""
+
+    def __init__(self, config: SimConfig, path: int) -> None:
+        self.config = config
+        self.path = path
+        rows = generate_paths(config, path, 1)
+        self.timeline = simulate_oracle(config, rows, path)
+        self.prices = [float(x) for x in rows[0]]
+        self.population = sample_population(config, int(self.timeline.answer[0, 0]))
+        self.lag = int(keeper_latency_steps(config, path, 1)[0])
+        self.market = config.market_id
+        self.addresses = placeholder_addresses(config)
+        names = list(ROLES) + [trader_name(i) for i in range(len(self.population))]
+        self.actors = {name: _address(0xA000 + i) for i, name in enumerate(names)}
+        self.traders = [self.actors[trader_name(i)] for i in range(len(self.population))]
+        self.system = System(config.system, self.addresses, self.actors["owner"], GENESIS)
+        self.actions: list[RecordedAction] = []
+
+    # Actions
+
+    def act(self, sender: str, at: int, contract: str, function: str, *args: Any) -> Outcome:
+        """Runs one transaction through System.execute and records it."""
+        outcome = self.system.execute(self.actors[sender], GENESIS + at, contract, function, args)
+        self.actions.append(RecordedAction(at, sender, contract, function, tuple(args), outcome))
+        return outcome
+
+    def post_round(self, at: int, answer: int, updated_at: int) -> None:
+        self.act("owner", at, feed_name(self.market), "setRoundData", answer, GENESIS + updated_at)
+
+    def fund(self, sender: str, contract: str, amount: int) -> None:
+        self.act(sender, 0, "token", "mint", self.actors[sender], amount)
+        self.act(sender, 0, "token", "approve", self.addresses.by_name()[contract], amount)
+
+    def setup(self) -> None:
+        """t=0: the path's first price on chain, LP deposit, insurance bucket, safety-module
+        stake, then the population."""
+        pop = self.population
+        self.post_round(0, int(self.timeline.answer[0, 0]), 0)
+        self.fund("lp", "pool", pop.lp_deposit)
+        self.act("lp", 0, "pool", "deposit", pop.lp_deposit, self.actors["lp"])
+        if pop.insurance > 0:
+            self.fund("backer", "insuranceFund", pop.insurance)
+            self.act("backer", 0, "insuranceFund", "fund", self.market, pop.insurance)
+        if pop.safety_module > 0:
+            self.fund("staker", "safetyModule", pop.safety_module)
+            self.act("staker", 0, "safetyModule", "stake", pop.safety_module)
+        open_population(self, 0)
+
+    def run(self) -> ExactResult:
+        self.setup()
+        tl = self.timeline
+        dt = self.config.step_s
+        engine = self.system.c
+        seen: list[set[int]] = []
+        rows: list[LiquidationRow] = []
+        adl_notional = adl_steps = 0
+        empty_step: int | None = None
+        for step in range(self.config.steps + 1):
+            at = step * dt
+            if step > 0 and tl.lands[0, step]:
+                self.post_round(at, int(tl.answer[0, step]), int(tl.updated_at[0, step]))
+            seen.append(self.liquidatable(at) if tl.blocked[0, step] == OK else set())
+            if step == 0 or tl.blocked[0, step] != OK:
+                continue
+            before = max(0, step - self.lag)
+            for i in sorted(seen[before] & seen[step]):
+                if not self.worth_it(at, i):
+                    continue
+                outcome = self.act("keeper", at, "engine", "liquidate", self.traders[i], self.market)
+                if not outcome.reverted:
+                    rows.append(self.liquidation_row(step, at, i, outcome))
+            if self.config.keepers.adl:
+                notional, count = self.deleverage(at)
+                adl_notional += notional
+                adl_steps += count
+            if empty_step is None and self.population.insurance > 0:
+                if engine.insurance_fund.bucket_of(self.market) == 0:
+                    empty_step = step
+        haircut = sum(
+            e.values[4]
+            for a in self.actions
+            if not a.outcome.reverted
+            for e in a.outcome.events
+            if e.name == "ProfitHaircut"
+        )
+        return ExactResult(
+            path=self.path,
+            liquidations=rows,
+            adl_notional=adl_notional,
+            adl_steps=adl_steps,
+            haircut=haircut,
+            unrealised_shortfall=self.unrealised_shortfall(self.config.horizon_s),
+            actions=self.actions,
+            prices=self.prices,
+            timeline=self.timeline,
+            first_insurance_empty_step=empty_step,
+            actors=self.actors,
+        )
+
+    # Keeper views (read-only: views never change the model)
+
+    def env(self, at: int, sender: str = "keeper") -> Env:
+        return Env(self.actors[sender], GENESIS + at)
+
+    def liquidatable(self, at: int) -> set[int]:
+        engine = self.system.c.engine
+        found = set()
+        for i, trader in enumerate(self.traders):
+            try:
+                if engine.is_liquidatable(self.env(at), trader, self.market):
+                    found.add(i)
+            except Revert:
+                return set()
+        return found
+
+    def worth_it(self, at: int, i: int) -> bool:
+        try:
+            preview = self.system.c.engine.preview_liquidation(self.env(at), self.traders[i], self.market)
+        except Revert:
+            return False
+        return preview.keeper_reward >= self.population.gas_cost
+
+    def unrealised_shortfall(self, at: int) -> int:
+        """Negative equity of the positions still open, at the real market price of the last step
+        (a stuck or stale oracle hides it from the chain). Read-only: the engine's own equity
+        formula on a WAD price, nothing written."""
+        engine = self.system.c.engine
+        params, state = engine._listed(self.market)
+        decimals = self.timeline.decimals
+        price = int(round(self.prices[-1] * 10**decimals)) * 10 ** (18 - decimals)
+        _, index = engine._current_funding_index(self.env(at), params, state, price)
+        total = 0
+        for trader in self.traders:
+            position = engine.position_of(trader, self.market)
+            if position.size != 0:
+                equity = engine._equity(position, price, index)
+                total += -equity if equity < 0 else 0
+        return total
+
+    def deleverage(self, at: int) -> tuple[int, int]:
+        """The ADL keeper: while a side is above its trigger (or above target once active),
+        follow adl_plan."""
+        engine = self.system.c.engine
+        notional = count = 0
+        for is_long in (True, False):
+            try:
+                ratio = engine.side_profit_ratio(self.env(at, "owner"), self.market, is_long)
+            except Revert:
+                return notional, count
+            state = engine.market_state(self.market)
+            active = state.adl_long_active if is_long else state.adl_short_active
+            if ratio <= (engine.adl_target_bps if active else engine.adl_trigger_bps):
+                continue
+            for account, reduction in adl_plan(engine, self.env(at, "owner"), self.market, is_long):
+                outcome = self.act("owner", at, "engine", "autoDeleverage", account, self.market, reduction)
+                if not outcome.reverted:
+                    event = outcome.event("AutoDeleveraged")
+                    notional += reduction * event.oracle_price // self.system.c.engine.notional_scale
+                    count += 1
+        return notional, count
+
+    def liquidation_row(self, step: int, at: int, i: int, outcome: Outcome) -> LiquidationRow:
+        liq = outcome.event("Liquidated")
+        bad = outcome.events_named("BadDebtSettled")
+        debt = bad[0] if bad else None
+        updated = GENESIS + int(self.timeline.updated_at[0, step])
+        return LiquidationRow(
+            step=step,
+            trader=i,
+            oracle_price=liq.oracle_price,
+            execution_price=liq.execution_price,
+            bankruptcy_price=liq.bankruptcy_price,
+            size_closed=liq.size_closed,
+            realised=liq.realised,
+            reward=liq.keeper_reward,
+            penalty=liq.penalty,
+            shortfall=debt.shortfall if debt else 0,
+            from_insurance=debt.from_insurance if debt else 0,
+            from_safety_module=debt.from_safety_module if debt else 0,
+            from_pool=debt.from_pool if debt else 0,
+            oracle_lag=GENESIS + at - updated,
+        )
+
+
+def open_population(run: ExactRun, at: int) -> list[Outcome]:
+    """Opens every position of the population at block time `at` (seconds since genesis).
+
+    The ONE place positions are opened: when trading becomes two-step orders (issue 8), this
+    submits the orders and has a keeper execute them at the next oracle round instead."""
+    pop: Population = run.population
+    outcomes = []
+    for i, (size, margin) in enumerate(zip(pop.sizes, pop.margins, strict=True)):
+        name = trader_name(i)
+        run.fund(name, "engine", margin)
+        acceptable = 2**256 - 1 if size > 0 else 0
+        outcomes.append(run.act(name, at, "engine", "openPosition", run.market, size, margin, acceptable))
+    return outcomes
+
+
+def run_exact(config: SimConfig, path: int = 0) -> ExactResult:
+    """Tier 1 on path `path` of `config`."""
+    return ExactRun(config, path).run()

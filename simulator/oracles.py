@@ -1,0 +1,200 @@
+"""Oracle models: what the chain shows at each step, given the real market.
+
+Every source yields, per path and step, the round on chain (answer in feed units and its
+`updatedAt`). The consumer rules are OracleAdapter's: a round older than `maxAge` reverts
+(StalePrice), so nothing liquidates on it; an L2 sequencer that is down or in its grace period
+reverts too. A multi-source set (issue 11) takes the median of its fresh sources, needs
+`quorum` of them and at most `max_spread_bps` between them, else the market is degraded.
+
+Times are whole steps (a latency lands at the first step boundary at or after it). Vectorised
+over paths with NumPy; a loop over steps carries each feed's state (last triggered price,
+round in flight).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.config import LatencyConfig, SimConfig, SourceConfig
+from simulator.paths import STREAM_ORACLE, block_rows
+
+BPS = 10_000
+# Why a step cannot liquidate (0: it can).
+OK, STALE, SEQUENCER, DEGRADED = 0, 1, 2, 3
+REASONS = {OK: "ok", STALE: "stale", SEQUENCER: "sequencer", DEGRADED: "degraded"}
+
+
+@dataclass
+class OracleTimeline:
+    """Per path (rows) and step (columns, step 0 = the setup block at t=0)."""
+
+    answer: np.ndarray  # float64 holding integers: the on-chain answer, feed units
+    updated_at: np.ndarray  # int64 seconds since t=0
+    lands: np.ndarray  # bool: a new round is posted on chain at this step
+    blocked: np.ndarray  # int8: OK / STALE / SEQUENCER / DEGRADED
+    decimals: int
+
+    def price(self) -> np.ndarray:
+        """The on-chain price in USD (floats, for the approximate tier and plots)."""
+        return self.answer / 10.0**self.decimals
+
+
+def draw_latency(latency: LatencyConfig, rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` latencies in seconds, before congestion."""
+    if latency.kind == "fixed":
+        return np.full(n, latency.seconds)
+    if latency.kind == "uniform":
+        return rng.uniform(latency.seconds, latency.high, n)
+    return latency.seconds * np.exp(latency.sigma * rng.standard_normal(n))
+
+
+def sequencer_blocked(config: SimConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(down, blocked) per step: rounds cannot land while down; nothing liquidates while down
+    or within the grace period after the restart (OracleAdapter._checkSequencer: `<= grace`)."""
+    times = np.arange(config.steps + 1) * config.step_s
+    outage = config.oracle.sequencer
+    if outage is None:
+        none = np.zeros(config.steps + 1, dtype=bool)
+        return none, none
+    up_at = outage.down_at_s + outage.duration_s
+    down = (times >= outage.down_at_s) & (times < up_at)
+    blocked = (times >= outage.down_at_s) & (times <= up_at + outage.grace_s)
+    return down, blocked
+
+
+def simulate_source(
+    source: SourceConfig, prices: np.ndarray, config: SimConfig, first: int, index: int, decimals: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(answer, updated_at, lands) of one source on paths `first..` (rows of `prices`)."""
+    count, columns = prices.shape
+    dt = config.step_s
+    scale = 10.0**decimals
+    answers = np.rint(prices * scale)
+    answer = np.empty_like(prices)
+    updated = np.zeros((count, columns), dtype=np.int64)
+    lands = np.zeros((count, columns), dtype=bool)
+    answer[:, 0] = answers[:, 0]
+    lands[:, 0] = True
+    down, _ = sequencer_blocked(config)
+    frozen_from = math.inf if source.frozen_at_s is None else source.frozen_at_s
+    frozen_to = math.inf if source.resume_at_s is None else source.resume_at_s
+
+    if source.kind == "pull":
+        window = source.max_staleness_s // dt
+        for s in range(1, columns):
+            t = s * dt
+            if down[s] or frozen_from <= t < frozen_to:
+                answer[:, s], updated[:, s] = answer[:, s - 1], updated[:, s - 1]
+                continue
+            lo_step = max(0, s - window)
+            span = answers[:, lo_step : s + 1]
+            low, high = span.argmin(axis=1), span.argmax(axis=1)
+            now = answers[:, s]
+            rows = np.arange(count)
+            # The keeper submits the published price most adverse to the side it can liquidate.
+            take_low = np.log(now / span[rows, low]) >= np.log(span[rows, high] / now)
+            pick = np.where(take_low, low, high)
+            answer[:, s] = span[rows, pick]
+            updated[:, s] = (lo_step + pick) * dt
+            lands[:, s] = True
+        return answer, updated, lands
+
+    base = block_rows(
+        config.seed,
+        STREAM_ORACLE * 16 + index,
+        first,
+        count,
+        lambda rng, rows: draw_latency(source.latency, rng, rows * columns).reshape(rows, columns),
+    )
+    moves = np.abs(np.diff(prices, axis=1, prepend=prices[:, :1]) / prices) * 100
+    latency = base * (1 + source.latency.congestion * moves)
+    if source.latency.max_seconds is not None:
+        latency = np.minimum(latency, source.latency.max_seconds)
+    land_step = np.arange(columns)[None, :] + np.ceil(latency / dt).astype(np.int64)
+
+    last_price = answers[:, 0].copy()
+    last_time = np.zeros(count, dtype=np.int64)
+    pending = np.zeros(count, dtype=bool)
+    pending_step = np.zeros(count, dtype=np.int64)
+    pending_answer = np.zeros(count)
+    landed = np.zeros((count, columns))  # the answer of the round landing at each step
+    threshold = source.deviation_bps / BPS
+    for s in range(1, columns):
+        t = s * dt
+        if not (frozen_from <= t < frozen_to):
+            column = answers[:, s]
+            trigger = np.abs(column - last_price) >= threshold * last_price
+            if t >= source.heartbeat_s:
+                trigger |= t - last_time >= source.heartbeat_s
+            trigger &= ~pending
+            if trigger.any():
+                pending |= trigger
+                pending_step[trigger] = land_step[trigger, s]
+                pending_answer[trigger] = column[trigger]
+                last_price[trigger] = column[trigger]
+                last_time[trigger] = t
+        if down[s] or not pending.any():
+            continue
+        land = pending & (pending_step <= s)
+        if land.any():
+            landed[land, s] = pending_answer[land]
+            lands[land, s] = True
+            pending &= ~land
+    # Forward-fill: each step shows the last round landed (updatedAt: the block it landed in).
+    last = np.maximum.accumulate(np.where(lands, np.arange(columns)[None, :], 0), axis=1)
+    landed[:, 0] = answer[:, 0]
+    answer = np.take_along_axis(landed, last, axis=1)
+    updated = last * dt
+    return answer, updated, lands
+
+
+def simulate_oracle(config: SimConfig, prices: np.ndarray, first: int = 0) -> OracleTimeline:
+    """The on-chain oracle of paths `first..first+len(prices)-1`."""
+    market = config.market()
+    decimals = market.feed_decimals
+    sources = config.oracle.sources
+    times = np.arange(prices.shape[1], dtype=np.int64) * config.step_s
+    _, seq_blocked = sequencer_blocked(config)
+    results = [simulate_source(s, prices, config, first, i, decimals) for i, s in enumerate(sources)]
+    if len(results) == 1:
+        answer, updated, lands = results[0]
+        blocked = np.where(times[None, :] - updated > market.oracle_max_age, STALE, OK).astype(np.int8)
+    else:
+        answer, updated, lands, blocked = median_mark(config, results, times)
+    blocked[:, seq_blocked] = SEQUENCER
+    return OracleTimeline(answer, updated, lands, blocked, decimals)
+
+
+def median_mark(
+    config: SimConfig, results: list[tuple[np.ndarray, np.ndarray, np.ndarray]], times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Median of the fresh sources (an even count: the two middle ones averaged, rounded down),
+    quorum and spread; the mark is posted as a round whenever it changes."""
+    answers = np.stack([r[0] for r in results])  # sources x paths x steps
+    updated = np.stack([r[1] for r in results])
+    max_ages = np.array([s.max_age_s for s in config.oracle.sources])[:, None, None]
+    fresh = times[None, None, :] - updated <= max_ages
+    masked = np.where(fresh, answers, np.nan)
+    count = fresh.sum(axis=0)
+    ordered = np.sort(masked, axis=0)  # NaN last
+    n = np.maximum(count, 1)
+    low = np.take_along_axis(ordered, ((n - 1) // 2)[None], axis=0)[0]
+    high = np.take_along_axis(ordered, (n // 2)[None], axis=0)[0]
+    median = np.floor((low + high) / 2)
+    lo, hi = np.nanmin(np.where(fresh, answers, np.inf), axis=0), np.nanmax(np.where(fresh, answers, -np.inf), axis=0)
+    degraded = (count < config.oracle.quorum) | ((hi - lo) * BPS > config.oracle.max_spread_bps * lo)
+    newest = np.where(fresh, updated, -1).max(axis=0)
+    mark = np.empty_like(median)
+    mark_updated = np.zeros_like(newest)
+    lands = np.zeros(median.shape, dtype=bool)
+    mark[:, 0], mark_updated[:, 0], lands[:, 0] = median[:, 0], 0, True
+    for s in range(1, median.shape[1]):
+        change = ~degraded[:, s] & ((median[:, s] != mark[:, s - 1]) | (newest[:, s] != mark_updated[:, s - 1]))
+        mark[:, s] = np.where(change, median[:, s], mark[:, s - 1])
+        mark_updated[:, s] = np.where(change, times[s], mark_updated[:, s - 1])
+        lands[:, s] = change
+    blocked = np.where(degraded, DEGRADED, OK).astype(np.int8)
+    return mark, mark_updated, lands, blocked

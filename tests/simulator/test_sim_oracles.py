@@ -1,0 +1,92 @@
+"""Oracle models on hand-made price series: the on-chain round follows the consumer's rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.config import SimConfig
+from simulator.oracles import DEGRADED, OK, SEQUENCER, STALE, simulate_oracle
+
+FEED = 10**8
+
+
+def config(sources, **extra) -> SimConfig:
+    data = SimConfig().model_dump() | {"horizon_s": 600, "step_s": 60, "paths": 1}
+    data["oracle"] = {"sources": sources} | extra
+    return SimConfig.model_validate(data)
+
+
+def series(*prices: float) -> np.ndarray:
+    return np.array([prices], dtype=float)
+
+
+FLAT_THEN_DROP = series(100, 100, 100, 99.6, 99.6, 99.0, 99.0, 99.0, 99.0, 99.0, 99.0)
+
+
+def test_push__deviation_triggers__lands_after_latency():
+    tl = simulate_oracle(config([dict(deviation_bps=50, latency=dict(seconds=90))]), FLAT_THEN_DROP)
+    # 99.6 is a 0.4% move (under 0.5%): nothing; 99.0 at step 5 triggers, lands 2 steps later.
+    assert tl.answer[0].tolist() == [100 * FEED] * 7 + [99 * FEED] * 4
+    assert tl.lands[0].tolist() == [True] + [False] * 6 + [True] + [False] * 3
+    assert tl.updated_at[0, 7] == 7 * 60  # updatedAt is the block the round lands in
+
+
+def test_push__heartbeat_publishes_without_a_move():
+    tl = simulate_oracle(config([dict(deviation_bps=5000, heartbeat_s=180)]), series(*[100.0] * 11))
+    assert [s for s in range(11) if tl.lands[0, s]] == [0, 3, 6, 9]
+
+
+def test_push__congestion_grows_latency_with_the_move():
+    calm = simulate_oracle(config([dict(deviation_bps=50, latency=dict(seconds=60))]), FLAT_THEN_DROP)
+    congested = simulate_oracle(
+        config([dict(deviation_bps=50, latency=dict(seconds=60, congestion=2))]), FLAT_THEN_DROP
+    )
+    assert calm.lands[0, 6] and not congested.lands[0, 6]
+    assert congested.lands[0, 5 + 3]  # 60 s x (1 + 2 x 0.6%) -> 3 steps
+
+
+def test_frozen_source__stops_publishing__goes_stale_past_max_age():
+    data = SimConfig().model_dump() | {"horizon_s": 6000, "step_s": 600, "paths": 1}
+    data["oracle"] = {"sources": [dict(deviation_bps=10, frozen_at_s=600)]}
+    tl = simulate_oracle(SimConfig.model_validate(data), series(*np.linspace(100, 50, 11)))
+    assert not tl.lands[0, 1:].any()
+    # the market's oracle_max_age is 4200 s: 4800 s after the last round the price reverts.
+    assert [int(b) for b in tl.blocked[0]] == [OK] * 8 + [STALE] * 3
+
+
+def test_sequencer_outage__nothing_lands_while_down__blocked_through_grace():
+    tl = simulate_oracle(
+        config([dict(deviation_bps=10)], sequencer=dict(down_at_s=120, duration_s=120, grace_s=120)),
+        series(100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 90),
+    )
+    assert [int(x) for x in tl.lands[0]] == [1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+    assert [int(b) for b in tl.blocked[0]] == [OK, OK, SEQUENCER, SEQUENCER, SEQUENCER, SEQUENCER, SEQUENCER] + [OK] * 4
+
+
+def test_pull__keeper_submits_the_most_adverse_price_within_staleness():
+    tl = simulate_oracle(
+        config([dict(kind="pull", max_staleness_s=120)]), series(100, 95, 97, 98, 99, 99, 99, 99, 99, 99, 99)
+    )
+    # at step 3 the window holds 95, 97, 98 (120 s): the keeper posts 95, published at step 1.
+    assert tl.answer[0, 3] == 95 * FEED and tl.updated_at[0, 3] == 60
+    assert tl.answer[0, 4] == 97 * FEED
+
+
+def test_median__stuck_source_outvoted_once_stale__spread_degrades_meanwhile():
+    healthy = dict(deviation_bps=10, heartbeat_s=600, max_age_s=300)
+    stuck = healthy | dict(frozen_at_s=60)
+    tl = simulate_oracle(
+        config([stuck, healthy, healthy], quorum=2, max_spread_bps=300),
+        series(100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 90),
+    )
+    states = [int(b) for b in tl.blocked[0]]
+    # the stuck 100 is within 3% of the others down to 98; at 97 the spread (3.09%) degrades the
+    # market; 300 s after its last round it is stale and the two healthy sources carry the quorum.
+    assert states == [OK] * 3 + [DEGRADED] * 3 + [OK] * 5
+    assert tl.answer[0, -1] == 90 * FEED
+
+
+def test_median__below_quorum__degraded():
+    source = dict(deviation_bps=10, heartbeat_s=60, max_age_s=100, frozen_at_s=60)
+    tl = simulate_oracle(config([source, source, source | {"frozen_at_s": None}], quorum=2), series(*[100.0] * 11))
+    assert tl.blocked[0, -1] == DEGRADED

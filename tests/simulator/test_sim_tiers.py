@@ -1,0 +1,135 @@
+"""Tier 1 (exact, pymodel) against tier 2 (vectorised, floats) on sampled paths of every preset,
+with the market as deployed: the same positions liquidated at the same steps (threshold ties
+excepted and counted), and shortfall and per-layer totals within the relative tolerance that
+docs/SIMULATOR.md states and explains.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.config import SimConfig
+from simulator.exact import run_exact
+from simulator.paths import PRESETS, preset_config, preset_config_data
+from simulator.vectorised import run_chunk
+
+RELATIVE = 0.02  # per-layer totals: within 2% of the path's total shortfall
+ABSOLUTE_USD = 2.0  # plus $2: a liquidation whose realised value is within cents of the reward
+PATHS = 3
+
+
+def comparable(name: str, **extra) -> SimConfig:
+    population = dict(positions=10, insurance_usd=2_000, safety_module_usd=5_000)
+    return SimConfig.model_validate(preset_config_data(name, population=population, paths=PATHS, **extra))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_tiers_agree__same_liquidations_and_layer_totals(name):
+    config = comparable(name)
+    vectorised = run_chunk(config, 0, PATHS, keep_steps=True)
+    ties = 0
+    liquidated = 0
+    for path in range(PATHS):
+        exact = run_exact(config, path)
+        exact_steps = {row.trader: row.step for row in exact.liquidations}
+        tie = {i for i, t in enumerate(vectorised.ties[path]) if t}
+        ties += len(tie)
+        vector_steps = {i: int(s) for i, s in enumerate(vectorised.steps[path]) if s >= 0}
+        assert {i: s for i, s in exact_steps.items() if i not in tie} == {
+            i: s for i, s in vector_steps.items() if i not in tie
+        }, f"{name} path {path}"
+        liquidated += len(exact_steps)
+        totals = exact.totals()
+        scale = totals["shortfall"] / 1e6
+        for layer in ("shortfall", "from_insurance", "from_safety_module", "from_pool"):
+            got = float(vectorised.values[layer][path])
+            assert got == pytest.approx(totals[layer] / 1e6, rel=RELATIVE, abs=ABSOLUTE_USD + RELATIVE * scale), (
+                f"{name} path {path} {layer}"
+            )
+    assert liquidated > 0, f"{name}: a preset that liquidates nobody tests nothing"
+    assert ties <= liquidated // 10 + 1, f"{name}: {ties} ties"
+
+
+def test_crash_preset__bad_debt_walks_every_layer_in_both_tiers():
+    config = comparable("frozen_feed_collapse")
+    exact = run_exact(config, 0)
+    totals = exact.totals()
+    assert totals["from_insurance"] > 0 and totals["from_safety_module"] > 0 and totals["from_pool"] > 0
+    for row in exact.liquidations:
+        assert row.shortfall == row.from_insurance + row.from_safety_module + row.from_pool
+    vectorised = run_chunk(config, 0, 1)
+    assert vectorised.values["from_pool"][0] > 0
+
+
+def test_exact_tier__every_action_through_the_model_recorded():
+    config = preset_config("may_19_2021", population=dict(positions=4), paths=1)
+    exact = run_exact(config, 0)
+    functions = {a.function for a in exact.actions}
+    assert {"setRoundData", "deposit", "fund", "stake", "openPosition"} <= functions
+    opens = [a for a in exact.actions if a.function == "openPosition"]
+    assert len(opens) == 4 and not any(a.outcome.reverted for a in opens)
+    assert [a.at for a in exact.actions] == sorted(a.at for a in exact.actions)
+
+
+def test_squeeze_with_a_small_pool__adl_follows_the_plan_in_tier1__flagged_in_tier2():
+    config = preset_config(
+        "short_squeeze", paths=1, population=dict(positions=12, long_fraction=0.5, lp_deposit_usd=300_000)
+    )
+    exact = run_exact(config, 0)
+    steps = [a for a in exact.actions if a.function == "autoDeleverage"]
+    assert exact.adl_steps == len(steps) > 0 and exact.adl_notional > 0
+    assert not any(a.outcome.reverted for a in steps)
+    for action in steps:
+        event = action.outcome.event("AutoDeleveraged")
+        assert event.ratio_after_bps < event.ratio_before_bps
+    # Each block's ADL batch stops once the side is back at or under the target.
+    last_of_block = {a.at: a for a in steps}
+    target = config.system.adl_target_bps
+    assert all(a.outcome.event("AutoDeleveraged").ratio_after_bps <= target for a in last_of_block.values())
+    assert run_chunk(config, 0, 1).values["adl_triggered"][0] == 1
+
+
+def test_median_of_three_with_one_stuck__tiers_agree__fewer_bad_debt_than_the_stuck_feed_alone():
+    stuck = dict(heartbeat_s=3600, deviation_bps=100, latency=dict(seconds=30), max_age_s=4200)
+    sources = [stuck | dict(frozen_at_s=7200), stuck, stuck]
+    config = comparable("frozen_feed_collapse", oracle=dict(sources=sources, quorum=2, max_spread_bps=500))
+    vectorised = run_chunk(config, 0, PATHS, keep_steps=True)
+    alone = run_chunk(comparable("frozen_feed_collapse"), 0, PATHS)
+    for path in range(PATHS):
+        exact = run_exact(config, path)
+        assert {r.trader: r.step for r in exact.liquidations} == {
+            i: int(s) for i, s in enumerate(vectorised.steps[path]) if s >= 0
+        }
+        assert exact.totals()["shortfall"] / 1e6 == pytest.approx(float(vectorised.values["shortfall"][path]), rel=0.02)
+    assert vectorised.values["shortfall"].sum() < alone.values["shortfall"].sum()
+
+
+def test_gas_cost_above_every_reward__keepers_never_liquidate_in_either_tier():
+    config = comparable("may_19_2021", keepers=dict(gas_cost_usd=2_000))
+    assert run_exact(config, 0).liquidations == []
+    assert run_chunk(config, 0, 1).values["liquidations"][0] == 0
+    assert run_chunk(comparable("may_19_2021"), 0, 1).values["liquidations"][0] > 0
+
+
+class _NamespaceWithoutAccumulate:
+    """NumPy seen through a namespace whose minimum/maximum are plain functions (as in an
+    array-API library without ufunc.accumulate): tier 2 only uses what `xp` offers."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        if name in ("minimum", "maximum"):
+            function = getattr(numpy, name)
+            return lambda *args, **kwargs: function(*args, **kwargs)
+        return getattr(numpy, name)
+
+
+def test_vectorised_tier__runs_against_another_array_namespace__same_results():
+    import numpy
+
+    config = comparable("oct_10_2025_cascade")
+    reference = run_chunk(config, 0, PATHS, keep_steps=True)
+    other = run_chunk(config, 0, PATHS, xp=_NamespaceWithoutAccumulate(), keep_steps=True)
+    assert (reference.steps == other.steps).all()
+    for key, values in reference.values.items():
+        assert numpy.array_equal(values, other.values[key], equal_nan=True), key
