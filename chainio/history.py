@@ -17,7 +17,7 @@ from chainio.deploy_record import DeploymentRecord
 from chainio.rpc import RpcClient
 from pymodel.core import Env
 from pymodel.perp_engine import MarketParams
-from pymodel.system import Outcome, System, feed_name
+from pymodel.system import Outcome, System, source_name
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,23 @@ def model_of_deployment(rpc: RpcClient, record: DeploymentRecord) -> System:
     # round and each market's funding clock carry the time of their own transaction.
     by_step = {s.step: s.index for s in record.steps}
     for market in config.system.markets:
-        feed = system.c.feeds[market.market_id]
-        deployed_at = stamp[next(s.index for s in record.steps if s.name == feed_name(market.market_id))]
-        first = feed._rounds[1]
-        first.started_at = first.updated_at = deployed_at
+        for i, source in enumerate(market.oracle_sources()):
+            if source.kind != "chainlink":
+                raise ValueError(
+                    f"market {market.market_id}: the live model mirrors Chainlink-style sources only "
+                    f"(source {i} is {source.kind})"
+                )
+            feed = system.c.sources[market.market_id][i]
+            name = source_name(market.market_id, i)
+            deployed_at = stamp[next(s.index for s in record.steps if s.name == name)]
+            first = feed._rounds[1]
+            first.started_at = first.updated_at = deployed_at
         listing = f"call engine.listMarket({market.market_id},"
         listed = next(i for step, i in by_step.items() if step.startswith(listing))
         system.c.engine.s.markets[market.market_id].last_funding_at = stamp[listed]
+    for keeper in config.adl_keepers:
+        granted = next(i for step, i in by_step.items() if step.startswith(f"call engine.setAdlKeeper({keeper!r},"))
+        system.c.engine.set_adl_keeper(Env(record.deployer, stamp[granted]), keeper, True)
     if config.guardian is not None:
         guardian_step = next(i for step, i in by_step.items() if step.startswith("call engine.setGuardian("))
         system.c.engine.set_guardian(Env(record.deployer, stamp[guardian_step]), config.guardian)
@@ -118,8 +128,7 @@ def replay_history(
             name = names.get((tx.get("to") or "").lower())
             if name is None:
                 continue
-            kind = "feed" if name.startswith("feed") else name
-            function, args = decoders[kind].decode(bytes.fromhex(tx["input"][2:]))
+            function, args = decoders[name].decode(bytes.fromhex(tx["input"][2:]))
             sender = to_checksum_address(tx["from"])
             receipt = rpc.request("eth_getTransactionReceipt", [tx["hash"]])
             outcome = system.execute(sender, timestamp, name, function, args)

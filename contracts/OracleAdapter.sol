@@ -62,10 +62,28 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         Reading firstRejected;
     }
 
+    /// @dev A source as stored: one slot (`maxAge` <= 7 days fits 64 bits); a Pyth source's price
+    /// id lives in `_priceIds`, read only for Pyth sources.
+    struct StoredSource {
+        SourceKind kind;
+        address feed;
+        uint8 decimals;
+        uint64 maxAge;
+    }
+
+    /// @dev `OracleParams` as stored: one slot (every field is bounded far below its width).
+    struct StoredParams {
+        uint8 quorum;
+        uint16 maxSpreadBps;
+        uint16 bandBps;
+        uint32 bandWindow;
+    }
+
     /* STORAGE */
 
-    mapping(uint256 marketId => Source[]) internal _sources;
-    mapping(uint256 marketId => OracleParams) internal _params;
+    mapping(uint256 marketId => StoredSource[]) internal _sources;
+    mapping(uint256 marketId => mapping(uint256 index => bytes32)) internal _priceIds;
+    mapping(uint256 marketId => StoredParams) internal _params;
     mapping(uint256 marketId => Mark) internal _marks;
 
     /// @notice L2 sequencer-uptime feed; `address(0)` when the check is off.
@@ -87,7 +105,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         if (decimals > MAX_FEED_DECIMALS) revert UnsupportedFeedDecimals(decimals);
 
         delete _sources[marketId];
-        _sources[marketId].push(Source(SourceKind.Chainlink, feed, bytes32(0), decimals, maxAge));
+        _sources[marketId].push(StoredSource(SourceKind.Chainlink, feed, decimals, uint64(maxAge)));
+        delete _priceIds[marketId][0];
         _params[marketId].quorum = 1;
 
         emit FeedSet(marketId, feed, decimals, maxAge);
@@ -105,7 +124,8 @@ contract OracleAdapter is IOracleAdapter, Ownable {
             if (spec.feed == address(0)) revert ZeroFeed();
             if (spec.maxAge == 0 || spec.maxAge > MAX_AGE_LIMIT) revert InvalidMaxAge(spec.maxAge);
             uint8 decimals = _decimalsOf(spec);
-            _sources[marketId].push(Source(spec.kind, spec.feed, spec.priceId, decimals, spec.maxAge));
+            _sources[marketId].push(StoredSource(spec.kind, spec.feed, decimals, uint64(spec.maxAge)));
+            _priceIds[marketId][i] = spec.priceId;
 
             emit SourceSet(marketId, i, spec.kind, spec.feed, spec.priceId, decimals, spec.maxAge);
         }
@@ -113,7 +133,9 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         if (params.maxSpreadBps > MAX_SPREAD_BPS) revert InvalidMaxSpread(params.maxSpreadBps);
         if (params.bandBps > MAX_BAND_BPS) revert InvalidBand(params.bandBps);
         if (params.bandWindow > MAX_BAND_WINDOW) revert InvalidBandWindow(params.bandWindow);
-        _params[marketId] = params;
+        _params[marketId] = StoredParams(
+            uint8(params.quorum), uint16(params.maxSpreadBps), uint16(params.bandBps), uint32(params.bandWindow)
+        );
 
         emit OracleParamsSet(marketId, params.quorum, params.maxSpreadBps, params.bandBps, params.bandWindow);
     }
@@ -172,19 +194,25 @@ contract OracleAdapter is IOracleAdapter, Ownable {
 
     /// @inheritdoc IOracleAdapter
     function feedOf(uint256 marketId) external view returns (address feed, uint8 decimals, uint256 maxAge) {
-        Source[] storage sources = _sources[marketId];
+        StoredSource[] storage sources = _sources[marketId];
         if (sources.length == 0) return (address(0), 0, 0);
         return (sources[0].feed, sources[0].decimals, sources[0].maxAge);
     }
 
     /// @inheritdoc IOracleAdapter
-    function sourcesOf(uint256 marketId) external view returns (Source[] memory) {
-        return _sources[marketId];
+    function sourcesOf(uint256 marketId) external view returns (Source[] memory sources) {
+        StoredSource[] storage stored = _sources[marketId];
+        sources = new Source[](stored.length);
+        for (uint256 i = 0; i < stored.length; i++) {
+            StoredSource memory s = stored[i];
+            sources[i] = Source(s.kind, s.feed, _priceIds[marketId][i], s.decimals, s.maxAge);
+        }
     }
 
     /// @inheritdoc IOracleAdapter
     function oracleParamsOf(uint256 marketId) external view returns (OracleParams memory) {
-        return _params[marketId];
+        StoredParams memory p = _params[marketId];
+        return OracleParams(p.quorum, p.maxSpreadBps, p.bandBps, p.bandWindow);
     }
 
     /// @inheritdoc IOracleAdapter
@@ -216,11 +244,11 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// @dev Reads every source, takes the lower median of the fresh ones and counts the sources
     /// within `maxSpreadBps` of it, with the oldest and newest of their observation times.
     function _evaluate(uint256 marketId) internal view returns (Evaluation memory e) {
-        Source[] storage sources = _sources[marketId];
+        StoredSource[] storage sources = _sources[marketId];
         uint256[] memory wads = new uint256[](sources.length);
         uint256[] memory times = new uint256[](sources.length);
         for (uint256 i = 0; i < sources.length; i++) {
-            Reading memory reading = _read(sources[i]);
+            Reading memory reading = _read(marketId, i, sources[i]);
             if (reading.reason != OK) {
                 if (e.firstRejected.reason == OK) e.firstRejected = reading;
                 continue;
@@ -246,7 +274,7 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// within the band, or one confirmed by a pending mark beyond the band on the same side that
     /// was observed before this one.
     function _passesBand(uint256 marketId, Evaluation memory e) internal view returns (bool) {
-        OracleParams storage params = _params[marketId];
+        StoredParams storage params = _params[marketId];
         Mark storage last = _marks[marketId];
         if (params.bandBps == 0 || last.price == 0) return true;
         if (block.timestamp - last.acceptedAt > params.bandWindow) return true;
@@ -258,12 +286,17 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     }
 
     /// @dev One source, validated in the documented order; never reverts on a bad answer.
-    function _read(Source storage source) internal view returns (Reading memory r) {
+    function _read(uint256 marketId, uint256 index, StoredSource storage stored)
+        internal
+        view
+        returns (Reading memory r)
+    {
+        StoredSource memory source = stored;
         r.maxAge = source.maxAge;
         if (source.kind == SourceKind.Chainlink) {
             (, r.answer,, r.observedAt,) = AggregatorV3Interface(source.feed).latestRoundData();
         } else {
-            PythStructs.Price memory p = IPyth(source.feed).getPriceUnsafe(source.priceId);
+            PythStructs.Price memory p = IPyth(source.feed).getPriceUnsafe(_priceIds[marketId][index]);
             r.answer = p.price;
             r.observedAt = p.publishTime;
             r.expo = p.expo;

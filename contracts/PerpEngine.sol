@@ -584,7 +584,7 @@ contract PerpEngine is IPerpEngine, Ownable {
         uint256 payouts = liq.reward + liq.penalty + liq.refund;
         if (balance < payouts) {
             uint256 cut = payouts - balance;
-            unpaid -= cut;
+            unpaid = cut < unpaid ? unpaid - cut : 0;
             uint256 part = cut < liq.refund ? cut : liq.refund;
             liq.refund -= part;
             cut -= part;

@@ -28,7 +28,7 @@ from chainio.rpc import RpcClient, RpcError
 from pymodel.config import MarketConfig, SystemConfig
 from pymodel.core import EmittedEvent, begin_action, end_action, rollback
 from pymodel.evm import UINT256_MAX
-from pymodel.system import Outcome, System, feed_name, pyth_price_id, pyth_update, snake_case, source_name
+from pymodel.system import Outcome, System, pyth_price_id, pyth_update, snake_case, source_name
 
 # Deployments in tests and replays are mined at this block time (Jan 2027) while it lies ahead of
 # the chain (Anvil starts at the wall clock); after that, shortly after the chain's head.
@@ -112,6 +112,7 @@ class Ledger:
         self._block_mark: tuple[bool, int] | None = None  # the model's journal at the block's start
         self._failed = False  # a difference was raised: pending actions are not compared any more
         self._gas_limit: int | None = None  # the chain's block gas limit, restored after each block
+        self._query_cache: list[tuple[str, str, str, tuple[Any, ...]]] | None = None
 
     @classmethod
     def deploy(
@@ -233,7 +234,7 @@ class Ledger:
         assert mark is not None
         rollback(mark)
         end_action(mark)
-        self.rpc.request("anvil_rollback", [1])
+        self.rpc.request("anvil_rollback", [2])  # the block and the empty one after it
         try:
             for action, _ in block:
                 self._act_alone(action)
@@ -262,8 +263,8 @@ class Ledger:
             }
             sends.append(("eth_sendTransaction", [tx]))
         # One write: mining paused, the block's gas limit raised for n transactions, the sends,
-        # the block mined at the actions' time, automine and the gas limit back. The node runs
-        # pipelined requests strictly in order.
+        # the block mined at the actions' time, automine and the gas limit back (one empty block).
+        # The node runs pipelined requests strictly in order.
         calls: list[tuple[str, list[Any]]] = [
             ("evm_setAutomine", [False]),
             ("evm_setBlockGasLimit", [hex(DEFAULT_GAS * (len(actions) + 1))]),
@@ -271,6 +272,9 @@ class Ledger:
             ("evm_mine", [actions[0].timestamp]),
             ("evm_setAutomine", [True]),
             ("evm_setBlockGasLimit", [hex(self._gas_limit)]),
+            # An empty block at the same time carries the usual gas limit again: ape sizes its
+            # transactions from the latest block's.
+            ("evm_mine", [actions[0].timestamp]),
         ]
         replies = rpc.pipeline(calls)
         for (method, _), reply in zip(calls, replies, strict=True):
@@ -392,12 +396,9 @@ class Ledger:
             q.append((f"engine.marketParams/{m}", "engine", "marketParams", (m,)))
             q += [(f"engine.positionOf/{a}/{m}", "engine", "positionOf", (a, m)) for a in self.actors]
             q += [(f"orderRouter.orderOf/{a}/{m}", "orderRouter", "orderOf", (a, m)) for a in self.actors]
-            q.append((f"{feed_name(m)}.latestRoundData", feed_name(m), "latestRoundData", ()))
             q.append((f"oracle.feedOf/{m}", "oracle", "feedOf", (m,)))
-            # Oracle (issue 11): every further source, the aggregation rules and the band's state.
+            # Oracle (issue 11): every source (`feed<m>` first), the rules and the band's state.
             for i, kind in enumerate(self._source_kinds(m)):
-                if i == 0 and kind == "chainlink":
-                    continue
                 name = source_name(m, i)
                 if kind == "chainlink":
                     q.append((f"{name}.latestRoundData", name, "latestRoundData", ()))
@@ -414,12 +415,18 @@ class Ledger:
     def _market(self, market_id: int) -> MarketConfig:
         return next(m for m in self.system.config.markets if m.market_id == market_id)
 
+    def _queries(self) -> list[tuple[str, str, str, tuple[Any, ...]]]:
+        """`_state_queries()`, built once: they never change for a ledger (like their calldata)."""
+        if self._query_cache is None:
+            self._query_cache = self._state_queries()
+        return self._query_cache
+
     def _state_calls(self) -> list[tuple[Any, str, tuple[Any, ...]]]:
         contracts = self.deployment.contracts
-        return [(contracts[c], fn, args) for _, c, fn, args in self._state_queries()]
+        return [(contracts[c], fn, args) for _, c, fn, args in self._queries()]
 
     def _decode_state(self, values: list[Any]) -> dict[str, Any]:
-        return {key: value for (key, *_), value in zip(self._state_queries(), values, strict=True)}
+        return {key: value for (key, *_), value in zip(self._queries(), values, strict=True)}
 
     def chain_state(self) -> dict[str, Any]:
         self.flush()
@@ -439,7 +446,7 @@ class Ledger:
     def model_state(self) -> dict[str, Any]:
         c = self.system.c
         state: dict[str, Any] = {}
-        for key, contract, function, args in self._state_queries():
+        for key, contract, function, args in self._queries():
             state[key] = _model_view(c, contract, function, args)
         return state
 
@@ -494,15 +501,8 @@ class Ledger:
         """A new oracle round (in the first source's units). `updated_at` defaults to now; earlier =
         delayed. A multi-source market moves as a whole: every source gets the same price, in its
         own units (rounded down)."""
-        self.act(
-            sender or self.actors[0],
-            feed_name(market_id),
-            "setRoundData",
-            answer,
-            self.now if updated_at is None else updated_at,
-        )
         sources = self._market(market_id).oracle_sources()
-        for index, source in enumerate(sources[1:], start=1):
+        for index, source in enumerate(sources):
             scaled = answer * 10**source.decimals // 10 ** sources[0].decimals
             self.set_source_price(market_id, index, scaled, updated_at, sender)
 

@@ -238,12 +238,13 @@ class LedgerMachine(RuleBasedStateMachine):
         assets at the window's start (the machine never changes maxSlashBps)."""
         sm = self.c.safety_module
         assert sm.slashed_in_window <= mul_div_down(sm.slash_window_assets, sm.max_slash_bps, BPS)
-        slashed = sum(
-            e.slashed
-            for action, o in self.ledger.executed()
-            if action.timestamp >= sm.slash_window_start
-            for e in o.events_named("Slashed")
-        )
+        slashed = 0  # the window's Slashed events: from its SlashWindowStarted on
+        for _, outcome in self.ledger.executed():
+            for event in outcome.events:
+                if event.name == "SlashWindowStarted":
+                    slashed = 0
+                elif event.name == "Slashed":
+                    slashed += event.values[1]  # Slashed(requested, slashed, cap)
         assert slashed == sm.slashed_in_window
 
     def price(self, market: int) -> int:
@@ -278,6 +279,25 @@ class LedgerMachine(RuleBasedStateMachine):
         who = self.lps[lp]
         pending, _, _ = self.c.pool.redeem_request_of(who)
         self.act(who, "pool", "redeem", pending * fraction // BPS, who, who)
+
+    @rule(lp=st.integers(0, 1), amount=usd_amounts)
+    def max_views_mean_what_they_say(self, lp: int, amount: int) -> None:
+        """ERC-4626 conformance (issue 10 item 9): a claim of exactly `maxRedeem` succeeds and one
+        share more reverts; `maxDeposit` 0 means a deposit reverts, unbounded means a funded one succeeds."""
+        who, pool = self.lps[lp], self.c.pool
+        most = pool.max_redeem(self.env(who), who)
+        pending = pool.redeem_request_of(who)[0]
+        if most < pending:
+            assert self.act(who, "pool", "redeem", most + 1, who, who).reverted
+        if most > 0:
+            out = self.act(who, "pool", "redeem", most, who, who)
+            assert not out.reverted, f"redeem(maxRedeem={most}) reverted {out.error}"
+        allowed = pool.max_deposit(self.env(who), who)
+        out = self.act(who, "pool", "deposit", amount, who)
+        if allowed == 0:
+            assert out.reverted, "a deposit succeeded while maxDeposit was 0"
+        elif amount <= self.c.token.balance_of(who):
+            assert not out.reverted, f"a funded deposit reverted {out.error} under maxDeposit {allowed}"
 
     @rule(lp=st.integers(0, 1))
     def cancel_redeem(self, lp: int) -> None:

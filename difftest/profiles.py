@@ -35,7 +35,7 @@ class Stateful(NamedTuple):
 # Steps count rules after the opening `initialize` step. `ci` ran 300 sequences in one test
 # before batching and sharding; the time they saved buys 400 now.
 STATEFUL = {
-    "dev": Stateful(20, 31, 2),
+    "dev": Stateful(20, 31, 1),
     "ci": Stateful(400, 31, 4),
     "deep": Stateful(5_000, 41, 2),
 }[PROFILE]

@@ -22,7 +22,7 @@ models below by `python -m difftest.vectors`):
 
 - `actors` are names; actor i is the chain's funded test account i at replay, and actor 0
   deploys (owns) every contract. `contract` is a name of `pymodel.system.Addresses.by_name()`
-  ("token", "oracle", "pool", "insuranceFund", "safetyModule", "engine", "feed<marketId>") and
+  ("token", "oracle", "pool", "insuranceFund", "safetyModule", "engine", "orderRouter", "feed<marketId>") and
   `function` the contract's Solidity function, mirrored by the model method of the same name.
 - `at` is the block time in seconds since genesis (the deployment block); it never decreases.
 - `expect` (optional) is the recorded outcome: `{"return": value, "events": [...]}` or

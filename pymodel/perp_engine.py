@@ -1069,7 +1069,7 @@ class PerpEngine(Ownable):
         payouts = evm.add(evm.add(liq.reward, liq.penalty), liq.refund)
         if balance < payouts:
             cut = payouts - balance
-            unpaid = evm.sub(unpaid, cut)
+            unpaid = unpaid - cut if cut < unpaid else 0
             part = cut if cut < liq.refund else liq.refund
             liq.refund -= part
             cut -= part

@@ -13,6 +13,7 @@ Each measurement is a section: a function `(bench) -> None` in `SECTIONS` that a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -35,15 +36,27 @@ from rich.table import Table  # noqa: E402
 
 from chainio import RpcClient  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
+from difftest.attacks import stale_arbitrage_row  # noqa: E402
 from difftest.ledger import Ledger  # noqa: E402
 from difftest.machine import FuzzWorld, LedgerMachine  # noqa: E402
 from difftest.model_only import ModelDriver, model_system  # noqa: E402
+from difftest.orders import execute, next_round, submit, trade  # noqa: E402
 from pymodel.config import default_config  # noqa: E402
 from simulator.bench import print_bench  # noqa: E402
 
 WAD = 10**18
 FEED = 10**8
 ETH = 1
+
+
+def _anvil_cpu() -> float | None:
+    """CPU seconds the chain's Anvil process has used so far (None where it cannot be read)."""
+    process = getattr(chain.provider, "process", None)
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (AttributeError, OSError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rate(count: int, seconds: float, clock: str = "") -> str:
@@ -138,11 +151,25 @@ def bench_ledger(ledger: Ledger) -> dict[str, int]:
         ledger.mint_and_approve(actor, usd(amount))
     measured("deposit", lp, "pool", "deposit", usd(5_000_000), lp)
     measured("stake (safety module)", staker, "safetyModule", "stake", usd(10_000))
-    measured("openPosition", trader, "engine", "openPosition", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
-    measured("closePosition", trader, "engine", "closePosition", ETH, 0)
-    ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, usd(3_200), 3_100 * WAD)
-    ledger.act(whale, "engine", "openPosition", ETH, 600 * WAD, usd(190_000), 3_100 * WAD)
-    ledger.act(bankrupt, "engine", "openPosition", ETH, 10 * WAD, usd(3_100), 3_100 * WAD)
+    measured("submitOrder (open)", trader, "orderRouter", "submitOrder", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
+    ledger.advance(2)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("executeOrder (open)", keeper, "orderRouter", "executeOrder", trader, ETH)
+    measured("submitOrder (close)", trader, "orderRouter", "submitOrder", ETH, -10 * WAD, 0, 0)
+    ledger.advance(2)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("executeOrder (close)", keeper, "orderRouter", "executeOrder", trader, ETH)
+    ledger.act(trader, "orderRouter", "submitOrder", ETH, 10 * WAD, usd(5_000), 3_000 * WAD)
+    ledger.advance(2)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("executeOrder (fill refused, escrow returned)", keeper, "orderRouter", "executeOrder", trader, ETH)
+    ledger.act(trader, "orderRouter", "submitOrder", ETH, 10 * WAD, usd(5_000), 3_100 * WAD)
+    ledger.advance(ledger.system.config.max_execution_delay)
+    ledger.set_price(ETH, 3_000 * FEED)
+    measured("cancelOrder (expired)", keeper, "orderRouter", "cancelOrder", trader, ETH)
+    trade(ledger, trader, ETH, 10 * WAD, usd(3_200), 3_100 * WAD)
+    trade(ledger, whale, ETH, 600 * WAD, usd(190_000), 3_100 * WAD)
+    trade(ledger, bankrupt, ETH, 10 * WAD, usd(3_100), 3_100 * WAD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_750 * FEED)
     measured("liquidate (full)", keeper, "engine", "liquidate", trader, ETH)
@@ -152,7 +179,7 @@ def bench_ledger(ledger: Ledger) -> dict[str, int]:
     measured("liquidate (bad debt: insurance, safety module, pool)", keeper, "engine", "liquidate", bankrupt, ETH)
     ledger.act(owner, "engine", "setAdlParams", 20, 10)  # a low trigger so one winner opens ADL
     ledger.act(owner, "engine", "setAdlKeeper", keeper, True)  # ADL is an owner-granted keeper role
-    ledger.act(winner, "engine", "openPosition", ETH, -100 * WAD, usd(50_000), 2_200 * WAD)
+    trade(ledger, winner, ETH, -100 * WAD, usd(50_000), 2_200 * WAD)
     ledger.advance(60)
     ledger.set_price(ETH, 2_100 * FEED)
     measured("autoDeleverage", keeper, "engine", "autoDeleverage", winner, ETH, 10 * WAD)
@@ -165,21 +192,35 @@ def bench_ledger(ledger: Ledger) -> dict[str, int]:
 
 def bench_ledger_loop(ledger: Ledger, rounds: int, batch: int) -> tuple[int, float]:
     """Differential throughput (model + chain + event and full-state comparison + conservation)
-    on a price / open / add margin / close loop; 4 rounds share a block time, so with `batch`
-    16 they share a block."""
-    trader = ledger.actors[2]
+    on the order flow: a price; four traders submit open orders; a round after the execution
+    delay; a keeper executes them and the traders add margin; then close orders, a round, their
+    execution. Actions at one block time share a block when `batch` > 1 (23 actions per round
+    in 5 block times)."""
+    traders = ledger.actors[2:6]
     usd = ledger.system.config.usd
+    delay = max(1, ledger.system.c.order_router.min_execution_delay)
+    for trader in traders[1:]:
+        ledger.mint_and_approve(trader, usd(1_000_000))
     ledger.batch = batch
     start = time.perf_counter()
     actions = 0
     for i in range(rounds):
-        if i % 4 == 0:
-            ledger.advance(30)
+        ledger.advance(30)
         ledger.set_price(ETH, (2_700 + i % 50) * FEED)
-        ledger.act(trader, "engine", "openPosition", ETH, WAD, usd(1_000), 3_000 * WAD)
-        ledger.act(trader, "engine", "addMargin", ETH, usd(10))
-        ledger.act(trader, "engine", "closePosition", ETH, 0)
-        actions += 4
+        for trader in traders:
+            submit(ledger, trader, ETH, WAD, usd(1_000), 3_000 * WAD)
+        ledger.advance(delay)
+        next_round(ledger, ETH)
+        for trader in traders:
+            execute(ledger, trader, ETH)
+            ledger.act(trader, "engine", "addMargin", ETH, usd(10))
+        for trader in traders:
+            submit(ledger, trader, ETH, -WAD, 0, 0)
+        ledger.advance(delay)
+        next_round(ledger, ETH)
+        for trader in traders:
+            execute(ledger, trader, ETH)
+        actions += 23
     ledger.flush()
     return actions, time.perf_counter() - start
 
@@ -269,16 +310,37 @@ def section_ledger(bench: Bench) -> None:
         chain.blocks.head.timestamp + 100,
     )
     gas = bench_ledger(ledger)
-    actions, seconds = bench_ledger_loop(ledger, bench.options["rounds"], 1)
-    bench.row("ledger differential actions, one block per action", _rate(actions, seconds))
-    actions, seconds = bench_ledger_loop(ledger, bench.options["rounds"] * 4, 16)
-    bench.row("ledger differential actions, 16 per block (target ≥500/s)", _rate(actions, seconds))
+    for batch, rounds, label in (
+        (1, bench.options["rounds"], "one block per action"),
+        (16, bench.options["rounds"] * 2, "batched per block time (target ≥500/s)"),
+    ):
+        python, anvil = time.process_time(), _anvil_cpu()
+        actions, seconds = bench_ledger_loop(ledger, rounds, batch)
+        bench.row(f"ledger differential actions, {label}", _rate(actions, seconds))
+        if anvil is not None:
+            # What the two processes spent per action, whatever else the machine was running;
+            # they take turns, so an idle machine would reach about 1 / (their sum).
+            python_ms = (time.process_time() - python) * 1000 / actions
+            anvil_ms = (_anvil_cpu() - anvil) * 1000 / actions  # type: ignore[operator]
+            bench.row(
+                f"  CPU per action: Python + Anvil ({label.split(' (')[0]})",
+                f"{python_ms:.2f} + {anvil_ms:.2f} ms (≈{1000 / (python_ms + anvil_ms):,.0f}/s idle)",
+            )
     gas_table = Table(title="Gas per action (Anvil, solc 0.8.28, optimizer 200 runs)")
     gas_table.add_column("action")
     gas_table.add_column("gas", justify="right")
     for name, used in gas.items():
         gas_table.add_row(name, f"{used:,}")
     bench.tables.append(gas_table)
+
+
+def section_stale_arbitrage(bench: Bench) -> None:
+    """Issue 8: what a trader who sees the market 1% before the oracle earns per $ of notional."""
+    bench.row(
+        *stale_arbitrage_row(
+            project, bench.sender, bench.actors, bench.rpc, bench.registry, chain.blocks.head.timestamp + 100
+        )
+    )
 
 
 def section_stateful(bench: Bench) -> None:
@@ -299,6 +361,7 @@ SECTIONS: list[Callable[[Bench], None]] = [
     section_math,
     section_model,
     section_ledger,
+    section_stale_arbitrage,
     section_stateful,
     section_simulator,
 ]
@@ -308,7 +371,7 @@ SECTIONS: list[Callable[[Bench], None]] = [
 @click.option("--calls", default=2000, show_default=True, help="eth_calls per call benchmark")
 @click.option("--txs", default=500, show_default=True, help="transactions for the tx/s benchmark")
 @click.option("--examples", default=2000, show_default=True, help="math differential examples")
-@click.option("--rounds", default=50, show_default=True, help="rounds of 4 differential ledger actions")
+@click.option("--rounds", default=20, show_default=True, help="rounds of 23 differential ledger actions")
 @click.option("--model-rounds", default=2_500, show_default=True, help="rounds of 4 pure-model actions")
 @click.option("--sequences", default=40, show_default=True, help="stateful fuzzing sequences")
 @click.option("--skip-compile", is_flag=True, help="skip the forced recompile")

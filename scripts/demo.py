@@ -1,7 +1,8 @@
 """`make demo` / `ape run demo`: a small crash on a local Anvil, model and chain side by side.
 
 Three LPs fund the pool, two of them also back it through the safety module, five leveraged
-traders open ETH positions, then ETH crashes
+traders submit ETH orders that a keeper fills at the next oracle round (two-step orders: no
+trade ever fills at a round already on chain when it was made), then ETH crashes
 3,000 -> 2,500 with a gap. The feed publishes on a 0.5% deviation and its rounds land on
 chain 60 s late, so some positions are closed past their bankruptcy price. A keeper
 liquidates whatever the on-chain oracle shows as liquidatable. Every transaction runs on
@@ -86,10 +87,32 @@ def cli() -> None:
         ledger.mint_and_approve(staker, config.usd(amount))
         ledger.act(staker, "safetyModule", "stake", config.usd(amount))
     book = [(30, 10_000), (40, 12_600), (20, 7_500), (25, 15_000), (-15, 9_000)]  # (ETH, margin USD)
+    submitted_at = ledger.now
     for trader, (size, margin) in zip(traders, book, strict=True):
-        ledger.mint_and_approve(trader, config.usd(margin))
+        ledger.mint_and_approve(trader, config.usd(margin) + config.execution_fee)
         limit = 3_100 * WAD if size > 0 else 2_900 * WAD
-        ledger.act(trader, "engine", "openPosition", ETH, size * WAD, config.usd(margin), limit)
+        ledger.act(trader, "orderRouter", "submitOrder", ETH, size * WAD, config.usd(margin), limit)
+    # The next round (observed after the orders, past the minimum delay) lands; the keeper fills.
+    ledger.advance(config.min_execution_delay)
+    ledger.set_price(ETH, 3_000 * FEED)
+    orders = Table(title="Orders: submitted, then filled by the keeper at the next oracle round (model | chain)")
+    for column in ("trader", "size (ETH)", "submitted (s)", "round observed (s)", "oracle", "fill", "fee", "match"):
+        orders.add_column(column, justify="right")
+    for trader in traders:
+        filled = ledger.act(keeper, "orderRouter", "executeOrder", trader, ETH)
+        sides = [(o.event("OrderExecuted"), o.event("PositionIncreased")) for o in (filled, ledger.last_chain)]
+        (executed, fill), exact = sides[0], filled.events == ledger.last_chain.events
+        orders.add_row(
+            label[trader],
+            str(fill.size_delta // WAD),
+            str(submitted_at - start),
+            str(executed.observed_at - start),
+            price(fill.oracle_price),
+            "\n".join(price(f.execution_price) for _, f in sides),
+            "\n".join(usd(f.fee) for _, f in sides),
+            "[green]exact[/]" if exact else "[red]DIFFERS[/]",
+        )
+    console.print(orders)
 
     pool = ledger.deployment.contracts["pool"]
     share_unit = 10 ** pool.call("decimals")

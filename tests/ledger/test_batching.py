@@ -36,10 +36,17 @@ def trading_rounds(ledger, rounds: int) -> int:
     return actions
 
 
+def gas_limit(ledger) -> int:
+    return int(ledger.rpc.request("eth_getBlockByNumber", ["latest", False])["gasLimit"], 16)
+
+
 def test_batched__trading_with_reverts__same_outcomes_history_and_state_as_the_chain(ledger):
+    before = gas_limit(ledger)
     ledger.batch = 16
     actions = trading_rounds(ledger, 6)
     ledger.flush()
+    # The latest block carries the usual gas limit again (ape sizes its transactions from it).
+    assert gas_limit(ledger) == before
     assert len(ledger.history) >= actions
     reverted = [outcome for _, outcome in ledger.history if outcome.reverted]
     assert {outcome.error[0] for outcome in reverted} == {"PositionExists"}

@@ -267,3 +267,27 @@ def test_set_oracle__owner_reconfigures_live_market__stranger_and_bad_bounds_rev
 def test_update_mark__unlisted_market__reverts_feed_not_set(make_ledger):
     ledger = make_ledger(three_source_config())
     assert ledger.act(ledger.actors[5], "oracle", "updateMark", 99).error == ("FeedNotSet", (99,))
+
+
+def test_pyth_first_and_four_sources__even_count_lower_median_through_the_ledger(make_ledger):
+    """A market whose first source is Pyth (deployment, snapshot and `set_price` go through every
+    source) and an even number of sources: the mark is the lower of the two middle prices."""
+    sources = (
+        SourceConfig(kind="pyth", decimals=8, max_age=MAX_AGE, initial_answer=3_000 * FEED),
+        SourceConfig(kind="chainlink", decimals=18, max_age=MAX_AGE, initial_answer=3_000 * WAD),
+        SourceConfig(kind="chainlink", decimals=6, max_age=MAX_AGE, initial_answer=3_000 * USD),
+        SourceConfig(kind="pyth", decimals=10, max_age=MAX_AGE, initial_answer=3_000 * 10**10),
+    )
+    eth = default_market(ETH, "ETH-USD", 3_000, 6, sources=sources, oracle_quorum=3, oracle_max_spread_bps=100)
+    ledger = make_ledger(default_config(markets=[eth]))
+    funded(ledger)
+    ledger.advance(10)
+    ledger.set_price(ETH, 2_990 * FEED)  # every source, each in its own units
+    assert chain_view(ledger, "priceWithTime", ETH) == (2_990 * WAD, ledger.now)
+    ledger.advance(10)
+    ledger.set_source_price(ETH, 0, 2_991 * FEED)
+    ledger.set_source_price(ETH, 1, 2_992 * WAD)
+    ledger.set_source_price(ETH, 2, 2_993 * USD)
+    ledger.set_source_price(ETH, 3, 2_994 * 10**10)
+    assert chain_view(ledger, "priceWithTime", ETH) == (2_992 * WAD, ledger.now)  # lower median of 4
+    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 4, 4)
