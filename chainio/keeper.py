@@ -134,6 +134,11 @@ def adl_pass(
         for market_id, is_long in sides:
             log(f"ADL       market {market_id} {'long' if is_long else 'short'} triggered: real feeds, no model plan")
         return
+    if not engine.call("isAdlKeeper", keeper):
+        for market_id, is_long in sides:
+            side = "long" if is_long else "short"
+            log(f"ADL       market {market_id} {side} triggered: {keeper} lacks the ADL keeper role (setAdlKeeper)")
+        return
     head = rpc.request("eth_getBlockByNumber", ["latest", False])
     system = model_now()
     env = Env(keeper, int(head["timestamp"], 16))

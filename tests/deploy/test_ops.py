@@ -16,6 +16,7 @@ from chainio.keeper import PositionIndex, Summary, adl_pass, liquidation_pass, o
 from chainio.ops import OperatorError, check_chain, check_funds, load_account, load_config
 from chainio.verify import code_difference, immutable_mask
 from difftest.ledger import Ledger, genesis_time
+from difftest.orders import cancel_reason, trade
 from pymodel.config import default_config
 from pymodel.core import Env
 
@@ -24,6 +25,7 @@ SEPOLIA_ETH_USD = "0x694AA1769357215DE4FAC081bf1f309aDC325306"  # docs.chain.lin
 USD = 10**6
 WAD = 10**18
 FEED = 10**8
+FEE = USD  # default_config's execution fee per order ($1)
 
 
 def test_every_shipped_config_validates_and_sepolia_reads_chainlink():
@@ -40,15 +42,17 @@ def test_plan__adopts_given_contracts_and_wires_everything_once():
     adopted = {s.name: s.address for s in steps if isinstance(s, Adopt)}
     assert adopted == {"feed1": SEPOLIA_ETH_USD, "feed2": "0x1b44F3514812d835EB1BDB0acB33d3fA3351Ee43"}
     deployed = [s.name for s in steps if isinstance(s, Deploy)]
-    assert deployed == ["token", "oracle", "pool", "insuranceFund", "safetyModule", "engine"]
+    assert deployed == ["token", "oracle", "pool", "insuranceFund", "safetyModule", "engine", "orderRouter"]
     calls = [(s.target, s.function) for s in steps if isinstance(s, Call)]
     assert calls.count(("engine", "listMarket")) == 2 and ("engine", "setGuardian") not in calls
+    assert calls.count(("oracle", "setOracle")) == 2  # each market's sources and aggregation rules
+    assert calls[-2:] == [("engine", "setOrderRouter"), ("orderRouter", "setExecutionParams")]
     assert len({s.describe() for s in steps}) == len(steps)
 
 
 def test_plan__a_new_stage_is_one_more_function(monkeypatch):
     config = DeploymentConfig.local(default_config())
-    extra = [Deploy("orderRouter", "OrderRouter", (deploy.Ref("engine"),)), Call("engine", "setRouter", ())]
+    extra = [Deploy("lens", "PerpEngineLens", (deploy.Ref("engine"),)), Call("engine", "setLens", ())]
     monkeypatch.setattr(deploy, "STAGES", [*deploy.STAGES, lambda _: extra])
     assert plan(config)[-2:] == extra
 
@@ -162,8 +166,9 @@ def test_keeper__liquidates_only_what_pays_and_finds_positions_from_events(make_
     _user(ledger, lp, 1_000_000 * USD)
     ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
     for who, margin in ((trader, 3_100 * USD), (healthy, 20_000 * USD)):
-        _user(ledger, who, margin)
-        assert not ledger.act(who, "engine", "openPosition", 1, 10 * WAD, margin, 3_100 * WAD).reverted
+        _user(ledger, who, margin + FEE)
+        opened = trade(ledger, who, 1, 10 * WAD, margin, 3_100 * WAD)  # submit, a round, a keeper fills
+        assert not opened.reverted and cancel_reason(opened) is None
     ledger.advance(60)
     ledger.set_price(1, 2_750 * FEED)
     engine = ledger.deployment.contracts["engine"]
@@ -195,9 +200,11 @@ def test_keeper__adl_steps_follow_adl_plan_to_the_target(make_ledger, rpc):
     _, lp, t1, t2, t3, keeper = ledger.actors[:6]
     _user(ledger, lp, 1_000_000 * USD)
     ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
+    ledger.act(ledger.actors[0], "engine", "setAdlKeeper", keeper, True)  # ADL is a keeper role
     for trader, margin in ((t1, 40_000), (t2, 70_000), (t3, 120_000)):
-        _user(ledger, trader, margin * USD)
-        assert not ledger.act(trader, "engine", "openPosition", 1, 100 * WAD, margin * USD, 3_100 * WAD).reverted
+        _user(ledger, trader, margin * USD + FEE)
+        opened = trade(ledger, trader, 1, 100 * WAD, margin * USD, 3_100 * WAD)
+        assert not opened.reverted and cancel_reason(opened) is None
     ledger.advance(60)
     ledger.set_price(1, 5_000 * FEED)
     engine = ledger.deployment.contracts["engine"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from eth_utils import keccak, to_checksum_address
 
 from chainio import deploy_record
 from chainio.contract import LeanContract
+from chainio.deploy import plan
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history
+from chainio.ops import load_config
 from chainio.project import lean, project_registry
 from chainio.verify import code_difference
 from difftest.ledger import _model_view
@@ -48,10 +51,20 @@ def assert_refused(node, result, message: str, before: tuple[int, int]) -> None:
     assert (node.head(), node.nonce(node.addresses["deployer"])) == before, "something was sent"
 
 
-def open_position(engine: LeanContract, trader: str, market_id: int, size: int, margin: int) -> None:
-    """The one place the scenario opens a position (two-step orders will change it)."""
+def submit_open(router: LeanContract, trader: str, market_id: int, size: int, margin: int) -> None:
+    """The scenario's trades are two-step orders (SPEC §5a): submitted here, filled by a keeper at
+    the first round observed at least `minExecutionDelay` later."""
     limit = UINT256_MAX if size > 0 else 0
-    engine.transact("openPosition", market_id, size, margin, limit, sender=trader)
+    router.transact("submitOrder", market_id, size, margin, limit, sender=trader)
+
+
+def push_prices(node, tmp_path: Path, csv: str) -> None:
+    (tmp_path / "prices.csv").write_text(f"timestamp,price\n{csv}\n")
+    push = node.ape(
+        "push-prices", "--account", "deployer", "--deployments", str(node.deployments), "--market", "1",
+        "--csv", str(tmp_path / "prices.csv"), "--delay", "0", "--confirmations", "0",
+    )  # fmt: skip
+    assert push.returncode == 0, push.stdout + push.stderr
 
 
 def test_refusals_send_nothing(node):
@@ -71,18 +84,19 @@ def test_refusals_send_nothing(node):
 
 
 def test_deploy_resumes_then_is_a_no_op(node):
+    steps = len(plan(load_config(ROOT / CONFIG)))  # every step sends one transaction (all mocks)
     first = deploy(node, "--max-steps", "8")
     assert first.returncode == 0, first.stderr
-    assert "stopped after step 8 of 19" in first.stdout
+    assert f"stopped after step 8 of {steps}" in first.stdout
     half = record(node)
     assert (len(half.steps), half.complete) == (8, False)
 
     second = deploy(node)
     assert second.returncode == 0, second.stderr
     done = record(node)
-    assert done.complete and [s.index for s in done.steps] == list(range(19))
+    assert done.complete and [s.index for s in done.steps] == list(range(steps))
     assert done.steps[:8] == half.steps  # resumed, not redone
-    assert node.nonce(node.addresses["deployer"]) == 19  # 19 steps, one transaction each
+    assert node.nonce(node.addresses["deployer"]) == steps  # one transaction each
     assert done.deployer == node.addresses["deployer"] and len(done.git_commit) == 40
     assert done.compiler["version"].startswith("0.8.28") and done.config_hash.startswith("0x")
 
@@ -98,7 +112,7 @@ def test_deploy_resumes_then_is_a_no_op(node):
 def test_verify_deployment(node):
     result = node.ape("verify-deployment", "--deployments", str(node.deployments))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "verified: 19 steps" in result.stdout
+    assert f"verified: {len(plan(load_config(ROOT / CONFIG)))} steps" in result.stdout
     out = node.deployments / str(SEPOLIA)
     standard = json.loads((out / "standard-json" / "PerpEngine.json").read_text())
     assert standard["language"] == "Solidity" and "contracts/PerpEngine.sol" in standard["sources"]
@@ -129,26 +143,27 @@ def test_scenario_matches_the_model_to_the_wei(node, project, tmp_path):
     lp, staker, long_trader, short_trader = node.rpc.request("eth_accounts")[1:5]
     lp, staker, long_trader, short_trader = map(to_checksum_address, (lp, staker, long_trader, short_trader))
 
+    execution_fee = lean(node.rpc, registry, project.OrderRouter, a["orderRouter"]).call("executionFee")
     # Users act through the node's own unlocked accounts; the operator scripts sign with the keyfile.
     for user, amount, spender in (
         (lp, 1_000_000 * USD, a["pool"]),
         (staker, 10_000 * USD, a["safetyModule"]),
-        (long_trader, 10_000 * USD, a["engine"]),
-        (short_trader, 5_000 * USD, a["engine"]),
+        (long_trader, 10_000 * USD + execution_fee, a["orderRouter"]),
+        (short_trader, 5_000 * USD + execution_fee, a["orderRouter"]),
     ):
         token.transact("mint", user, amount, sender=user)
         token.transact("approve", spender, UINT256_MAX, sender=user)
     pool.transact("deposit", 1_000_000 * USD, lp, sender=lp)
     sm.transact("stake", 10_000 * USD, sender=staker)
-    open_position(engine, long_trader, 1, 30 * ETH, 10_000 * USD)  # $90,000 at $3,000
-    open_position(engine, short_trader, 1, -10 * ETH, 5_000 * USD)
-
-    (tmp_path / "crash.csv").write_text("timestamp,price\n0,2500\n")
-    push = node.ape(
-        "push-prices", "--account", "deployer", "--deployments", str(node.deployments), "--market", "1",
-        "--csv", str(tmp_path / "crash.csv"), "--delay", "0", "--confirmations", "0",
-    )  # fmt: skip
-    assert push.returncode == 0, push.stdout + push.stderr
+    router = lean(node.rpc, registry, project.OrderRouter, a["orderRouter"])
+    submit_open(router, long_trader, 1, 30 * ETH, 10_000 * USD)  # $90,000 at $3,000
+    submit_open(router, short_trader, 1, -10 * ETH, 5_000 * USD)
+    time.sleep(router.call("minExecutionDelay") + 1)  # a testnet's clock: the node mines at wall time
+    push_prices(node, tmp_path, "0,3000")  # the round that fills the orders (same price)
+    for trader in (long_trader, short_trader):
+        router.transact("executeOrder", trader, 1, sender=lp)  # any keeper
+        assert engine.call("positionOf", trader, 1)[0] != 0, "the order filled"
+    push_prices(node, tmp_path, "0,2500")  # the crash
     keeper = node.ape(
         "keeper", "--account", "deployer", "--deployments", str(node.deployments), "--once", "--confirmations", "0"
     )
@@ -165,7 +180,7 @@ def test_scenario_matches_the_model_to_the_wei(node, project, tmp_path):
     actors = [lp, staker, long_trader, short_trader, node.addresses["deployer"]]
     holders = [*actors, a["engine"], a["pool"], a["insuranceFund"], a["safetyModule"]]
     position = "(int256,uint256,uint256,int256,int256,uint256)"
-    state = "(bool,uint256,uint256,uint256,uint256,int256,uint256,int256,int256,bool,bool)"
+    state = "(bool,uint256,uint256,uint256,uint256,int256,uint256,int256,int256,bool,bool,uint256,uint256)"
     queries = [("token", "totalSupply", (), "totalSupply()(uint256)")]
     queries += [("token", "balanceOf", (h,), "balanceOf(address)(uint256)") for h in holders]
     queries += [("pool", f, (), f"{f}()(uint256)") for f in ("totalSupply", "cash")]
