@@ -122,7 +122,7 @@ def run(
     )
     if dry_run:
         for index, step in enumerate(steps):
-            click.echo(f"  {'done' if index in done else 'todo'} {index:2d} {step.describe()}")
+            click.echo(f"  {'done' if index in done else 'todo'} {index:2d} {shorten(step.describe())}")
         return
 
     if record is None:
