@@ -11,12 +11,11 @@ as the EVM discards a reverted call frame; if not, the same call runs on the rea
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from pymodel import evm
-from pymodel.core import Env, EventLog, ModelEvent
+from pymodel.core import Env, EventLog, ModelEvent, try_call
 from pymodel.erc20 import ERC20
 from pymodel.errors import InvalidParameter, Revert
 from pymodel.oracle_adapter import OracleAdapter
@@ -331,11 +330,6 @@ class OrderRouter(Ownable):
         return order
 
     def _try(self, call: Callable[[PerpEngine], None]) -> Revert | None:
-        """`try engine.call {} catch (bytes memory reason) {}`: the error, or None on success."""
-        scratch = copy.deepcopy(self.engine)
-        try:
-            call(scratch)
-        except Revert as error:
-            return error
-        call(self.engine)
-        return None
+        """`try engine.call {} catch (bytes memory reason) {}`: the error, or None on success. A
+        reverted call's writes and events are undone by the model's journal (no copy)."""
+        return try_call(self.log, lambda: call(self.engine))
