@@ -206,25 +206,28 @@ class LedgerMachine(RuleBasedStateMachine):
     def fair_exit_value(self, shares: int) -> tuple[int, bool] | None:
         """`shares`' part of what the pool will hold once every open position is closed at the oracle
         and each loser pays at most its margin (pending bad debt written off), and whether that value
-        is exact for the pool's per-side bound (no side mixes a bankrupt position with solvent ones).
+        is exact for the pool's O(1) bound (docs/DESIGN.md): no side mixes a bankrupt position with
+        solvent ones, and no bankrupt position owes funding in a market where others are solvent.
         None while a market has no valid price (the claim reverts then)."""
         engine, pool, env = self.c.engine, self.c.pool, self.env()
         value, exact = pool.cash, True
         for market in MARKETS:
-            equities = []
+            seen = []  # (is_long, bankrupt, owes funding)
             for (account, mk), p in engine.s.positions.items():
                 if mk != market or p.size == 0:
                     continue
                 try:
                     equity = engine.equity(env, account, market)
+                    index = engine._view_context(env, market)[2]
                 except Revert:
                     return None
                 # The pool's claim on the position: its loss up to its margin (+2: per-position rounding).
                 value += p.margin - max(equity, 0) + 2
-                equities.append((p.size > 0, equity))
+                seen.append((p.size > 0, equity < 0, engine._settle_funding(p, index).accrued_funding > 0))
             for side in (True, False):
-                signs = {equity < 0 for is_long, equity in equities if is_long == side}
-                exact = exact and len(signs) <= 1
+                exact = exact and len({bankrupt for is_long, bankrupt, _ in seen if is_long == side}) <= 1
+            if any(bankrupt and owes for _, bankrupt, owes in seen) and not all(b for _, b, _ in seen):
+                exact = False
         value = max(value, 0)
         return mul_div_down(shares, value + 1, pool.total_supply + 10**6), exact
 
