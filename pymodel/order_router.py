@@ -3,20 +3,19 @@
 The trader's margin and execution fee wait here in escrow; a keeper executes the order through
 `PerpEngine.executeTrade` once an oracle round observed after the submission is on chain. The
 contract calls the engine inside `try`/`catch`: a refused fill cancels the order instead of
-reverting the keeper's transaction. The model mirrors the `try` by running the engine call on a
-scratch copy of the engine's world first (everything the engine reaches: token, oracle, pool,
-insurance fund, safety module, the event log); if it reverts there, the real state is untouched,
-as the EVM discards a reverted call frame; if not, the same call runs on the real state.
+reverting the keeper's transaction. The model mirrors the `try` with a nested mark of the
+journal (`pymodel.core`): if the engine call reverts, every write it made (to the engine and
+everything it reaches: token, oracle, pool, insurance fund, safety module) is undone and its
+events are dropped, as the EVM discards a reverted call frame.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from pymodel import evm
-from pymodel.core import Env, EventLog, ModelEvent
+from pymodel.core import Env, EventLog, ModelEvent, begin_action, end_action, rollback
 from pymodel.erc20 import ERC20
 from pymodel.errors import InvalidParameter, Revert
 from pymodel.oracle_adapter import OracleAdapter
@@ -331,11 +330,18 @@ class OrderRouter(Ownable):
         return order
 
     def _try(self, call: Callable[[PerpEngine], None]) -> Revert | None:
-        """`try engine.call {} catch (bytes memory reason) {}`: the error, or None on success."""
-        scratch = copy.deepcopy(self.engine)
+        """`try engine.call {} catch (bytes memory reason) {}`: the error, or None on success. A
+        reverted call frame is undone by the journal from a nested mark (its writes and events),
+        so the cost is what the call wrote, never the size of the state (oracle history)."""
+        log = self.engine.log
+        emitted = len(log.events)
+        mark = begin_action()
         try:
-            call(scratch)
+            call(self.engine)
         except Revert as error:
+            rollback(mark)
+            del log.events[emitted:]
             return error
-        call(self.engine)
+        finally:
+            end_action(mark)
         return None
