@@ -111,7 +111,8 @@ def bench_math_differential(harness, n: int) -> tuple[int, float]:
 
 
 def bench_model(rounds: int) -> dict[int, tuple[int, float]]:
-    """Pure-model throughput on the ledger bench's loop (a price, open, add margin, close), timed
+    """Pure-model throughput on the ledger bench's loop for one trader (a price; an open order, a
+    round, its execution, add margin; a close order, a round, its execution), timed
     after 10 and after 1,000 oracle rounds: an action's cost must not grow with history.
     Process CPU time: the machine is shared, and the model is all Python in this process."""
     system, actors = model_system()
