@@ -31,12 +31,20 @@ def model_system(config: SystemConfig | None = None, timestamp: int = GENESIS) -
     config = config or default_config()
     addresses = Addresses(
         token=address(1),
-        feeds={market.market_id: address(100 + market.market_id) for market in config.markets},
+        feeds={market.market_id: address(100 + 10 * market.market_id) for market in config.markets},
         oracle=address(2),
         pool=address(3),
         insurance_fund=address(4),
         safety_module=address(5),
         engine=address(6),
+        order_router=address(7),
+        # Every source of each market (the first is `feeds`'s).
+        sources={
+            market.market_id: tuple(
+                address(100 + 10 * market.market_id + i) for i in range(len(market.oracle_sources()))
+            )
+            for market in config.markets
+        },
     )
     actors = [address(1_000 + i) for i in range(8)]
     return System(config, addresses, actors[0], timestamp), actors
@@ -67,7 +75,8 @@ class ModelDriver:
         usd = self.system.config.usd
         for actor in self.actors:
             self.act(actor, "token", "mint", actor, usd(10_000_000))
-            for spender in (c.engine.address, c.pool.address, c.insurance_fund.address, c.safety_module.address):
+            spenders = (c.engine, c.order_router, c.pool, c.insurance_fund, c.safety_module)
+            for spender in (contract.address for contract in spenders):
                 self.act(actor, "token", "approve", spender, UINT256_MAX)
         self.act(self.actors[1], "pool", "deposit", usd(2_000_000), self.actors[1])
         self.act(self.actors[2], "pool", "deposit", usd(1_000_000), self.actors[2])
@@ -75,27 +84,40 @@ class ModelDriver:
         for market in self.system.config.markets:
             self.act(self.actors[0], "insuranceFund", "fund", market.market_id, usd(5_000))
 
+    def next_round(self, market_id: int) -> Outcome:
+        """Past the minimum execution delay (at least a second), a round at the current answer."""
+        self.now += max(1, self.system.c.order_router.min_execution_delay)
+        return self.set_price(market_id, self.price(market_id))
+
     def bench_round(self, i: int) -> None:
-        """The differential bench's loop: a price, then open, add margin and close (4 actions)."""
+        """The differential bench's loop for one trader: a price; an open order, the next round,
+        its execution and an add margin; a close order, the next round, its execution (8 actions)."""
         usd = self.system.config.usd
-        trader = self.actors[4]
+        trader, keeper = self.actors[4], self.actors[0]
         self.now += 30
         feed_unit = 10 ** self.system.config.markets[0].feed_decimals
         self.set_price(ETH, (2_700 + i % 50) * feed_unit)
-        self.act(trader, "engine", "openPosition", ETH, WAD, usd(1_000), 3_000 * WAD)
+        self.act(trader, "orderRouter", "submitOrder", ETH, WAD, usd(1_000), 3_000 * WAD)
+        self.next_round(ETH)
+        self.act(keeper, "orderRouter", "executeOrder", trader, ETH)
         self.act(trader, "engine", "addMargin", ETH, usd(10))
-        self.act(trader, "engine", "closePosition", ETH, 0)
+        self.act(trader, "orderRouter", "submitOrder", ETH, -WAD, 0, 0)
+        self.next_round(ETH)
+        self.act(keeper, "orderRouter", "executeOrder", trader, ETH)
 
 
 def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Iterator[tuple[Any, ...]]:
-    """`count` random actions (sender, contract, function, args): trades, margin, liquidations,
-    ADL, LP and staker flows, prices, owner changes; many of them revert. Time moves between
-    them. Yields each before it runs; the caller executes it."""
+    """`count` random actions (sender, contract, function, args): orders (submitted, executed
+    after a new round or too early, cancelled), margin, liquidations, ADL, LP and staker flows,
+    prices, owner changes; many of them revert. Time moves between them. Yields each before it
+    runs; the caller executes it."""
     usd = driver.system.config.usd
     owner, lp1, lp2, staker, *traders, keeper = driver.actors
     markets = [m.market_id for m in driver.system.config.markets]
     engine = driver.system.c.engine
-    for _ in range(count):
+    router = driver.system.c.order_router
+    yielded = 0
+    while yielded < count:
         if rng.random() < 0.3:
             driver.now += rng.choice([1, 30, 301, 3_600, 5_000])
         market = rng.choice(markets)
@@ -103,8 +125,9 @@ def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Itera
         size = engine.position_of(trader, market).size
         feed_decimals = next(m.feed_decimals for m in driver.system.config.markets if m.market_id == market)
         price_wad = max(1, driver.price(market)) * 10 ** (18 - feed_decimals)
-        kind = rng.randrange(16)
+        kind = rng.randrange(18)
         amount = rng.choice([0, 1, usd(10), usd(1_000), usd(100_000), usd(50_000_000)])
+        yielded += 1
         if kind == 0:
             answer = max(1, driver.price(market) * rng.randint(7_000, 13_000) // 10_000)
             yield (keeper, feed_name(market), "setRoundData", answer, driver.now - rng.choice([0, 0, 60, 5_000]))
@@ -114,22 +137,29 @@ def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Itera
             margin = usd(notional) * 10 // rng.choice([20, 50, 95, 120])
             delta = units if rng.random() < 0.5 else -units
             guard = UINT256_MAX if delta > 0 else 0
-            yield (trader, "engine", "openPosition", market, delta, margin, guard)
+            yield (trader, "orderRouter", "submitOrder", market, delta, margin, guard)
         elif kind == 3:
             delta = max(1, abs(size) // rng.choice([1, 2, 10]))
             guard = UINT256_MAX if size >= 0 else 0
-            yield (trader, "engine", "increasePosition", market, delta if size >= 0 else -delta, amount, guard)
+            yield (trader, "orderRouter", "submitOrder", market, delta if size >= 0 else -delta, amount, guard)
         elif kind == 4:
-            yield (
-                trader,
-                "engine",
-                "decreasePosition",
-                market,
-                abs(size) // rng.choice([1, 2, 3]),
-                0 if size > 0 else UINT256_MAX,
-            )
+            reduction = abs(size) // rng.choice([1, 2, 3])
+            guard = 0 if size > 0 else UINT256_MAX
+            yield (trader, "orderRouter", "submitOrder", market, -reduction if size > 0 else reduction, 0, guard)
         elif kind == 5:
-            yield (trader, "engine", "closePosition", market, 0 if size > 0 else UINT256_MAX)
+            yield (trader, "orderRouter", "submitOrder", market, -size, 0, 0 if size > 0 else UINT256_MAX)
+        elif kind in (16, 17):
+            # Most executions follow a new round past the minimum delay, so orders fill (or are
+            # cancelled by a refused fill); some come too early, or with no order pending.
+            if router.order_of(trader, market).submitted_at != 0 and rng.random() < 0.8 and yielded < count:
+                driver.now += max(1, router.min_execution_delay)
+                yield (keeper, feed_name(market), "setRoundData", driver.price(market), driver.now)
+                yielded += 1
+            sender = rng.choice([keeper, keeper, trader])
+            if rng.random() < 0.9:
+                yield (sender, "orderRouter", "executeOrder", trader, market)
+            else:
+                yield (sender, "orderRouter", "cancelOrder", trader, market)
         elif kind == 6:
             yield (trader, "engine", "addMargin", market, amount)
         elif kind == 7:

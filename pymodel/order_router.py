@@ -3,10 +3,10 @@
 The trader's margin and execution fee wait here in escrow; a keeper executes the order through
 `PerpEngine.executeTrade` once an oracle round observed after the submission is on chain. The
 contract calls the engine inside `try`/`catch`: a refused fill cancels the order instead of
-reverting the keeper's transaction. The model mirrors the `try` by running the engine call on a
-scratch copy of the engine's world first (everything the engine reaches: token, oracle, pool,
-insurance fund, safety module, the event log); if it reverts there, the real state is untouched,
-as the EVM discards a reverted call frame; if not, the same call runs on the real state.
+reverting the keeper's transaction. The model mirrors the `try` with a nested mark of the
+journal (`pymodel.core`): if the engine call reverts, every write it made (to the engine and
+everything it reaches: token, oracle, pool, insurance fund, safety module) is undone and its
+events are dropped, as the EVM discards a reverted call frame.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "AdlNotImproving": bytes.fromhex("b6359346"),
     "AdlNotProfitable": bytes.fromhex("751d62e6"),
     "AdlNotTriggered": bytes.fromhex("0cacae8c"),
+    "AdlOwnPosition": bytes.fromhex("bb98207b"),
     "AsyncRedeemOnly": bytes.fromhex("bf29f848"),
     "CallFailed": bytes.fromhex("5c0dee5d"),
     "ClaimTooEarly": bytes.fromhex("967c4a1d"),
@@ -47,7 +48,9 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "ERC4626ExceededMaxWithdraw": bytes.fromhex("fe9cceec"),
     "EngineAlreadySet": bytes.fromhex("e6123baf"),
     "Error": bytes.fromhex("08c379a0"),
+    "ExceedsCooldownShares": bytes.fromhex("d334ba52"),
     "ExecutionOutOfGas": bytes.fromhex("a1cce33a"),
+    "FeeOnTransferUnsupported": bytes.fromhex("6b74b9c9"),
     "FeedNotSet": bytes.fromhex("7295f0fe"),
     "FutureTimestamp": bytes.fromhex("83d74967"),
     "InsufficientFreeCash": bytes.fromhex("5ccae2a0"),
@@ -55,9 +58,14 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "InsufficientPoolCash": bytes.fromhex("f5f27ff1"),
     "InsufficientShares": bytes.fromhex("68b65f11"),
     "InvalidAnswer": bytes.fromhex("2abf8202"),
+    "InvalidBand": bytes.fromhex("5e50d9c6"),
+    "InvalidBandWindow": bytes.fromhex("83689e63"),
     "InvalidMaxAge": bytes.fromhex("360fa952"),
+    "InvalidMaxSpread": bytes.fromhex("770be5f7"),
     "InvalidParameter": bytes.fromhex("27635357"),
+    "InvalidQuorum": bytes.fromhex("2b0b138a"),
     "InvalidRedeemTiming": bytes.fromhex("9f2b24e4"),
+    "InvalidSourceCount": bytes.fromhex("bd5e9024"),
     "LiquidationCooldown": bytes.fromhex("062a4740"),
     "MarginBelowMinimum": bytes.fromhex("56f4f7f0"),
     "MarginInOnDecrease": bytes.fromhex("f8ea12e3"),
@@ -67,6 +75,8 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "NoOrder": bytes.fromhex("f04280b3"),
     "NoPosition": bytes.fromhex("7fd11b6d"),
     "NoRedeemRequest": bytes.fromhex("5352e503"),
+    "NoStake": bytes.fromhex("1130b1ce"),
+    "NotAdlKeeper": bytes.fromhex("601fc16d"),
     "NotEngine": bytes.fromhex("58f7f0dc"),
     "NotGuardian": bytes.fromhex("a252c151"),
     "NotInUnstakeWindow": bytes.fromhex("b84f22c3"),
@@ -85,6 +95,8 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "Panic": bytes.fromhex("4e487b71"),
     "PositionHealthy": bytes.fromhex("bee95563"),
     "PositionLiquidatable": bytes.fromhex("94f6ddef"),
+    "PriceOutOfBounds": bytes.fromhex("3ec7208e"),
+    "PriceOutsideBand": bytes.fromhex("e5369b6b"),
     "ReductionTooLarge": bytes.fromhex("e8fb3eb3"),
     "RoundNotFound": bytes.fromhex("d7ea2271"),
     "RoundTooEarly": bytes.fromhex("56a26fbf"),
@@ -96,9 +108,13 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "SequencerDown": bytes.fromhex("032b3d00"),
     "SequencerGracePeriod": bytes.fromhex("018cce43"),
     "SlippageExceeded": bytes.fromhex("71c4efed"),
+    "SpreadTooWide": bytes.fromhex("37fa446a"),
     "StalePrice": bytes.fromhex("7ec02e80"),
     "TooManyMarkets": bytes.fromhex("1fd60448"),
+    "UnexpectedExponent": bytes.fromhex("1abcd282"),
+    "UnstakeWindowExpired": bytes.fromhex("34dc311c"),
     "UnsupportedDecimals": bytes.fromhex("fd91cbed"),
+    "UnsupportedExponent": bytes.fromhex("db84e3cd"),
     "UnsupportedFeedDecimals": bytes.fromhex("137457a5"),
     "UtilisationCapExceeded": bytes.fromhex("2958e162"),
     "WaterfallMismatch": bytes.fromhex("9e8ead31"),

@@ -111,7 +111,8 @@ def bench_math_differential(harness, n: int) -> tuple[int, float]:
 
 
 def bench_model(rounds: int, repeats: int = 5) -> dict[int, tuple[int, float]]:
-    """Pure-model throughput on the ledger bench's loop (a price, open, add margin, close), on a
+    """Pure-model throughput on the ledger bench's loop (a price; an open order, a round, its
+    execution, add margin; a close order, a round, its execution), on a
     model with 10 and one with 1,000 oracle rounds of history: an action's cost must not grow
     with history. Process CPU time (the machine is shared, the model is all Python in this
     process); the two are measured in turns, `repeats` times, and the best turn of each counts."""

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from difftest.ledger import Ledger, genesis_time
+from difftest.orders import cancel_reason, trade
 from pymodel.config import SystemConfig, default_config
 
 USD = 10**6
@@ -48,6 +49,10 @@ def setup_pool(ledger: Any, lp: str, amount: int) -> None:
 
 
 def open_position(ledger: Any, trader: str, size: int, margin: int) -> Any:
-    ledger.mint_and_approve(trader, margin)
+    """An open order filled at the next round (same price): the execution's outcome. The trader
+    is minted the margin and the keeper's execution fee of this order and of a later close."""
+    ledger.mint_and_approve(trader, margin + 2 * ledger.system.c.order_router.execution_fee)
     guard = 2**256 - 1 if size > 0 else 0
-    return succeeded(ledger.act(trader, "engine", "openPosition", ETH, size, margin, guard))
+    out = succeeded(trade(ledger, trader, ETH, size, margin, guard))
+    assert cancel_reason(out) is None and out.events_named("OrderExecuted")
+    return out

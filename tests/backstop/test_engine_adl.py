@@ -10,6 +10,7 @@ import copy
 
 from engine_support import ETH, FEED, USD, WAD, make_ledger, open_position, setup_pool, succeeded
 
+from difftest.orders import close
 from pymodel.adl import adl_plan, adl_ranking, audit_adl
 from pymodel.config import default_config
 from pymodel.core import Env
@@ -119,10 +120,11 @@ def test_haircut__two_identical_winners__first_to_close_not_paid_more(make_ledge
     paid = []
     for winner in (w1, w2):
         wallet = token.balance_of(winner)
-        out = succeeded(ledger.act(winner, "engine", "closePosition", ETH, 0))
+        fee = ledger.system.c.order_router.execution_fee  # escrowed with the close order, paid to the keeper
+        out = succeeded(close(ledger, winner, ETH, 0))
         cut = out.event("ProfitHaircut")
         assert cut.haircut > 0 and cut.paid + cut.haircut == cut.owed
-        paid.append((cut.paid, token.balance_of(winner) - wallet))
+        paid.append((cut.paid, token.balance_of(winner) - wallet + fee))
     (first_profit, first_payout), (second_profit, second_payout) = paid
     # First come, first served paid the first in full (125k) and left the second ~60k: now the
     # first is paid its pro-rata share and the second at least as much.

@@ -49,12 +49,19 @@ def test_set_market_params__500k_keeper_reward__refused_and_nothing_paid(make_le
         "InvalidParameter",
         ("keeperRewardCap", 9 * USD),
     )
-    # The config refuses the same values before anything is deployed, naming the field and bound.
+    # The config refuses the same values before anything is deployed, naming the field and bound
+    # (with a minimum margin of twice the reward, so that the reward's own bound is what fails).
     with pytest.raises(ValidationError, match="keeperFixedReward=500000000000 must be at most 100 whole"):
         default_config(
             markets=[
                 default_market(
-                    1, "ETH-USD", 3_000, 6, keeper_fixed_reward=500_000 * USD, keeper_reward_cap=500_000 * USD
+                    1,
+                    "ETH-USD",
+                    3_000,
+                    6,
+                    keeper_fixed_reward=500_000 * USD,
+                    keeper_reward_cap=500_000 * USD,
+                    min_margin=1_000_000 * USD,
                 )
             ]
         )
@@ -65,7 +72,8 @@ def test_market_bounds__contract_and_config_agree_at_the_edge(make_ledger, field
     ledger = make_ledger()
     owner = ledger.actors[0]
     params = ledger.system.c.engine.market_params(ETH)
-    extra = {"keeper_reward_cap": 10_000 * USD} if field == "keeper_fixed_reward" else {}
+    # A larger fixed reward needs a larger minimum margin (at least twice the reward: issue 8).
+    extra = {"keeper_reward_cap": 10_000 * USD, "min_margin": 2 * refused} if field == "keeper_fixed_reward" else {}
     accepted = dataclasses.replace(params, **{field: largest, **extra})
     succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, accepted))
     rejected = dataclasses.replace(params, **{field: refused, **extra})

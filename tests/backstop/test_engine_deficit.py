@@ -9,6 +9,7 @@ import dataclasses
 
 from engine_support import ETH, FEED, USD, WAD, make_ledger, open_position, setup_pool, succeeded
 
+from difftest.orders import close
 from pymodel.core import Env
 
 __all__ = ["make_ledger"]
@@ -16,18 +17,22 @@ __all__ = ["make_ledger"]
 
 def drained_pool_with_bankrupt_long(make_ledger, bystander: bool = True):
     """A pool with almost no cash (reserve factor 1 bps), a $100 keeper reward (the bound), empty
-    insurance bucket and safety module, and a long that a -20% crash leaves bankrupt."""
+    insurance bucket and safety module, and a long that a -20% crash leaves bankrupt.
+
+    The minimum margin must be at least twice the keeper reward, so the $80 long is opened under
+    the default reward and the owner raises the reward (and the minimum margin with it) afterwards:
+    positions already open keep their margin."""
     ledger = make_ledger()
     owner, lp, trader, keeper = ledger.actors[:4]
     params = ledger.system.c.engine.market_params(ETH)
     succeeded(ledger.act(owner, "engine", "setPoolLimits", 8_000, 1))
     succeeded(ledger.act(owner, "engine", "setFeeShares", 0, 0))
-    rich = dataclasses.replace(params, keeper_fixed_reward=100 * USD)
-    succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, rich))
     setup_pool(ledger, lp, USD // 5)
     open_position(ledger, trader, WAD // 4, 80 * USD)
-    if bystander:  # a healthy short: the engine holds its margin
-        open_position(ledger, ledger.actors[5], -(WAD // 100), 100 * USD)
+    if bystander:  # a healthy short ($600, above the minimum notional): the engine holds its margin
+        open_position(ledger, ledger.actors[5], -(WAD // 5), 100 * USD)
+    rich = dataclasses.replace(params, keeper_fixed_reward=100 * USD, min_margin=200 * USD)
+    succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, rich))
     ledger.advance(60)
     ledger.set_price(ETH, 2_400 * FEED)
     return ledger, trader, keeper
@@ -56,11 +61,12 @@ def test_liquidate__pool_part_beyond_its_cash__no_revert_deficit_recorded(make_l
     assert pool.cash == 0
     # The LP share price reflects the deficit: the pool's claim on traders drops by it.
     env = Env(keeper, ledger.now)
-    without = copy.deepcopy(engine)
-    without.uncovered_deficit = 0
-    claim = engine.pool_claim_on_traders(env, False)
-    assert claim == without.pool_claim_on_traders(env, False) - uncovered.total
-    assert ledger.deployment.contracts["engine"].call("poolClaimOnTraders", False) == claim
+    without = copy.deepcopy(pool)  # the pool and the engine it reads, apart from the live model
+    without.perp.uncovered_deficit = 0
+    claim, stale = pool.pool_claim_on_traders(env, False, True)
+    assert not stale
+    assert claim == without.pool_claim_on_traders(env, False, True)[0] - uncovered.total
+    assert tuple(ledger.deployment.contracts["pool"].call("poolClaimOnTraders", False, True)) == (claim, False)
     assert pool.total_assets_for_redeem(env) == 0  # no cash, a debt: nothing to redeem
 
 
@@ -75,13 +81,17 @@ def test_uncovered_deficit__repaid_first_from_cash_owed_to_pool(make_ledger):
     loser = ledger.actors[4]
     open_position(ledger, loser, WAD, 400 * USD)
     cash = pool.cash
-    closed = succeeded(ledger.act(loser, "engine", "closePosition", ETH, 0))
-    loss = -closed.event("PositionDecreased").realised_pnl
+    closed = succeeded(close(ledger, loser, ETH, 0))
+    decreased = closed.event("PositionDecreased")
+    # What the close owes the pool: the loss and the funding the long paid while open (the close
+    # order fills a round after the open one, so a few seconds of funding accrued).
+    owed = decreased.funding_paid - decreased.realised_pnl
+    assert decreased.realised_pnl < 0 and owed > 0
     repaid = closed.event("DeficitRepaid")
-    assert repaid.amount == min(loss, deficit) and repaid.remaining == deficit - repaid.amount
+    assert repaid.amount == min(owed, deficit) and repaid.remaining == deficit - repaid.amount
     assert engine.uncovered_deficit == repaid.remaining
-    # The pool got the loss minus the repayment, plus its fee share.
-    assert pool.cash == cash + loss - repaid.amount + closed.event("FeesSplit").to_pool
+    # The pool got what was owed minus the repayment, plus its fee share.
+    assert pool.cash == cash + owed - repaid.amount + closed.event("FeesSplit").to_pool
 
 
 def test_liquidate__nothing_anywhere_to_advance__keeper_reward_cut_no_revert(make_ledger):

@@ -4,6 +4,7 @@ debt from the other LP. The attack is replayed on both sides (`ledger.act`: mode
 
 from __future__ import annotations
 
+from difftest.orders import cancel_reason, trade
 from pymodel.config import default_config
 from pymodel.core import Env
 
@@ -20,6 +21,18 @@ def fund(ledger, who: str, amount: int) -> None:
 
 def ok(out):
     assert not out.reverted, out.error
+    return out
+
+
+def fee(ledger) -> int:
+    """The keeper's execution fee, escrowed with each order besides its margin."""
+    return ledger.system.c.order_router.execution_fee
+
+
+def filled(out):
+    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
+    ok(out)
+    assert out.events_named("OrderExecuted"), cancel_reason(out)
     return out
 
 
@@ -44,8 +57,8 @@ def bankrupt_long_setup(make_ledger):
         ok(ledger.act(lp, "pool", "deposit", amount, lp))
     pool = ledger.system.c.pool
     ok(ledger.act(attacker, "pool", "requestRedeem", pool.balance_of(attacker)))
-    fund(ledger, trader, 212_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, 666 * WAD, 212_000 * USD, 3_100 * WAD))
+    fund(ledger, trader, 212_000 * USD + fee(ledger))
+    filled(trade(ledger, trader, ETH, 666 * WAD, 212_000 * USD, 3_100 * WAD))
     ledger.advance(60)  # the attacker's claim window is open
     ledger.set_price(ETH, 2_550 * FEED)
     env = Env(keeper, ledger.now)

@@ -14,6 +14,7 @@ import pytest
 
 from chainio.contract import ChainRevert
 from chainio.project import abi_of, lean
+from difftest.orders import cancel_reason, trade
 from pymodel.config import default_config
 from pymodel.core import Env, EventLog
 from pymodel.erc20 import MockStablecoin
@@ -31,6 +32,18 @@ DAY = 24 * 3600
 
 def ok(out):
     assert not out.reverted, out.error
+    return out
+
+
+def fee(ledger) -> int:
+    """The keeper's execution fee, escrowed with each order besides its margin."""
+    return ledger.system.c.order_router.execution_fee
+
+
+def filled(out):
+    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
+    ok(out)
+    assert out.events_named("OrderExecuted"), cancel_reason(out)
     return out
 
 
@@ -64,8 +77,8 @@ def test_max_redeem__single_lp_with_an_open_position__redeem_of_it_succeeds(make
     owner, lp, trader = ledger.actors[:3]
     ledger.mint_and_approve(lp, 10_000_000 * USD)
     shares = ok(ledger.act(lp, "pool", "deposit", 10_000_000 * USD, lp)).return_value
-    ledger.mint_and_approve(trader, 20_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, 33 * WAD, 20_000 * USD, 3_100 * WAD))  # ~$100k
+    ledger.mint_and_approve(trader, 20_000 * USD + fee(ledger))
+    filled(trade(ledger, trader, ETH, 33 * WAD, 20_000 * USD, 3_100 * WAD))  # ~$100k
     ok(ledger.act(lp, "pool", "requestRedeem", shares))
     ledger.advance(60)
     ledger.set_price(ETH, 3_000 * FEED)
@@ -81,7 +94,7 @@ def test_stale_feed__max_views_zero__flows_revert__total_assets_and_converts_sti
     ledger.mint_and_approve(lp, 1_000_000 * USD)
     shares = ok(ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)).return_value
     ledger.mint_and_approve(trader, 10_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
+    filled(trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
     ok(ledger.act(lp, "pool", "requestRedeem", shares // 2))
     ledger.advance(60)
     assert same_view(ledger, "maxDeposit", lp) == same_view(ledger, "maxMint", lp) == UINT256_MAX
@@ -105,7 +118,7 @@ def test_absurd_price__named_error_in_flows__views_treat_the_market_as_stale(mak
     ledger.mint_and_approve(lp, 1_000_000 * USD)
     ok(ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp))
     ledger.mint_and_approve(trader, 10_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
+    filled(trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
     answer = 2**200  # the issue: the valuation overflowed with a panic
     ledger.set_price(ETH, answer)
     price = answer * 10**10  # 8-decimal feed scaled to WAD
@@ -184,7 +197,9 @@ def test_deposit__fee_on_transfer_collateral__refused_with_a_named_error(project
         log = EventLog()
         model_token = FeeOnTransferModel(token.address, log, 100)
         model_pool = LPPool(pool.address, log, model_token, owner.address, 60, 3_600)
-        model_pool.perp = SimpleNamespace(oracle=None, notional_scale=10**30, market_ids=[], reserved_cash=lambda: 0)
+        model_pool.perp = SimpleNamespace(
+            oracle=None, notional_scale=10**30, market_ids=[], reserved_cash=lambda: 0, uncovered_deficit=0
+        )
         model_token.mint(Env(owner.address, 0), lp.address, 1_000 * USD)
         model_token.approve(Env(lp.address, 0), pool.address, UINT256_MAX)
         with pytest.raises(Revert) as model:

@@ -5,6 +5,7 @@ sides (`ledger.act`: model == chain)."""
 
 from __future__ import annotations
 
+from difftest.orders import cancel_reason, trade
 from pymodel.config import default_config
 from pymodel.core import Env
 
@@ -18,6 +19,18 @@ COOLDOWN, WINDOW, STAGGER = 600, 600, 150
 
 def ok(out):
     assert not out.reverted, out.error
+    return out
+
+
+def fee(ledger) -> int:
+    """The keeper's execution fee, escrowed with each order besides its margin."""
+    return ledger.system.c.order_router.execution_fee
+
+
+def filled(out):
+    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
+    ok(out)
+    assert out.events_named("OrderExecuted"), cancel_reason(out)
     return out
 
 
@@ -48,8 +61,8 @@ def claimable(ledger, attackers: list[str]) -> list[str]:
 def test_pool_claim__after_a_rise__pays_the_value_at_request_not_the_rise(make_ledger):
     ledger, owner, victim, trader, attackers = setup(make_ledger)
     pool = ledger.system.c.pool
-    ledger.mint_and_approve(trader, 400_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, -1_000 * WAD, 400_000 * USD, 2_900 * WAD))
+    ledger.mint_and_approve(trader, 400_000 * USD + fee(ledger))
+    filled(trade(ledger, trader, ETH, -1_000 * WAD, 400_000 * USD, 2_900 * WAD))
     roll_requests(ledger, attackers)
     assert claimable(ledger, attackers)  # staggered: some account can always claim
     # The short loses 2% (the pool gains about $60k); every standing request is still priced as before.
@@ -65,8 +78,8 @@ def test_pool_claim__after_a_rise__pays_the_value_at_request_not_the_rise(make_l
 def test_pool_claim__staggered_accounts_before_a_visible_bankruptcy__no_gain_over_the_stayer(make_ledger):
     ledger, owner, victim, trader, attackers = setup(make_ledger)
     pool = ledger.system.c.pool
-    ledger.mint_and_approve(trader, 212_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, 666 * WAD, 212_000 * USD, 3_100 * WAD))
+    ledger.mint_and_approve(trader, 212_000 * USD + fee(ledger))
+    filled(trade(ledger, trader, ETH, 666 * WAD, 212_000 * USD, 3_100 * WAD))
     roll_requests(ledger, attackers)
     ledger.advance(COOLDOWN - STAGGER * len(attackers) + STAGGER)
     ready = claimable(ledger, attackers)

@@ -4,6 +4,7 @@ fresh stake rode on an old cooldown. Each attack is replayed on both sides (`led
 
 from __future__ import annotations
 
+from difftest.orders import cancel_reason, trade
 from pymodel.config import default_config
 
 USD = 10**6
@@ -16,6 +17,13 @@ COOLDOWN, WINDOW = 10 * DAY, 2 * DAY  # default_config
 
 def ok(out):
     assert not out.reverted, out.error
+    return out
+
+
+def filled(out):
+    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
+    ok(out)
+    assert out.events_named("OrderExecuted"), cancel_reason(out)
     return out
 
 
@@ -81,7 +89,7 @@ def test_escrow__earns_no_fees__stays_slashable_pro_rata(make_ledger):
     # Trading fees: half go to the module, all of it to the stake.
     ledger.set_price(ETH, 3_000 * FEED)  # a fresh round after the cooldown's ten days
     ledger.mint_and_approve(trader, 100_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, 100 * WAD, 31_000 * USD, 3_100 * WAD))
+    filled(trade(ledger, trader, ETH, 100 * WAD, 31_000 * USD, 3_100 * WAD))
     assert sm.preview_claim(escrow.escrow_shares) == escrow_before
     assert sm.preview_redeem(sm.shares_of(staying)) > stay_before
     # A bankrupt liquidation slashes both pools by the same fraction (the escrow takes the rounding).

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from difftest.orders import cancel_reason, trade
 from pymodel.config import default_config
 
 USD = 10**6
@@ -15,6 +16,18 @@ BPS = 10_000
 
 def ok(out):
     assert not out.reverted, out.error
+    return out
+
+
+def fee(ledger) -> int:
+    """The keeper's execution fee, escrowed with each order besides its margin."""
+    return ledger.system.c.order_router.execution_fee
+
+
+def filled(out):
+    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
+    ok(out)
+    assert out.events_named("OrderExecuted"), cancel_reason(out)
     return out
 
 
@@ -36,8 +49,8 @@ def test_slash__partial_steps_of_one_bankrupt_position__capped_once_per_window(m
     ledger = setup(make_ledger, 100_000 * USD)
     owner, lp, staker, trader, keeper = ledger.actors[:5]
     sm = ledger.system.c.safety_module
-    ledger.mint_and_approve(trader, 212_000 * USD)
-    ok(ledger.act(trader, "engine", "openPosition", ETH, 666 * WAD, 212_000 * USD, 3_100 * WAD))
+    ledger.mint_and_approve(trader, 212_000 * USD + fee(ledger))
+    filled(trade(ledger, trader, ETH, 666 * WAD, 212_000 * USD, 3_100 * WAD))
     ledger.advance(60)
     ledger.set_price(ETH, 2_550 * FEED)
     start_assets = sm.total_assets
@@ -63,8 +76,8 @@ def test_slash__twenty_dust_liquidations__together_within_the_window_cap(make_le
     for _ in range(4):
         ledger.set_price(ETH, 3_000 * FEED)
         for trader in traders:  # five small longs, then a gap down past their bankruptcy
-            ledger.mint_and_approve(trader, 3_100 * USD)
-            ok(ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
+            ledger.mint_and_approve(trader, 3_100 * USD + fee(ledger))
+            filled(trade(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD))
         ledger.advance(60)
         ledger.set_price(ETH, 2_600 * FEED)
         for trader in traders:
@@ -83,8 +96,8 @@ def test_slash__next_window__a_new_cap_on_the_assets_at_its_start(make_ledger):
     owner, lp, staker, a, b, keeper = ledger.actors[:6]
     sm = ledger.system.c.safety_module
     for trader in (a, b):
-        ledger.mint_and_approve(trader, 31_000 * USD)
-        ok(ledger.act(trader, "engine", "openPosition", ETH, 100 * WAD, 31_000 * USD, 3_100 * WAD))
+        ledger.mint_and_approve(trader, 31_000 * USD + fee(ledger))
+        filled(trade(ledger, trader, ETH, 100 * WAD, 31_000 * USD, 3_100 * WAD))
     ledger.advance(60)
     ledger.set_price(ETH, 2_600 * FEED)
     first = ok(ledger.act(keeper, "engine", "liquidate", a, ETH))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from difftest.ledger import ParityError
+from difftest.orders import execute, next_round, submit
 from pymodel.lp_pool import LPPool
 from pymodel.mock_price_feed import MockPriceFeed
 
@@ -24,15 +25,22 @@ def trading_rounds(ledger, rounds: int) -> int:
     ledger.mint_and_approve(lp, 5_000_000 * USD)
     ledger.mint_and_approve(trader, 1_000_000 * USD)
     ledger.act(lp, "pool", "deposit", 5_000_000 * USD, lp)
+    delay = max(1, ledger.system.c.order_router.min_execution_delay)
     actions = 0
     for i in range(rounds):
         ledger.advance(30)
         ledger.set_price(ETH, (2_700 + i % 7) * FEED)
-        ledger.act(trader, "engine", "openPosition", ETH, WAD, 1_000 * USD, 3_000 * WAD)
+        submit(ledger, trader, ETH, WAD, 1_000 * USD, 3_000 * WAD)
+        submit(ledger, trader, ETH, WAD, 1_000 * USD, 3_000 * WAD)  # OrderPending
+        ledger.advance(delay)
+        next_round(ledger, ETH)
+        execute(ledger, trader, ETH)
         ledger.act(trader, "engine", "addMargin", ETH, 10 * USD)
-        ledger.act(trader, "engine", "openPosition", ETH, WAD, 1_000 * USD, 3_000 * WAD)  # PositionExists
-        ledger.act(trader, "engine", "closePosition", ETH, 0)
-        actions += 5
+        submit(ledger, trader, ETH, -WAD, 0, 0)
+        ledger.advance(delay)
+        next_round(ledger, ETH)
+        execute(ledger, trader, ETH)
+        actions += 9
     return actions
 
 
@@ -49,9 +57,13 @@ def test_batched__trading_with_reverts__same_outcomes_history_and_state_as_the_c
     assert gas_limit(ledger) == before
     assert len(ledger.history) >= actions
     reverted = [outcome for _, outcome in ledger.history if outcome.reverted]
-    assert {outcome.error[0] for outcome in reverted} == {"PositionExists"}
+    assert {outcome.error[0] for outcome in reverted} == {"OrderPending"}
     assert ledger.model_state() == ledger.chain_state()
-    # One block per time step: the chain is 6 blocks (plus setup) on, not one per action.
+    # Every order filled (none cancelled) and the position is closed.
+    executed = [outcome for action, outcome in ledger.history if action.function == "executeOrder"]
+    assert len(executed) == 12 and all(outcome.events_named("OrderExecuted") for outcome in executed)
+    assert ledger.system.c.engine.position_of(ledger.actors[2], ETH).size == 0
+    # One block per time step: the chain is 18 blocks (plus setup) on, not one per action.
     assert ledger.last_chain is not None and not ledger.last_chain.reverted
 
 

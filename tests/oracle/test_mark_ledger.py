@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from difftest.ledger import Ledger
+from difftest.orders import close, execute, submit
 from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.core import Env
 from pymodel.oracle_adapter import MarkStatus
@@ -43,12 +44,18 @@ def three_source_config(**overrides: Any) -> SystemConfig:
 
 def funded(ledger: Ledger) -> tuple[str, str, str]:
     """An LP with $1M in the pool, a trader long 10 ETH at 3,000 with $3,100 of margin (~9.7x,
-    liquidated below ~2,770), a keeper."""
+    liquidated below ~2,770), a keeper. The order fills at the next round, published at 3,000
+    on every source (each source's last observation is then `ledger.now`)."""
     owner, lp, trader, keeper = ledger.actors[:4]
     for actor in (lp, trader):
         ledger.mint_and_approve(actor, 1_000_000 * USD)
     ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
-    ledger.act(trader, "engine", "openPosition", ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD)
+    assert not submit(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD).reverted
+    ledger.advance(max(1, ledger.system.c.order_router.min_execution_delay))
+    first = ledger.system.config.markets[0].oracle_sources()[0]
+    ledger.set_price(ETH, 3_000 * 10**first.decimals)
+    assert execute(ledger, trader, ETH, keeper).events_named("OrderExecuted")
+    assert size(ledger, trader) == 10 * WAD
     return lp, trader, keeper
 
 
@@ -130,7 +137,10 @@ def test_two_sources_stale__market_degraded__nothing_acts(make_ledger):
     assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.BELOW_QUORUM, 1, 1)
     stale = ("StalePrice", (ETH, start, ledger.now, MAX_AGE))
     assert ledger.act(keeper, "engine", "liquidate", trader, ETH).error == stale
-    assert ledger.act(trader, "engine", "closePosition", ETH, 0).error == stale
+    # A close order cannot be filled either: its execution (no new round) reverts on the mark.
+    closing = close(ledger, trader, ETH, 0, keeper=keeper, new_round=False)
+    stale = ("StalePrice", (ETH, start, ledger.now, MAX_AGE))
+    assert closing.error == stale
     assert ledger.act(keeper, "oracle", "updateMark", ETH).error == stale
     assert size(ledger, trader) == 10 * WAD
 
@@ -214,7 +224,8 @@ def test_price_with_time__oldest_contributing_observation(make_ledger):
     ledger.advance(20)
     ledger.set_source_price(ETH, 0, 3_000 * FEED, updated_at=ledger.now - 15)
     ledger.set_source_price(ETH, 1, 3_002 * FEED, updated_at=ledger.now - 5)
-    # Source 2 (Pyth) still holds its deployment-time round: the mark's oldest observation is then.
+    # Source 2 (Pyth) still holds the round the open order filled at: the mark's oldest observation
+    # is then, no later than `submitted`.
     mark, observed_at = chain_view(ledger, "priceWithTime", ETH)
     assert mark == 3_000 * WAD
     assert observed_at <= submitted  # an order submitted at `submitted` must not fill at this mark
