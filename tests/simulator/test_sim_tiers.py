@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from pymodel.config import default_config, default_market
 from simulator.config import SimConfig
-from simulator.exact import run_exact
+from simulator.exact import GENESIS, ExactRun, run_exact
 from simulator.paths import PRESETS, preset_config, preset_config_data
 from simulator.vectorised import run_chunk
 
@@ -65,10 +66,34 @@ def test_exact_tier__every_action_through_the_model_recorded():
     config = preset_config("may_19_2021", population=dict(positions=4), paths=1)
     exact = run_exact(config, 0)
     functions = {a.function for a in exact.actions}
-    assert {"setRoundData", "deposit", "fund", "stake", "openPosition"} <= functions
-    opens = [a for a in exact.actions if a.function == "openPosition"]
-    assert len(opens) == 4 and not any(a.outcome.reverted for a in opens)
+    assert {"setRoundData", "deposit", "fund", "stake", "submitOrder", "executeOrder"} <= functions
+    submitted = [a for a in exact.actions if a.function == "submitOrder"]
+    executed = [a for a in exact.actions if a.function == "executeOrder"]
+    assert len(submitted) == len(executed) == 4
+    assert not any(a.outcome.reverted for a in submitted + executed)
+    # Two-step: every fill is at a round observed after the submission, by the keeper.
+    for action in executed:
+        event = action.outcome.event("OrderExecuted")
+        assert action.sender == "keeper" and event.observed_at > submitted[0].at + GENESIS
+        assert action.outcome.events_named("PositionIncreased")
     assert [a.at for a in exact.actions] == sorted(a.at for a in exact.actions)
+
+
+def test_population__respects_the_markets_minimum_position__every_order_fills():
+    market = dict(min_margin=400 * 10**6, min_notional=20_000 * 10**6)
+    system = default_config(markets=[default_market(1, "ETH-USD", 3000, 6, **market)])
+    config = preset_config(
+        "may_19_2021", system=system, population=dict(positions=6, notional_median_usd=600.0), paths=1
+    )
+    exact = ExactRun(config, 0)
+    exact.setup()
+    engine = exact.system.c.engine
+    for trader in exact.traders:
+        position = engine.position_of(trader, config.market_id)
+        assert position.margin >= market["min_margin"]
+        assert abs(position.size) * position.entry_price // 10**30 >= market["min_notional"]
+    cancelled = [a for a in exact.actions if a.function == "executeOrder" and a.outcome.events_named("OrderCancelled")]
+    assert cancelled == []
 
 
 def test_squeeze_with_a_small_pool__adl_follows_the_plan_in_tier1__flagged_in_tier2():
