@@ -31,7 +31,7 @@ from simulator.paths import generate_paths
 from simulator.population import Population, keeper_latency_steps, sample_population
 
 GENESIS = 1_800_000_000  # difftest.ledger.GENESIS: vectors are written relative to it
-ROLES = ("owner", "lp", "backer", "staker", "keeper", "adlKeeper")
+ROLES = ("owner", "lp", "backer", "staker", "keeper")
 
 
 def _address(i: int) -> str:
@@ -185,7 +185,7 @@ class ExactRun:
             self.fund("staker", "safetyModule", pop.safety_module)
             self.act("staker", 0, "safetyModule", "stake", pop.safety_module)
         if self.config.keepers.adl:
-            self.act("owner", 0, "engine", "setAdlKeeper", self.actors["adlKeeper"], True)
+            self.act("owner", 0, "engine", "setAdlKeeper", self.actors["keeper"], True)
         open_population(self, 0)
 
     def run(self) -> ExactResult:
@@ -280,21 +280,21 @@ class ExactRun:
         return total
 
     def deleverage(self, at: int) -> tuple[int, int]:
-        """The ADL keeper (granted the role at setup, holding no position): while a side is above
+        """The keeper, granted the ADL-keeper role at setup (it holds no position): while a side is above
         its trigger (or above target once active), follow adl_plan."""
         engine = self.system.c.engine
         notional = count = 0
         for is_long in (True, False):
             try:
-                ratio = engine.side_profit_ratio(self.env(at, "adlKeeper"), self.market, is_long)
+                ratio = engine.side_profit_ratio(self.env(at, "keeper"), self.market, is_long)
             except Revert:
                 return notional, count
             state = engine.market_state(self.market)
             active = state.adl_long_active if is_long else state.adl_short_active
             if ratio <= (engine.adl_target_bps if active else engine.adl_trigger_bps):
                 continue
-            for account, reduction in adl_plan(engine, self.env(at, "adlKeeper"), self.market, is_long):
-                outcome = self.act("adlKeeper", at, "engine", "autoDeleverage", account, self.market, reduction)
+            for account, reduction in adl_plan(engine, self.env(at, "keeper"), self.market, is_long):
+                outcome = self.act("keeper", at, "engine", "autoDeleverage", account, self.market, reduction)
                 if not outcome.reverted:
                     event = outcome.event("AutoDeleveraged")
                     notional += reduction * event.oracle_price // self.system.c.engine.notional_scale

@@ -9,8 +9,10 @@ from __future__ import annotations
 import pytest
 
 from pymodel.config import default_config, default_market
+from pymodel.oracle_adapter import MarkStatus
 from simulator.config import SimConfig
 from simulator.exact import GENESIS, ExactRun, run_exact
+from simulator.oracles import OK
 from simulator.paths import PRESETS, preset_config, preset_config_data
 from simulator.vectorised import run_chunk
 
@@ -104,6 +106,10 @@ def test_squeeze_with_a_small_pool__adl_follows_the_plan_in_tier1__flagged_in_ti
     steps = [a for a in exact.actions if a.function == "autoDeleverage"]
     assert exact.adl_steps == len(steps) > 0 and exact.adl_notional > 0
     assert not any(a.outcome.reverted for a in steps)
+    # Run by the keeper the owner granted the ADL-keeper role (issue 10), never the owner.
+    grant = [a for a in exact.actions if a.function == "setAdlKeeper"]
+    assert [(a.sender, a.args[0], a.args[1]) for a in grant] == [("owner", exact.actors["keeper"], True)]
+    assert {a.sender for a in steps} == {"keeper"}
     for action in steps:
         event = action.outcome.event("AutoDeleveraged")
         assert event.ratio_after_bps < event.ratio_before_bps
@@ -158,3 +164,33 @@ def test_vectorised_tier__runs_against_another_array_namespace__same_results():
     assert (reference.steps == other.steps).all()
     for key, values in reference.values.items():
         assert numpy.array_equal(values, other.values[key], equal_nan=True), key
+
+
+def test_multi_source_timeline__is_the_adapters_mark_and_state_at_every_step():
+    """The simulator's vectorised mark (tier 2's price) against the deployed OracleAdapter fed
+    each source's rounds (tier 1): the same lower median at every live step, degraded exactly
+    where the adapter is below quorum or beyond the spread."""
+    healthy = dict(heartbeat_s=1200, deviation_bps=30, latency=dict(kind="lognormal", seconds=20), max_age_s=1500)
+    sources = [
+        healthy | dict(frozen_at_s=3600),
+        healthy,
+        healthy,
+        dict(kind="pull", max_staleness_s=120, max_age_s=300),
+    ]
+    config = comparable("frozen_feed_collapse", oracle=dict(sources=sources, quorum=3, max_spread_bps=150))
+    run = ExactRun(config, 0)
+    run.setup()
+    oracle, timeline = run.system.c.oracle, run.timeline
+    scale = 10 ** (18 - timeline.decimals)
+    states = set()
+    for step in range(1, config.steps + 1):
+        at = step * config.step_s
+        run.post_step(step, at)
+        status = MarkStatus(oracle.mark_status(run.env(at), config.market_id)[0])
+        states.add(status)
+        if timeline.blocked[0, step] == OK:
+            assert status == MarkStatus.LIVE, step
+            assert oracle.price(run.env(at), config.market_id) == int(timeline.answer[0, step]) * scale, step
+        else:
+            assert status in (MarkStatus.BELOW_QUORUM, MarkStatus.SPREAD_TOO_WIDE), step
+    assert MarkStatus.LIVE in states and states - {MarkStatus.LIVE}, states
