@@ -194,3 +194,38 @@ def test_multi_source_timeline__is_the_adapters_mark_and_state_at_every_step():
         else:
             assert status in (MarkStatus.BELOW_QUORUM, MarkStatus.SPREAD_TOO_WIDE), step
     assert MarkStatus.LIVE in states and states - {MarkStatus.LIVE}, states
+
+
+@pytest.mark.parametrize("window_hours", [1, 168])
+def test_slash_cap__per_window__tiers_agree(tmp_path, window_hours):
+    """Two gaps two hours apart, longs only, no insurance: every shortfall of a slash window
+    together takes at most maxSlashBps of the safety module's assets at the window's start. With
+    a one-hour window the second gap opens a new window (30% of what is left); with a week it
+    finds the cap already spent."""
+    prices = [3000 if t < 60 else 2300 if t < 180 else 1500 for t in range(241)]
+    series = tmp_path / "two_gaps.csv"
+    series.write_text("timestamp,price\n" + "".join(f"{t * 60},{p}\n" for t, p in enumerate(prices)))
+    data = SimConfig().model_dump() | dict(horizon_s=240 * 60, step_s=60, paths=1)
+    data |= dict(path=dict(kind="csv", csv_file=str(series)))
+    data["population"] |= dict(positions=12, long_fraction=1.0, insurance_usd=0, safety_module_usd=5_000)
+    data["oracle"] = dict(sources=[dict(heartbeat_s=3600, deviation_bps=50)])
+    data["system"]["slash_window"] = window_hours * 3600
+    config = SimConfig.model_validate(data)
+    exact = run_exact(config, 0)
+    slashed = {}
+    for row in exact.liquidations:
+        slashed[row.step] = slashed.get(row.step, 0) + row.from_safety_module
+    assert sorted(slashed) == [60, 180]
+    windows = [e for a in exact.actions for e in a.outcome.events if e.name == "SlashWindowStarted"]
+    caps = [e.values[1] * config.system.max_slash_bps // 10_000 for e in windows]
+    # Both gaps leave bad debt for the pool, so the cap binds in every window.
+    if window_hours == 1:
+        assert [e.values[0] - GENESIS for e in windows] == [60 * 60, 180 * 60]
+        assert [slashed[60], slashed[180]] == caps
+    else:
+        assert len(windows) == 1 and [slashed[60], slashed[180]] == [caps[0], 0]
+    vectorised = run_chunk(config, 0, 1)
+    totals = exact.totals()
+    for layer in ("shortfall", "from_insurance", "from_safety_module", "from_pool"):
+        assert float(vectorised.values[layer][0]) == pytest.approx(totals[layer] / 1e6, rel=1e-3, abs=0.01), layer
+    assert vectorised.values["slash_cap_binds"][0] == 1
