@@ -16,6 +16,7 @@ revert stops them, read from the model's views.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,7 @@ class ExactResult:
     timeline: OracleTimeline
     first_insurance_empty_step: int | None
     actors: dict[str, str] = field(default_factory=dict)
+    execute_seconds: float = 0.0  # of the path's wall time, inside System.execute
 
     def totals(self) -> dict[str, int]:
         rows = self.liquidations
@@ -136,12 +138,15 @@ class ExactRun:
         self.traders = [self.actors[trader_name(i)] for i in range(len(self.population))]
         self.system = System(config.protocol(), self.addresses, self.actors["owner"], GENESIS)
         self.actions: list[RecordedAction] = []
+        self.execute_seconds = 0.0  # wall time inside System.execute (the bench's model actions/s)
 
     # Actions
 
     def act(self, sender: str, at: int, contract: str, function: str, *args: Any) -> Outcome:
         """Runs one transaction through System.execute and records it."""
+        start = time.perf_counter()
         outcome = self.system.execute(self.actors[sender], GENESIS + at, contract, function, args)
+        self.execute_seconds += time.perf_counter() - start
         self.actions.append(RecordedAction(at, sender, contract, function, tuple(args), outcome))
         return outcome
 
@@ -237,6 +242,7 @@ class ExactRun:
             timeline=self.timeline,
             first_insurance_empty_step=empty_step,
             actors=self.actors,
+            execute_seconds=self.execute_seconds,
         )
 
     # Keeper views (read-only: views never change the model)
