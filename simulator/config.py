@@ -201,11 +201,16 @@ class PopulationConfig(_Strict):
 
 class KeeperConfig(_Strict):
     """Liquidation keepers: they see the chain `latency` late (a per-path draw, whole steps)
-    and act only when the keeper reward covers `gas_cost_usd`."""
+    and act only when the keeper reward covers `gas_cost_usd`; `adl`: the keeper also runs
+    ADL (granted the role); `update_mark`: it pushes the mark after every landing round."""
 
     latency: LatencyConfig = LatencyConfig(kind="fixed", seconds=0)
     gas_cost_usd: NonNegative = 1.0
     adl: bool = True
+    # Push the mark (`OracleAdapter.updateMark`) in every block where a round lands: this arms
+    # the market's price band (a move beyond `price_band_bps` of the last accepted mark within
+    # `price_band_window` waits for a second, newer observation); without it the band never binds.
+    update_mark: bool = False
 
 
 class SimConfig(_Strict):

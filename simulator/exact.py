@@ -27,7 +27,7 @@ from pymodel.core import Env
 from pymodel.errors import Revert
 from pymodel.system import Addresses, Outcome, System, source_name
 from simulator.config import SimConfig
-from simulator.oracles import OK, OracleTimeline, simulate_oracle
+from simulator.oracles import OK, SEQUENCER, OracleTimeline, simulate_oracle
 from simulator.paths import generate_paths
 from simulator.population import Population, keeper_latency_steps, sample_population
 
@@ -167,10 +167,20 @@ class ExactRun:
                 self.post_round(at, int(answer[0, step]), int(updated[0, step]), k)
 
     def post_opening_round(self, at: int, updated_at: int | None = None) -> None:
-        """The path's first price observed at `updated_at` (default `at`) on every source."""
+        """The path's first price observed at `updated_at` (default `at`) on every source (and
+        the mark pushed, when keepers push it)."""
         answer = int(self.timeline.answer[0, 0])
         for k in range(max(1, len(self.timeline.sources))):
             self.post_round(at, answer, at if updated_at is None else updated_at, k)
+        if self.config.keepers.update_mark and at > 0:
+            self.act("keeper", at, "oracle", "updateMark", self.market)
+
+    def landed(self, step: int) -> bool:
+        """Whether any round lands at `step`."""
+        tl = self.timeline
+        if not tl.sources:
+            return bool(tl.lands[0, step])
+        return any(bool(lands[0, step]) for _, _, lands in tl.sources)
 
     def fund(self, sender: str, contract: str, amount: int) -> None:
         self.act(sender, 0, "token", "mint", self.actors[sender], amount)
@@ -206,6 +216,8 @@ class ExactRun:
             at = step * dt
             if step > 0:
                 self.post_step(step, at)
+                if self.config.keepers.update_mark and self.landed(step) and tl.blocked[0, step] != SEQUENCER:
+                    self.act("keeper", at, "oracle", "updateMark", self.market)
             seen.append(self.liquidatable(at) if tl.blocked[0, step] == OK else set())
             if step == 0 or tl.blocked[0, step] != OK:
                 continue

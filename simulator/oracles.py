@@ -26,8 +26,8 @@ from simulator.paths import STREAM_ORACLE, block_rows
 
 BPS = 10_000
 # Why a step cannot liquidate (0: it can).
-OK, STALE, SEQUENCER, DEGRADED = 0, 1, 2, 3
-REASONS = {OK: "ok", STALE: "stale", SEQUENCER: "sequencer", DEGRADED: "degraded"}
+OK, STALE, SEQUENCER, DEGRADED, BAND = 0, 1, 2, 3, 4
+REASONS = {OK: "ok", STALE: "stale", SEQUENCER: "sequencer", DEGRADED: "degraded", BAND: "outside band"}
 
 
 @dataclass
@@ -166,10 +166,14 @@ def simulate_oracle(config: SimConfig, prices: np.ndarray, first: int = 0) -> Or
     results = [simulate_source(s, prices, config, first, i, decimals) for i, s in enumerate(sources)]
     if len(results) == 1:
         answer, updated, lands = results[0]
+        newest = updated
         blocked = np.where(times[None, :] - updated > market.oracle_max_age, STALE, OK).astype(np.int8)
     else:
-        answer, updated, lands, blocked = median_mark(config, results, times)
+        answer, updated, lands, blocked, newest = median_mark(config, results, times)
+        lands = np.logical_or.reduce([r[2] for r in results])
     blocked[:, seq_blocked] = SEQUENCER
+    if config.keepers.update_mark:
+        blocked = price_band(config, answer, newest, lands, blocked, times)
     return OracleTimeline(answer, updated, lands, blocked, decimals, results if len(results) > 1 else [])
 
 
@@ -203,8 +207,49 @@ def median_mark(
     oldest = np.take_along_axis(np.where(degraded, 0, oldest), last, axis=1)
     if degraded[:, 0].any():
         raise ValueError("the oracle set is degraded at t=0: no opening price")
+    newest = np.where(agree, updated, -1).max(axis=0)
+    newest = np.take_along_axis(np.where(degraded, 0, newest), last, axis=1)
     lands = np.zeros(mark.shape, dtype=bool)
     lands[:, 0] = True
     lands[:, 1:] = (mark[:, 1:] != mark[:, :-1]) | (oldest[:, 1:] != oldest[:, :-1])
     blocked = np.where(degraded, DEGRADED, OK).astype(np.int8)
-    return mark, oldest, lands, blocked
+    return mark, oldest, lands, blocked, newest
+
+
+def price_band(
+    config: SimConfig, mark: np.ndarray, newest: np.ndarray, lands: np.ndarray, blocked: np.ndarray, times: np.ndarray
+) -> np.ndarray:
+    """`blocked` with the steps where the adapter's price band refuses the mark (BAND), when a
+    keeper calls `updateMark` in every block where a round lands (tier 1 does, at the opening
+    round and then after each step's rounds). Mirrors `OracleAdapter.updateMark` and
+    `_passes_band`: no band, no accepted mark, the accepted mark older than the window, a mark
+    within the band of it, or one confirmed by a pending mark beyond the band on the same side
+    that was observed before this one (`newest` agreeing observation later) passes. An accepted
+    mark replaces the last one (time: the block); a refused one becomes the pending mark."""
+    market = next(m for m in config.protocol().markets if m.market_id == config.market_id)
+    band, window = market.price_band_bps, market.price_band_window
+    blocked = blocked.copy()
+    if band == 0:
+        return blocked
+    last = mark[:, 0].copy()  # the opening round's updateMark: nothing accepted yet, so it passes
+    accepted_at = np.zeros(mark.shape[0])
+    pending = np.zeros(mark.shape[0])
+    pending_at = np.zeros(mark.shape[0])
+
+    def passes(s: int) -> np.ndarray:
+        m = mark[:, s]
+        within = np.abs(m - last) * BPS <= last * band
+        confirmed = (pending != 0) & ((pending > last) == (m > last)) & (newest[:, s] > pending_at)
+        return (times[s] - accepted_at > window) | within | confirmed
+
+    for s in range(1, mark.shape[1]):
+        live = blocked[:, s] == OK
+        call = live & lands[:, s]
+        ok = passes(s)
+        accept, refuse = call & ok, call & ~ok
+        last = np.where(accept, mark[:, s], last)
+        accepted_at = np.where(accept, times[s], accepted_at)
+        pending = np.where(accept, 0.0, np.where(refuse, mark[:, s], pending))
+        pending_at = np.where(accept, 0.0, np.where(refuse, newest[:, s], pending_at))
+        blocked[live & ~passes(s), s] = BAND
+    return blocked

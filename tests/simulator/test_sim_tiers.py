@@ -12,7 +12,7 @@ from pymodel.config import default_config, default_market
 from pymodel.oracle_adapter import MarkStatus
 from simulator.config import SimConfig
 from simulator.exact import GENESIS, ExactRun, run_exact
-from simulator.oracles import OK
+from simulator.oracles import BAND, OK
 from simulator.paths import PRESETS, preset_config, preset_config_data
 from simulator.vectorised import run_chunk
 
@@ -229,3 +229,56 @@ def test_slash_cap__per_window__tiers_agree(tmp_path, window_hours):
     for layer in ("shortfall", "from_insurance", "from_safety_module", "from_pool"):
         assert float(vectorised.values[layer][0]) == pytest.approx(totals[layer] / 1e6, rel=1e-3, abs=0.01), layer
     assert vectorised.values["slash_cap_binds"][0] == 1
+
+
+def band_config(tmp_path, prices: list[float], update_mark: bool = True) -> SimConfig:
+    series = tmp_path / "band.csv"
+    series.write_text("timestamp,price\n" + "".join(f"{t * 60},{p}\n" for t, p in enumerate(prices)))
+    data = SimConfig().model_dump() | dict(horizon_s=(len(prices) - 1) * 60, step_s=60, paths=1)
+    data |= dict(path=dict(kind="csv", csv_file=str(series)), keepers=dict(update_mark=update_mark, gas_cost_usd=0))
+    data["population"] |= dict(positions=8, long_fraction=1.0, leverage_min=5, leverage_max=9)
+    data["oracle"] = dict(sources=[dict(heartbeat_s=3600, deviation_bps=50)])
+    return SimConfig.model_validate(data)
+
+
+@pytest.mark.parametrize("shape", ["spike", "crash"])
+def test_price_band__armed_by_update_mark__tiers_and_adapter_agree(tmp_path, shape):
+    """Keepers push the mark after every round: a -30% print beyond the 25% band, 60 s after the
+    last accepted mark, is refused (MarkPending; nothing liquidates on it). A spike that comes
+    back is never accepted and liquidates nobody; a crash confirmed by the next, newer round
+    liquidates one step later. Tier 2's band mirror, tier 1 and the adapter's markStatus agree."""
+    drift = [3000 - 20 * t for t in range(10)]  # a round lands every step (0.67% moves)
+    after = [2800 - 10 * t for t in range(10)] if shape == "spike" else [1940 - 20 * t for t in range(10)]
+    config = band_config(tmp_path, drift + [1960] + after)
+    run = ExactRun(config, 0)
+    result = run.run()
+    pushed = [a for a in result.actions if a.function == "updateMark"]
+    pending = [a for a in pushed if a.outcome.events_named("MarkPending")]
+    assert [a.at for a in pending] == [600]
+    assert run.timeline.blocked[0].tolist()[10] == BAND
+    assert [s for s, b in enumerate(run.timeline.blocked[0]) if b == BAND] == [10]
+    steps = {r.trader: r.step for r in result.liquidations}
+    if shape == "spike":
+        assert steps == {}
+        # Without anyone pushing the mark the band never arms: the print liquidates everyone.
+        unarmed = run_exact(band_config(tmp_path, drift + [1960] + after, update_mark=False), 0)
+        assert {r.step for r in unarmed.liquidations} == {10} and len(unarmed.liquidations) == 8
+    else:
+        assert steps and min(steps.values()) == 11
+    vectorised = run_chunk(config, 0, 1, keep_steps=True)
+    assert steps == {i: int(s) for i, s in enumerate(vectorised.steps[0]) if s >= 0}
+
+
+def test_price_band__timeline_state_is_the_adapters_mark_status(tmp_path):
+    config = band_config(tmp_path, [3000 - 20 * t for t in range(10)] + [1960] + [1950 - 20 * t for t in range(5)])
+    run = ExactRun(config, 0)
+    run.setup()
+    oracle = run.system.c.oracle
+    for step in range(1, config.steps + 1):
+        at = step * config.step_s
+        run.post_step(step, at)
+        if run.landed(step):
+            run.act("keeper", at, "oracle", "updateMark", config.market_id)
+        status = MarkStatus(oracle.mark_status(run.env(at), config.market_id)[0])
+        expected = MarkStatus.OUTSIDE_BAND if run.timeline.blocked[0, step] == BAND else MarkStatus.LIVE
+        assert status == expected, step
