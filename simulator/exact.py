@@ -263,14 +263,20 @@ class ExactRun:
         return Env(self.actors[sender], GENESIS + at)
 
     def liquidatable(self, at: int) -> set[int]:
+        """The positions `isLiquidatable` shows at `at` (none when the price reverts). The view's
+        context (oracle price, funding index) is read once for the block, then the engine's own
+        `_is_liquidatable` per position: what `isLiquidatable` computes, without re-reading the
+        oracle per position."""
         engine = self.system.c.engine
+        try:
+            params, price, index = engine._view_context(self.env(at), self.market)
+        except Revert:
+            return set()
         found = set()
         for i, trader in enumerate(self.traders):
-            try:
-                if engine.is_liquidatable(self.env(at), trader, self.market):
-                    found.add(i)
-            except Revert:
-                return set()
+            position = engine.position_of(trader, self.market)
+            if position.size != 0 and engine._is_liquidatable(params, position, price, index):
+                found.add(i)
         return found
 
     def worth_it(self, at: int, i: int) -> bool:
