@@ -15,7 +15,6 @@ from chainio.deploy_record import DeploymentRecord, resume_check
 from chainio.keeper import PositionIndex, Summary, adl_pass, liquidation_pass, open_positions
 from chainio.ops import OperatorError, check_chain, check_funds, load_account, load_config
 from chainio.verify import code_difference, immutable_mask
-from difftest.ledger import Ledger, genesis_time
 from difftest.orders import cancel_reason, trade
 from pymodel.config import default_config
 from pymodel.core import Env
@@ -142,18 +141,6 @@ def test_code_comparison__masks_only_immutable_slots():
     expected = "runtime code differs from the artifact at byte 34 (outside the immutables)"
     assert code_difference(artifact, tampered) == expected
     assert "bytes, the artifact" in code_difference(artifact, deployed + b"\x00")
-
-
-@pytest.fixture
-def make_ledger(project, accounts, rpc, registry):
-    snapshot = rpc.request("evm_snapshot")
-
-    def build(config):
-        actors = [account.address for account in accounts[:8]]
-        return Ledger.deploy(project, accounts[0], actors, config, rpc, registry, genesis_time(rpc))
-
-    yield build
-    rpc.request("evm_revert", [snapshot])
 
 
 def _user(ledger, who: str, amount: int) -> None:
