@@ -467,8 +467,12 @@ contract PerpEngine is IPerpEngine, Ownable {
             ? _settleLiquidationWithPool(poolClaim)
             : _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
         if (unpaid > 0) _advance(account, marketId, liq, unpaid);
-        // A partial step keeps the refund as margin of the remaining position.
-        if (!liq.full) next.margin += liq.refund;
+        // A partial step keeps the refund as margin of the remaining position (and in its side's margin sum).
+        if (!liq.full && liq.refund > 0) {
+            next.margin += liq.refund;
+            if (next.size > 0) m.longMargin += liq.refund;
+            else m.shortMargin += liq.refund;
+        }
         _positions[account][marketId] = next;
         collateral.safeTransfer(msg.sender, liq.reward);
         if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);

@@ -747,7 +747,12 @@ class LedgerMachine(RuleBasedStateMachine):
         """The owner moves the keeper reward, up to its bound and past it (refused)."""
         params = self.c.engine.market_params(market)
         cap = max(params.keeper_reward_cap, fixed)
-        changed = type(params)(**{**params.__dict__, "keeper_fixed_reward": fixed, "keeper_reward_cap": cap})
+        # The minimum margin keeps covering twice the fixed reward (issue 8), so only the reward's own
+        # bound decides here.
+        floor = max(params.min_margin, 2 * fixed)
+        changed = type(params)(
+            **{**params.__dict__, "keeper_fixed_reward": fixed, "keeper_reward_cap": cap, "min_margin": floor}
+        )
         out = self.act(self.owner, "engine", "setMarketParams", market, changed)
         assert out.reverted == (fixed > 100 * USD)
 
@@ -963,3 +968,6 @@ class LedgerMachine(RuleBasedStateMachine):
             assert m.short_entry_notional == sum(-p.size * p.entry_price for p in positions if p.size < 0)
             assert m.sum_size_times_index == sum(p.size * p.funding_index for p in positions)
             assert m.accrued_funding_total == sum(p.accrued_funding for p in positions)
+            # The per-side margin sums the pool's redemption mark caps losses with (issue 10, item 1).
+            assert m.long_margin == sum(p.margin for p in positions if p.size > 0)
+            assert m.short_margin == sum(p.margin for p in positions if p.size < 0)

@@ -952,9 +952,13 @@ class PerpEngine(Ownable):
         )
         if unpaid > 0:
             self._advance(account, market_id, liq, unpaid)
-        # A partial step keeps the refund as margin of the remaining position.
-        if not liq.full:
+        # A partial step keeps the refund as margin of the remaining position (and in its side's margin sum).
+        if not liq.full and liq.refund > 0:
             nxt.margin = evm.add(nxt.margin, liq.refund)
+            if nxt.size > 0:
+                m.long_margin = evm.add(m.long_margin, liq.refund)
+            else:
+                m.short_margin = evm.add(m.short_margin, liq.refund)
         self._store(account, market_id, nxt)
         self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
         if liq.penalty > 0:
