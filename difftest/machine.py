@@ -188,7 +188,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.world.outcomes[f"{function} {outcome.error[0] if outcome.reverted else 'ok'}"] += 1
         if cancelled := outcome.events_named("OrderCancelled"):
             self.world.outcomes[f"{function} cancelled {reason_name(cancelled[0].reason)}"] += 1
-        for event in ("Liquidated", "BadDebtSettled", "Slashed", "AutoDeleveraged", "ProfitHaircut"):
+        for event in (
+            "Liquidated",
+            "BadDebtSettled",
+            "Slashed",
+            "AutoDeleveraged",
+            "ProfitHaircut",
+            "DeficitUncovered",
+        ):
             if outcome.events_named(event):
                 self.world.outcomes[f"event {event}"] += 1
         self.check_exit(outcome, fair)
@@ -199,25 +206,28 @@ class LedgerMachine(RuleBasedStateMachine):
     def fair_exit_value(self, shares: int) -> tuple[int, bool] | None:
         """`shares`' part of what the pool will hold once every open position is closed at the oracle
         and each loser pays at most its margin (pending bad debt written off), and whether that value
-        is exact for the pool's per-side bound (no side mixes a bankrupt position with solvent ones).
+        is exact for the pool's O(1) bound (docs/DESIGN.md): no side mixes a bankrupt position with
+        solvent ones, and no bankrupt position owes funding in a market where others are solvent.
         None while a market has no valid price (the claim reverts then)."""
         engine, pool, env = self.c.engine, self.c.pool, self.env()
         value, exact = pool.cash, True
         for market in MARKETS:
-            equities = []
+            seen = []  # (is_long, bankrupt, owes funding)
             for (account, mk), p in engine.s.positions.items():
                 if mk != market or p.size == 0:
                     continue
                 try:
                     equity = engine.equity(env, account, market)
+                    index = engine._view_context(env, market)[2]
                 except Revert:
                     return None
                 # The pool's claim on the position: its loss up to its margin (+2: per-position rounding).
                 value += p.margin - max(equity, 0) + 2
-                equities.append((p.size > 0, equity))
+                seen.append((p.size > 0, equity < 0, engine._settle_funding(p, index).accrued_funding > 0))
             for side in (True, False):
-                signs = {equity < 0 for is_long, equity in equities if is_long == side}
-                exact = exact and len(signs) <= 1
+                exact = exact and len({bankrupt for is_long, bankrupt, _ in seen if is_long == side}) <= 1
+            if any(bankrupt and owes for _, bankrupt, owes in seen) and not all(b for _, b, _ in seen):
+                exact = False
         value = max(value, 0)
         return mul_div_down(shares, value + 1, pool.total_supply + 10**6), exact
 
@@ -299,6 +309,38 @@ class LedgerMachine(RuleBasedStateMachine):
         elif amount <= self.c.token.balance_of(who):
             assert not out.reverted, f"a funded deposit reverted {out.error} under maxDeposit {allowed}"
 
+    def refresh_prices(self) -> None:
+        """A fresh round on every market at its current answer."""
+        for market in MARKETS:
+            self.ledger.set_price(market, self.price(market), sender=self.keeper)
+            self.world.steps += 1
+
+    @rule(lp=st.integers(0, 1), fraction=fractions, move_bps=st.sampled_from([0, -1_500, 300]))
+    def full_exit_cycle(self, lp: int, fraction: int, move_bps: int) -> None:
+        """Request, wait out the cooldown, move the oracle (a crash or a rise, fresh on every market)
+        and claim what `maxRedeem` allows: the claims the exit invariant is about."""
+        who, pool = self.lps[lp], self.c.pool
+        self.act(who, "pool", "requestRedeem", pool.balance_of(who) * fraction // BPS)
+        self.ledger.advance(pool.redeem_cooldown)
+        self.refresh_prices()
+        if move_bps:
+            market = MARKETS[lp]
+            self.ledger.set_price(market, max(1, self.price(market) * (BPS + move_bps) // BPS), sender=self.keeper)
+        most = pool.max_redeem(self.env(who), who)
+        if most > 0:
+            out = self.act(who, "pool", "redeem", most, who, who)
+            assert not out.reverted, f"redeem(maxRedeem={most}) reverted {out.error}"
+
+    @rule(staker=st.integers(0, 1), fraction=fractions)
+    def full_unstake_cycle(self, staker: int, fraction: int) -> None:
+        """Cooldown, wait, escrow, claim the next second: the safety module's whole exit."""
+        who, sm = self.stakers[staker], self.c.safety_module
+        self.act(who, "safetyModule", "cooldown")
+        self.ledger.advance(sm.cooldown_period)
+        self.act(who, "safetyModule", "redeem", sm.cooldown_shares_of(who) * fraction // BPS)
+        self.ledger.advance(1)
+        self.act(who, "safetyModule", "claim", who)
+
     @rule(lp=st.integers(0, 1))
     def cancel_redeem(self, lp: int) -> None:
         self.act(self.lps[lp], "pool", "cancelRedeem")
@@ -338,15 +380,18 @@ class LedgerMachine(RuleBasedStateMachine):
             raise AssertionError(f"{owned} shares exited on a cooldown covering {covered}")
 
     @rule(
-        cooldown=st.sampled_from([60, 600, 3_600]),
-        window=st.sampled_from([60, 3_600]),
+        cooldown=st.sampled_from([60, 600, 600, 600]),
+        window=st.sampled_from([60, 3_600, 3_600, 3_600]),
         slash_window=st.sampled_from([3_600, 7 * 24 * 3_600]),
     )
     def set_safety_module_params(self, cooldown: int, window: int, slash_window: int) -> None:
         sm = self.c.safety_module
         self.act(self.owner, "safetyModule", "setParams", cooldown, window, sm.max_slash_bps, slash_window)
 
-    @rule(cooldown=st.sampled_from([59, 60, 300]), window=st.sampled_from([60, 3_600, 30 * 24 * 3_600 + 1]))
+    @rule(
+        cooldown=st.sampled_from([59, 60, 300, 300, 300]),
+        window=st.sampled_from([60, 3_600, 3_600, 3_600, 30 * 24 * 3_600 + 1]),
+    )
     def set_redeem_timing(self, cooldown: int, window: int) -> None:
         self.act(self.owner, "pool", "setRedeemTiming", cooldown, window)
 
@@ -691,6 +736,20 @@ class LedgerMachine(RuleBasedStateMachine):
         assert out.reverted and out.error[0] == expected, out.error
         if granted:
             self.act(self.owner, "engine", "setAdlKeeper", caller, False)
+
+    @rule(utilisation=st.integers(0, BPS + 1), reserve=st.sampled_from([0, 1, 10, 2_000, BPS, BPS + 1]))
+    def set_pool_limits(self, utilisation: int, reserve: int) -> None:
+        """A tiny reserve factor lets winners drain the pool's cash: the uncovered-deficit path."""
+        self.act(self.owner, "engine", "setPoolLimits", utilisation, reserve)
+
+    @rule(market=st.sampled_from(MARKETS), fixed=st.sampled_from([0, 5 * USD, 100 * USD, 100 * USD + 1, 500_000 * USD]))
+    def set_keeper_reward(self, market: int, fixed: int) -> None:
+        """The owner moves the keeper reward, up to its bound and past it (refused)."""
+        params = self.c.engine.market_params(market)
+        cap = max(params.keeper_reward_cap, fixed)
+        changed = type(params)(**{**params.__dict__, "keeper_fixed_reward": fixed, "keeper_reward_cap": cap})
+        out = self.act(self.owner, "engine", "setMarketParams", market, changed)
+        assert out.reverted == (fixed > 100 * USD)
 
     @invariant()
     def adl_closed_at_or_below_target(self) -> None:

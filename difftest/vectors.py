@@ -14,7 +14,7 @@ models below by `python -m difftest.vectors`):
          "args": ["1000000000000", "@lp"],
          "expect": {"return": "1000000000000000000", "events": [
            {"emitter": "#token", "event": "Transfer", "args": ["@lp", "#pool", "1000000000000"]}, ...]}},
-        {"at": "4201", "sender": "trader", "contract": "engine", "function": "openPosition", "args": [...],
+        {"at": "4201", "sender": "keeper", "contract": "orderRouter", "function": "executeOrder", "args": [...],
          "expect": {"error": "StalePrice", "args": ["1", "t+0", "t+4201", "4200"]}}
       ],
       "final_state": {"pool.cash": "...", "token.balanceOf/@lp": "...", ...}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import copy
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import Any, NamedTuple
+
+from pymodel.errors import Revert
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -466,6 +469,23 @@ def end_action(mark: tuple[bool, int]) -> None:
     global _journal
     if mark[0]:
         _journal = None
+
+
+def try_call(log: EventLog, call: Callable[[], Any]) -> Revert | None:
+    """Solidity's `try target.f() {} catch (bytes memory reason) {}` inside an action: runs
+    `call`; if it reverts, every write it made and every event it emitted are undone and the
+    error comes back (None on success), and the caller carries on. No copy of the model."""
+    emitted = len(log.events)
+    mark = begin_action()
+    try:
+        call()
+    except Revert as error:
+        rollback(mark)
+        del log.events[emitted:]
+        return error
+    finally:
+        end_action(mark)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

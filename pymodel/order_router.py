@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from pymodel import evm
-from pymodel.core import Env, EventLog, ModelEvent, begin_action, end_action, rollback
+from pymodel.core import Env, EventLog, ModelEvent, try_call
 from pymodel.erc20 import ERC20
 from pymodel.errors import InvalidParameter, Revert
 from pymodel.oracle_adapter import OracleAdapter
@@ -347,17 +347,5 @@ class OrderRouter(Ownable):
 
     def _try(self, call: Callable[[PerpEngine], None]) -> Revert | None:
         """`try engine.call {} catch (bytes memory reason) {}`: the error, or None on success. A
-        reverted call frame is undone by the journal from a nested mark (its writes and events),
-        so the cost is what the call wrote, never the size of the state (oracle history)."""
-        log = self.engine.log
-        emitted = len(log.events)
-        mark = begin_action()
-        try:
-            call(self.engine)
-        except Revert as error:
-            rollback(mark)
-            del log.events[emitted:]
-            return error
-        finally:
-            end_action(mark)
-        return None
+        reverted call's writes and events are undone by the model's journal (no copy)."""
+        return try_call(self.log, lambda: call(self.engine))

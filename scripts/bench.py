@@ -110,24 +110,31 @@ def bench_math_differential(harness, n: int) -> tuple[int, float]:
     return executed, time.perf_counter() - start
 
 
-def bench_model(rounds: int) -> dict[int, tuple[int, float]]:
-    """Pure-model throughput on the ledger bench's loop for one trader (a price; an open order, a
-    round, its execution, add margin; a close order, a round, its execution), timed
-    after 10 and after 1,000 oracle rounds: an action's cost must not grow with history.
-    Process CPU time: the machine is shared, and the model is all Python in this process."""
-    system, actors = model_system()
-    driver = ModelDriver(system, actors)
-    driver.fund()
-    results: dict[int, tuple[int, float]] = {}
+def bench_model(rounds: int, repeats: int = 5) -> dict[int, tuple[int, float]]:
+    """Pure-model throughput on the ledger bench's loop (a price; an open order, a round, its
+    execution, add margin; a close order, a round, its execution), on a
+    model with 10 and one with 1,000 oracle rounds of history: an action's cost must not grow
+    with history. Process CPU time (the machine is shared, the model is all Python in this
+    process); the two are measured in turns, `repeats` times, and the best turn of each counts."""
+    drivers = {}
     for history in (10, 1_000):
+        system, actors = model_system()
+        driver = ModelDriver(system, actors)
+        driver.fund()
         while system.c.feeds[ETH].latest_round_id < history:
             driver.now += 1
             driver.set_price(ETH, 2_700 * FEED)
-        start, actions = time.process_time(), driver.actions
-        for i in range(rounds):
-            driver.bench_round(i)
-        results[history] = (driver.actions - actions, time.process_time() - start)
-    return results
+        drivers[history] = driver
+    best: dict[int, tuple[int, float]] = {}
+    for _ in range(repeats):
+        for history, driver in drivers.items():
+            start, actions = time.process_time(), driver.actions
+            for i in range(rounds // repeats):
+                driver.bench_round(i)
+            done = (driver.actions - actions, time.process_time() - start)
+            if history not in best or done[1] < best[history][1]:
+                best[history] = done
+    return best
 
 
 def bench_ledger(ledger: Ledger) -> dict[str, int]:

@@ -3,8 +3,10 @@
 Three LPs fund the pool, two of them also back it through the safety module, five leveraged
 traders submit ETH orders that a keeper fills at the next oracle round (two-step orders: no
 trade ever fills at a round already on chain when it was made), then ETH crashes
-3,000 -> 2,500 with a gap. The feed publishes on a 0.5% deviation and its rounds land on
-chain 60 s late, so some positions are closed past their bankruptcy price. A keeper
+3,000 -> 2,500 with a gap. ETH's mark is the median of three Chainlink-style sources (quorum
+2); each publishes on a 0.5% deviation and its rounds land on chain 60 s late, so some
+positions are closed past their bankruptcy price. One source freezes at the gap: the median
+of the other two outvotes it and liquidations proceed. A keeper
 liquidates whatever the on-chain oracle shows as liquidatable. Every transaction runs on
 the Python model and on Anvil (difftest.Ledger checks events and full state after each);
 the table prints both sides' numbers for every liquidation.
@@ -28,7 +30,7 @@ from rich.table import Table  # noqa: E402
 from chainio import RpcClient  # noqa: E402
 from chainio.project import project_registry  # noqa: E402
 from difftest.ledger import Ledger  # noqa: E402
-from pymodel.config import default_config  # noqa: E402
+from pymodel.config import SourceConfig, default_config, default_market  # noqa: E402
 from pymodel.core import Env  # noqa: E402
 
 WAD = 10**18
@@ -37,6 +39,9 @@ ETH = 1
 DEVIATION_BPS = 50  # the feed publishes on a 0.5% move...
 LATENCY = 60  # ...and its round lands on chain a minute later
 STEP = 30  # seconds between looks at the market
+SOURCES = 3  # ETH's mark: the median of three feeds, two of them needed (quorum)
+FROZEN_SOURCE = 2  # this one stops publishing...
+FREEZE_AT = 660  # ...at the gap, while the market keeps falling
 
 # (seconds from start, real ETH price in USD): a slide, a gap, a second leg down.
 CRASH = [(0, 3_000), (600, 2_880), (660, 2_880), (690, 2_640), (1_080, 2_500), (1_500, 2_520)]
@@ -72,7 +77,13 @@ def cli() -> None:
     owner, lp_a, lp_b, lp_c, *traders, keeper = actors
 
     console.print(f"[bold]perp-backstop demo[/] on {chain.provider.name} at {chain.provider.uri}")
-    config = default_config()
+    three_sources = tuple(SourceConfig(initial_answer=3_000 * FEED) for _ in range(SOURCES))
+    config = default_config(
+        markets=[
+            default_market(ETH, "ETH-USD", 3_000, 6, sources=three_sources, oracle_quorum=2),
+            default_market(2, "BTC-USD", 60_000, 6),
+        ]
+    )
     ledger = Ledger.deploy(project, accounts.test_accounts[0], actors, config, rpc, project_registry(project), start)
     for name, address in ledger.deployment.addresses.by_name().items():
         console.print(f"  {name:14} {address}")
@@ -130,19 +141,33 @@ def cli() -> None:
             pending.append((ledger.now + LATENCY, real, ledger.now))
         while pending and pending[0][0] <= ledger.now:
             _, answer, updated_at = pending.pop(0)
-            ledger.set_price(ETH, answer, updated_at=updated_at)
-            rounds.append((updated_at - start, t, answer, real))
+            for source in range(SOURCES):
+                if source == FROZEN_SOURCE and updated_at - start >= FREEZE_AT:
+                    continue  # frozen: its last round stays on chain, fresh but ever more wrong
+                ledger.set_source_price(ETH, source, answer, updated_at)
+            frozen = ledger.system.c.sources[ETH][FROZEN_SOURCE].latest_round_data().answer
+            mark, _ = ledger.system.c.oracle.price_with_time(Env(keeper, ledger.now), ETH)
+            rounds.append((updated_at - start, t, answer, frozen, mark, real))
         for trader in traders:
             if ledger.system.c.engine.is_liquidatable(Env(keeper, ledger.now), trader, ETH):
                 model = ledger.act(keeper, "engine", "liquidate", trader, ETH)
                 rows.append((t, label[trader], model, ledger.last_chain))
 
-    timeline = Table(title=f"Oracle rounds: published on a {DEVIATION_BPS / 100}% move, landing {LATENCY} s late")
-    for column in ("updatedAt (s)", "landed (s)", "answer", "real price at landing"):
+    timeline = Table(
+        title=f"ETH oracle rounds: published on a {DEVIATION_BPS / 100}% move, landing {LATENCY} s late; "
+        f"the mark is the median of {SOURCES} sources (model)"
+    )
+    columns = ("updatedAt (s)", "landed (s)", "live sources", f"source {FROZEN_SOURCE}", "mark (median)", "real")
+    for column in columns:
         timeline.add_column(column, justify="right")
-    for updated_at, landed, answer, real in rounds:
-        timeline.add_row(str(updated_at), str(landed), usd(answer, 8), usd(real, 8))
+    for updated_at, landed, answer, frozen, mark, real in rounds:
+        stuck = f"{usd(frozen, 8)} (frozen)" if updated_at >= FREEZE_AT else usd(frozen, 8)
+        timeline.add_row(str(updated_at), str(landed), usd(answer, 8), stuck, price(mark), usd(real, 8))
     console.print(timeline)
+    console.print(
+        f"Source {FROZEN_SOURCE} froze at t={FREEZE_AT} s: the median of the three sources followed the two live "
+        "ones, so the stuck price was outvoted and every liquidation below used the live market."
+    )
 
     table = Table(title="Liquidations: model | chain", show_lines=True)
     for column in (

@@ -46,17 +46,22 @@ def tier2_throughput(
     }
 
 
-def tier1_actions_per_second(positions: int = 20) -> dict:
-    """Model actions per second on one exact path (every action through System.execute)."""
+def tier1_actions_per_second(positions: int = 100) -> dict:
+    """One exact path: model actions per second inside System.execute (the journal, no copy),
+    and the path's wall time, which also includes the keepers' read-only scans (every position's
+    `isLiquidatable` at every step, the previews, the ADL plans)."""
     config = preset_config("black_thursday_2020", paths=1, population=dict(positions=positions))
     start = time.perf_counter()
     result = run_exact(config, 0)
     seconds = time.perf_counter() - start
     return {
         "positions": positions,
+        "steps": config.steps,
         "actions": len(result.actions),
         "seconds": round(seconds, 2),
-        "actions_per_second": round(len(result.actions) / seconds, 1),
+        "execute_seconds": round(result.execute_seconds, 3),
+        "actions_per_second": round(len(result.actions) / result.execute_seconds, 1),
+        "path_actions_per_second": round(len(result.actions) / seconds, 1),
     }
 
 
@@ -121,11 +126,17 @@ def print_bench(console: Any) -> None:
     )
     table.add_row(f"tier 2: peak traced memory (chunks of {t2['chunk']} paths)", f"{t2['peak_memory_mib']:,.0f} MiB")
     table.add_row(
-        f"tier 1: model actions/s ({t1['positions']} positions, System.execute)",
-        f"{t1['actions_per_second']:,.0f}/s ({t1['actions']} in {t1['seconds']:.2f} s)",
+        f"tier 1: model actions/s ({t1['positions']} positions, inside System.execute)",
+        f"{t1['actions_per_second']:,.0f}/s ({t1['actions']} in {t1['execute_seconds']:.2f} s)",
     )
     table.add_row(
-        "tier 1 vs tier 2: worst relative gap in a path's bad debt", f"{agree['worst_relative_shortfall_gap']:.2%}"
+        f"tier 1: one path, {t1['steps']} steps, keepers' view scans included",
+        f"{t1['seconds']:.2f} s ({t1['path_actions_per_second']:,.0f} actions/s)",
+    )
+    table.add_row(
+        f"tier 1 vs tier 2: {agree['presets']} presets x {agree['paths_each']} paths",
+        f"{agree['same_step_share']:.1%} of {agree['liquidations']} liquidations at the same step, "
+        f"{agree['ties']} ties; bad debt within {agree['relative_gap']['shortfall']:.2%}",
     )
     console.print(table)
 

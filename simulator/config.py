@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pymodel.config import SystemConfig, default_config, default_market
+from pymodel.config import MarketConfig, SystemConfig, default_config, default_market
+from pymodel.config import SourceConfig as ProtocolSource
+from pymodel.oracle_adapter import MAX_SOURCES, MAX_SPREAD_BPS
 from pymodel.perp_engine import BPS
 
 DAY = 24 * 3600
@@ -87,13 +89,14 @@ class SequencerOutage(_Strict):
 
 
 class OracleConfig(_Strict):
-    """A single source, or a set whose mark is the median of its fresh sources (issue 11 rules):
-    fewer than `quorum` fresh sources, or a spread above `max_spread_bps`, is a degraded market
-    where nothing that needs a price acts."""
+    """A single source, or a set deployed as the market's sources in `OracleAdapter` (issue 11
+    rules): the mark is the LOWER median of the fresh sources; fewer than `quorum` fresh sources,
+    or fewer than `quorum` within `max_spread_bps` of that median, is a degraded market where
+    nothing that needs a price acts."""
 
-    sources: Annotated[list[SourceConfig], Field(min_length=1, max_length=7)] = [SourceConfig()]
-    quorum: Annotated[int, Field(ge=1, le=7)] = 1
-    max_spread_bps: Annotated[int, Field(ge=0, le=BPS)] = BPS
+    sources: Annotated[list[SourceConfig], Field(min_length=1, max_length=MAX_SOURCES)] = [SourceConfig()]
+    quorum: Annotated[int, Field(ge=1, le=MAX_SOURCES)] = 1
+    max_spread_bps: Annotated[int, Field(ge=0, le=MAX_SPREAD_BPS)] = MAX_SPREAD_BPS
     sequencer: SequencerOutage | None = None
 
     @model_validator(mode="after")
@@ -198,11 +201,16 @@ class PopulationConfig(_Strict):
 
 class KeeperConfig(_Strict):
     """Liquidation keepers: they see the chain `latency` late (a per-path draw, whole steps)
-    and act only when the keeper reward covers `gas_cost_usd`."""
+    and act only when the keeper reward covers `gas_cost_usd`; `adl`: the keeper also runs
+    ADL (granted the role); `update_mark`: it pushes the mark after every landing round."""
 
     latency: LatencyConfig = LatencyConfig(kind="fixed", seconds=0)
     gas_cost_usd: NonNegative = 1.0
     adl: bool = True
+    # Push the mark (`OracleAdapter.updateMark`) in every block where a round lands: this arms
+    # the market's price band (a move beyond `price_band_bps` of the last accepted mark within
+    # `price_band_window` waits for a second, newer observation); without it the band never binds.
+    update_mark: bool = False
 
 
 class SimConfig(_Strict):
@@ -251,11 +259,34 @@ class SimConfig(_Strict):
             raise ValueError(f"horizon_s={self.horizon_s} must be a multiple of step_s={self.step_s}")
         return self
 
-    def market(self):  # -> MarketConfig
+    def market(self) -> MarketConfig:
         for market in self.system.markets:
             if market.market_id == self.market_id:
                 return market
         raise ValueError(f"market_id={self.market_id} is not one of the system's markets")
+
+    def protocol(self) -> SystemConfig:
+        """The deployed protocol: `system`, where the simulated market's mark is made of the
+        oracle's sources when there are several (one Chainlink-style source each, in the feed's
+        decimals, with its own `max_age_s`; `quorum` and `max_spread_bps` as the adapter's
+        parameters), so the exact tier runs the adapter's real median, quorum and spread rules."""
+        if len(self.oracle.sources) == 1:
+            return self.system
+        market = self.market()
+        sources = tuple(
+            ProtocolSource(
+                kind="chainlink",
+                decimals=market.feed_decimals,
+                max_age=source.max_age_s,
+                initial_answer=market.initial_answer,
+            )
+            for source in self.oracle.sources
+        )
+        oracle = self.oracle
+        rules = dict(sources=sources, oracle_quorum=oracle.quorum, oracle_max_spread_bps=oracle.max_spread_bps)
+        deployed = MarketConfig(**(market.model_dump() | rules))
+        markets = [deployed if m.market_id == self.market_id else m for m in self.system.markets]
+        return SystemConfig(**(self.system.model_dump() | dict(markets=markets)))
 
     @property
     def steps(self) -> int:

@@ -1,8 +1,9 @@
 """Tier 1, exact: one path through `pymodel`, every action through `System.execute`.
 
 Nothing here touches a model contract's state directly: oracle rounds are `setRoundData` on
-the market's mock feed, positions open through `open_population` (the one place to switch to
-two-step orders), keepers call `liquidate` at the on-chain price, the ADL keeper follows
+the market's mock feed, positions open through `open_population` (two-step orders: submitted,
+a round observed after the submission, a keeper executes them), keepers call `liquidate` at
+the on-chain price, an ADL keeper (granted the role by the owner) follows
 `pymodel.adl.adl_plan`. Every action is recorded (sender, block time, call, outcome), so a
 path exports as a golden vector (`simulator.export.path_vector`) and replays on Anvil.
 
@@ -15,6 +16,7 @@ revert stops them, read from the model's views.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +25,9 @@ from eth_utils import to_checksum_address
 from pymodel.adl import adl_plan
 from pymodel.core import Env
 from pymodel.errors import Revert
-from pymodel.system import Addresses, Outcome, System, feed_name
+from pymodel.system import Addresses, Outcome, System, source_name
 from simulator.config import SimConfig
-from simulator.oracles import OK, OracleTimeline, simulate_oracle
+from simulator.oracles import OK, SEQUENCER, OracleTimeline, simulate_oracle
 from simulator.paths import generate_paths
 from simulator.population import Population, keeper_latency_steps, sample_population
 
@@ -38,14 +40,21 @@ def _address(i: int) -> str:
 
 
 def placeholder_addresses(config: SimConfig) -> Addresses:
+    markets = config.protocol().markets
+    sources = {
+        m.market_id: tuple(_address(0x1100 + 16 * i + j) for j in range(len(m.oracle_sources())))
+        for i, m in enumerate(markets)
+    }
     return Addresses(
         token=_address(0x1001),
-        feeds={m.market_id: _address(0x1100 + i) for i, m in enumerate(config.system.markets)},
+        feeds={market_id: addresses[0] for market_id, addresses in sources.items()},
         oracle=_address(0x1002),
         pool=_address(0x1003),
         insurance_fund=_address(0x1004),
         safety_module=_address(0x1005),
         engine=_address(0x1006),
+        order_router=_address(0x1007),
+        sources=sources,
     )
 
 
@@ -98,6 +107,7 @@ class ExactResult:
     timeline: OracleTimeline
     first_insurance_empty_step: int | None
     actors: dict[str, str] = field(default_factory=dict)
+    execute_seconds: float = 0.0  # of the path's wall time, inside System.execute
 
     def totals(self) -> dict[str, int]:
         rows = self.liquidations
@@ -126,19 +136,51 @@ class ExactRun:
         names = list(ROLES) + [trader_name(i) for i in range(len(self.population))]
         self.actors = {name: _address(0xA000 + i) for i, name in enumerate(names)}
         self.traders = [self.actors[trader_name(i)] for i in range(len(self.population))]
-        self.system = System(config.system, self.addresses, self.actors["owner"], GENESIS)
+        self.system = System(config.protocol(), self.addresses, self.actors["owner"], GENESIS)
         self.actions: list[RecordedAction] = []
+        self.execute_seconds = 0.0  # wall time inside System.execute (the bench's model actions/s)
 
     # Actions
 
     def act(self, sender: str, at: int, contract: str, function: str, *args: Any) -> Outcome:
         """Runs one transaction through System.execute and records it."""
+        start = time.perf_counter()
         outcome = self.system.execute(self.actors[sender], GENESIS + at, contract, function, args)
+        self.execute_seconds += time.perf_counter() - start
         self.actions.append(RecordedAction(at, sender, contract, function, tuple(args), outcome))
         return outcome
 
-    def post_round(self, at: int, answer: int, updated_at: int) -> None:
-        self.act("owner", at, feed_name(self.market), "setRoundData", answer, GENESIS + updated_at)
+    def post_round(self, at: int, answer: int, updated_at: int, source: int = 0) -> None:
+        """A round on one of the market's sources (feed units, `updatedAt` in seconds since t=0)."""
+        self.act("owner", at, source_name(self.market, source), "setRoundData", answer, GENESIS + updated_at)
+
+    def post_step(self, step: int, at: int) -> None:
+        """The rounds landing at `step`: the single feed's, or each source's of a set (the
+        adapter takes their median itself)."""
+        tl = self.timeline
+        if not tl.sources:
+            if tl.lands[0, step]:
+                self.post_round(at, int(tl.answer[0, step]), int(tl.updated_at[0, step]))
+            return
+        for k, (answer, updated, lands) in enumerate(tl.sources):
+            if lands[0, step]:
+                self.post_round(at, int(answer[0, step]), int(updated[0, step]), k)
+
+    def post_opening_round(self, at: int, updated_at: int | None = None) -> None:
+        """The path's first price observed at `updated_at` (default `at`) on every source (and
+        the mark pushed, when keepers push it)."""
+        answer = int(self.timeline.answer[0, 0])
+        for k in range(max(1, len(self.timeline.sources))):
+            self.post_round(at, answer, at if updated_at is None else updated_at, k)
+        if self.config.keepers.update_mark and at > 0:
+            self.act("keeper", at, "oracle", "updateMark", self.market)
+
+    def landed(self, step: int) -> bool:
+        """Whether any round lands at `step`."""
+        tl = self.timeline
+        if not tl.sources:
+            return bool(tl.lands[0, step])
+        return any(bool(lands[0, step]) for _, _, lands in tl.sources)
 
     def fund(self, sender: str, contract: str, amount: int) -> None:
         self.act(sender, 0, "token", "mint", self.actors[sender], amount)
@@ -148,7 +190,7 @@ class ExactRun:
         """t=0: the path's first price on chain, LP deposit, insurance bucket, safety-module
         stake, then the population."""
         pop = self.population
-        self.post_round(0, int(self.timeline.answer[0, 0]), 0)
+        self.post_opening_round(0)
         self.fund("lp", "pool", pop.lp_deposit)
         self.act("lp", 0, "pool", "deposit", pop.lp_deposit, self.actors["lp"])
         if pop.insurance > 0:
@@ -157,6 +199,8 @@ class ExactRun:
         if pop.safety_module > 0:
             self.fund("staker", "safetyModule", pop.safety_module)
             self.act("staker", 0, "safetyModule", "stake", pop.safety_module)
+        if self.config.keepers.adl:
+            self.act("owner", 0, "engine", "setAdlKeeper", self.actors["keeper"], True)
         open_population(self, 0)
 
     def run(self) -> ExactResult:
@@ -170,8 +214,10 @@ class ExactRun:
         empty_step: int | None = None
         for step in range(self.config.steps + 1):
             at = step * dt
-            if step > 0 and tl.lands[0, step]:
-                self.post_round(at, int(tl.answer[0, step]), int(tl.updated_at[0, step]))
+            if step > 0:
+                self.post_step(step, at)
+                if self.config.keepers.update_mark and self.landed(step) and tl.blocked[0, step] != SEQUENCER:
+                    self.act("keeper", at, "oracle", "updateMark", self.market)
             seen.append(self.liquidatable(at) if tl.blocked[0, step] == OK else set())
             if step == 0 or tl.blocked[0, step] != OK:
                 continue
@@ -208,6 +254,7 @@ class ExactRun:
             timeline=self.timeline,
             first_insurance_empty_step=empty_step,
             actors=self.actors,
+            execute_seconds=self.execute_seconds,
         )
 
     # Keeper views (read-only: views never change the model)
@@ -216,14 +263,20 @@ class ExactRun:
         return Env(self.actors[sender], GENESIS + at)
 
     def liquidatable(self, at: int) -> set[int]:
+        """The positions `isLiquidatable` shows at `at` (none when the price reverts). The view's
+        context (oracle price, funding index) is read once for the block, then the engine's own
+        `_is_liquidatable` per position: what `isLiquidatable` computes, without re-reading the
+        oracle per position."""
         engine = self.system.c.engine
+        try:
+            params, price, index = engine._view_context(self.env(at), self.market)
+        except Revert:
+            return set()
         found = set()
         for i, trader in enumerate(self.traders):
-            try:
-                if engine.is_liquidatable(self.env(at), trader, self.market):
-                    found.add(i)
-            except Revert:
-                return set()
+            position = engine.position_of(trader, self.market)
+            if position.size != 0 and engine._is_liquidatable(params, position, price, index):
+                found.add(i)
         return found
 
     def worth_it(self, at: int, i: int) -> bool:
@@ -251,21 +304,21 @@ class ExactRun:
         return total
 
     def deleverage(self, at: int) -> tuple[int, int]:
-        """The ADL keeper: while a side is above its trigger (or above target once active),
-        follow adl_plan."""
+        """The keeper, granted the ADL-keeper role at setup (it holds no position): while a side is above
+        its trigger (or above target once active), follow adl_plan."""
         engine = self.system.c.engine
         notional = count = 0
         for is_long in (True, False):
             try:
-                ratio = engine.side_profit_ratio(self.env(at, "owner"), self.market, is_long)
+                ratio = engine.side_profit_ratio(self.env(at, "keeper"), self.market, is_long)
             except Revert:
                 return notional, count
             state = engine.market_state(self.market)
             active = state.adl_long_active if is_long else state.adl_short_active
             if ratio <= (engine.adl_target_bps if active else engine.adl_trigger_bps):
                 continue
-            for account, reduction in adl_plan(engine, self.env(at, "owner"), self.market, is_long):
-                outcome = self.act("owner", at, "engine", "autoDeleverage", account, self.market, reduction)
+            for account, reduction in adl_plan(engine, self.env(at, "keeper"), self.market, is_long):
+                outcome = self.act("keeper", at, "engine", "autoDeleverage", account, self.market, reduction)
                 if not outcome.reverted:
                     event = outcome.event("AutoDeleveraged")
                     notional += reduction * event.oracle_price // self.system.c.engine.notional_scale
@@ -296,18 +349,22 @@ class ExactRun:
 
 
 def open_population(run: ExactRun, at: int) -> list[Outcome]:
-    """Opens every position of the population at block time `at` (seconds since genesis).
-
-    The ONE place positions are opened: when trading becomes two-step orders (issue 8), this
-    submits the orders and has a keeper execute them at the next oracle round instead."""
+    """Opens every position of the population through two-step orders (issue 8): every trader
+    submits at block time `at` (seconds since genesis), escrowing margin and execution fee;
+    `minExecutionDelay` later (at least a second) the oracle observes the same price again and the
+    keeper executes every order at that round. Returns the executions' outcomes (a refused fill
+    shows as `OrderCancelled`). The ONE place positions are opened."""
     pop: Population = run.population
-    outcomes = []
+    router = run.system.c.order_router
+    fee = router.execution_fee
     for i, (size, margin) in enumerate(zip(pop.sizes, pop.margins, strict=True)):
         name = trader_name(i)
-        run.fund(name, "engine", margin)
+        run.fund(name, "orderRouter", margin + fee)
         acceptable = 2**256 - 1 if size > 0 else 0
-        outcomes.append(run.act(name, at, "engine", "openPosition", run.market, size, margin, acceptable))
-    return outcomes
+        run.act(name, at, "orderRouter", "submitOrder", run.market, size, margin, acceptable)
+    fill_at = at + max(1, router.min_execution_delay)
+    run.post_opening_round(fill_at)
+    return [run.act("keeper", fill_at, "orderRouter", "executeOrder", trader, run.market) for trader in run.traders]
 
 
 def run_exact(config: SimConfig, path: int = 0) -> ExactResult:

@@ -53,7 +53,7 @@ def path_vector(config: SimConfig, result: ExactResult, description: str) -> Vec
     as the chain's test account i: owner, lp, backer, staker, keeper, then the traders."""
     addresses = placeholder_addresses(config)
     symbols = Symbols(GENESIS, dict(result.actors), addresses.by_name())
-    system = System(config.system, addresses, result.actors["owner"], GENESIS)
+    system = System(config.protocol(), addresses, result.actors["owner"], GENESIS)
     actions = []
     for recorded in result.actions:
         action = Action(result.actors[recorded.sender], recorded.contract, recorded.function, recorded.args, 0)
@@ -68,7 +68,7 @@ def path_vector(config: SimConfig, result: ExactResult, description: str) -> Vec
             )
         )
     return Vector(
-        format=FORMAT, description=description, config=config.system, actors=list(result.actors), actions=actions
+        format=FORMAT, description=description, config=config.protocol(), actors=list(result.actors), actions=actions
     )
 
 

@@ -3,8 +3,11 @@
 Every source yields, per path and step, the round on chain (answer in feed units and its
 `updatedAt`). The consumer rules are OracleAdapter's: a round older than `maxAge` reverts
 (StalePrice), so nothing liquidates on it; an L2 sequencer that is down or in its grace period
-reverts too. A multi-source set (issue 11) takes the median of its fresh sources, needs
-`quorum` of them and at most `max_spread_bps` between them, else the market is degraded.
+reverts too. A multi-source set (issue 11) is deployed as the market's sources in the adapter
+(`SimConfig.protocol`): each source's rounds are posted to its own feed, and the mark mirrors
+`OracleAdapter._evaluate`: the LOWER median of the fresh sources (index (n - 1) // 2 of them
+sorted), with at least `quorum` fresh and at least `quorum` within `max_spread_bps` of that
+median, else the market is degraded.
 
 Times are whole steps (a latency lands at the first step boundary at or after it). Vectorised
 over paths with NumPy; a loop over steps carries each feed's state (last triggered price,
@@ -14,7 +17,7 @@ round in flight).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,8 +26,8 @@ from simulator.paths import STREAM_ORACLE, block_rows
 
 BPS = 10_000
 # Why a step cannot liquidate (0: it can).
-OK, STALE, SEQUENCER, DEGRADED = 0, 1, 2, 3
-REASONS = {OK: "ok", STALE: "stale", SEQUENCER: "sequencer", DEGRADED: "degraded"}
+OK, STALE, SEQUENCER, DEGRADED, BAND = 0, 1, 2, 3, 4
+REASONS = {OK: "ok", STALE: "stale", SEQUENCER: "sequencer", DEGRADED: "degraded", BAND: "outside band"}
 
 
 @dataclass
@@ -36,6 +39,8 @@ class OracleTimeline:
     lands: np.ndarray  # bool: a new round is posted on chain at this step
     blocked: np.ndarray  # int8: OK / STALE / SEQUENCER / DEGRADED
     decimals: int
+    # Per source of a multi-source set: (answer, updated_at, lands), what is posted to its feed.
+    sources: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def price(self) -> np.ndarray:
         """The on-chain price in USD (floats, for the approximate tier and plots)."""
@@ -161,40 +166,90 @@ def simulate_oracle(config: SimConfig, prices: np.ndarray, first: int = 0) -> Or
     results = [simulate_source(s, prices, config, first, i, decimals) for i, s in enumerate(sources)]
     if len(results) == 1:
         answer, updated, lands = results[0]
+        newest = updated
         blocked = np.where(times[None, :] - updated > market.oracle_max_age, STALE, OK).astype(np.int8)
     else:
-        answer, updated, lands, blocked = median_mark(config, results, times)
+        answer, updated, lands, blocked, newest = median_mark(config, results, times)
+        lands = np.logical_or.reduce([r[2] for r in results])
     blocked[:, seq_blocked] = SEQUENCER
-    return OracleTimeline(answer, updated, lands, blocked, decimals)
+    if config.keepers.update_mark:
+        blocked = price_band(config, answer, newest, lands, blocked, times)
+    return OracleTimeline(answer, updated, lands, blocked, decimals, results if len(results) > 1 else [])
 
 
 def median_mark(
     config: SimConfig, results: list[tuple[np.ndarray, np.ndarray, np.ndarray]], times: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Median of the fresh sources (an even count: the two middle ones averaged, rounded down),
-    quorum and spread; the mark is posted as a round whenever it changes."""
+    """The adapter's mark at every step (OracleAdapter._evaluate): a source is fresh when
+    `now - updatedAt <= max_age`; the mark is the LOWER median of the fresh answers (the one at
+    index (fresh - 1) // 2 sorted ascending: an even count takes the lower middle one, no
+    averaging); a source agrees when `|answer - mark| x 10000 <= mark x max_spread_bps`. Fewer
+    than `quorum` fresh or agreeing sources: degraded. `updated`: the oldest agreeing observation
+    (what `priceWithTime` reports). All sources share the feed's decimals, so comparing answers
+    is comparing the adapter's WAD prices."""
     answers = np.stack([r[0] for r in results])  # sources x paths x steps
     updated = np.stack([r[1] for r in results])
     max_ages = np.array([s.max_age_s for s in config.oracle.sources])[:, None, None]
-    fresh = times[None, None, :] - updated <= max_ages
-    masked = np.where(fresh, answers, np.nan)
+    fresh = (times[None, None, :] - updated <= max_ages) & (updated <= times[None, None, :])
     count = fresh.sum(axis=0)
-    ordered = np.sort(masked, axis=0)  # NaN last
-    n = np.maximum(count, 1)
-    low = np.take_along_axis(ordered, ((n - 1) // 2)[None], axis=0)[0]
-    high = np.take_along_axis(ordered, (n // 2)[None], axis=0)[0]
-    median = np.floor((low + high) / 2)
-    lo, hi = np.nanmin(np.where(fresh, answers, np.inf), axis=0), np.nanmax(np.where(fresh, answers, -np.inf), axis=0)
-    degraded = (count < config.oracle.quorum) | ((hi - lo) * BPS > config.oracle.max_spread_bps * lo)
-    newest = np.where(fresh, updated, -1).max(axis=0)
-    mark = np.empty_like(median)
-    mark_updated = np.zeros_like(newest)
-    lands = np.zeros(median.shape, dtype=bool)
-    mark[:, 0], mark_updated[:, 0], lands[:, 0] = median[:, 0], 0, True
-    for s in range(1, median.shape[1]):
-        change = ~degraded[:, s] & ((median[:, s] != mark[:, s - 1]) | (newest[:, s] != mark_updated[:, s - 1]))
-        mark[:, s] = np.where(change, median[:, s], mark[:, s - 1])
-        mark_updated[:, s] = np.where(change, times[s], mark_updated[:, s - 1])
-        lands[:, s] = change
+    ordered = np.sort(np.where(fresh, answers, np.inf), axis=0)  # the stale ones last
+    mark = np.take_along_axis(ordered, ((np.maximum(count, 1) - 1) // 2)[None], axis=0)[0]
+    mark = np.where(count > 0, mark, 0.0)
+    agree = fresh & (np.abs(answers - mark[None]) * BPS <= mark[None] * config.oracle.max_spread_bps)
+    agreeing = agree.sum(axis=0)
+    quorum = config.oracle.quorum
+    degraded = (count < quorum) | (agreeing < quorum)
+    oldest = np.where(agree, updated, np.iinfo(np.int64).max).min(axis=0)
+    # Forward-fill over degraded steps (nothing reads the mark there): the last live mark.
+    live = np.where(~degraded, np.arange(mark.shape[1])[None, :], 0)
+    last = np.maximum.accumulate(live, axis=1)
+    mark = np.take_along_axis(mark, last, axis=1)
+    oldest = np.take_along_axis(np.where(degraded, 0, oldest), last, axis=1)
+    if degraded[:, 0].any():
+        raise ValueError("the oracle set is degraded at t=0: no opening price")
+    newest = np.where(agree, updated, -1).max(axis=0)
+    newest = np.take_along_axis(np.where(degraded, 0, newest), last, axis=1)
+    lands = np.zeros(mark.shape, dtype=bool)
+    lands[:, 0] = True
+    lands[:, 1:] = (mark[:, 1:] != mark[:, :-1]) | (oldest[:, 1:] != oldest[:, :-1])
     blocked = np.where(degraded, DEGRADED, OK).astype(np.int8)
-    return mark, mark_updated, lands, blocked
+    return mark, oldest, lands, blocked, newest
+
+
+def price_band(
+    config: SimConfig, mark: np.ndarray, newest: np.ndarray, lands: np.ndarray, blocked: np.ndarray, times: np.ndarray
+) -> np.ndarray:
+    """`blocked` with the steps where the adapter's price band refuses the mark (BAND), when a
+    keeper calls `updateMark` in every block where a round lands (tier 1 does, at the opening
+    round and then after each step's rounds). Mirrors `OracleAdapter.updateMark` and
+    `_passes_band`: no band, no accepted mark, the accepted mark older than the window, a mark
+    within the band of it, or one confirmed by a pending mark beyond the band on the same side
+    that was observed before this one (`newest` agreeing observation later) passes. An accepted
+    mark replaces the last one (time: the block); a refused one becomes the pending mark."""
+    market = next(m for m in config.protocol().markets if m.market_id == config.market_id)
+    band, window = market.price_band_bps, market.price_band_window
+    blocked = blocked.copy()
+    if band == 0:
+        return blocked
+    last = mark[:, 0].copy()  # the opening round's updateMark: nothing accepted yet, so it passes
+    accepted_at = np.zeros(mark.shape[0])
+    pending = np.zeros(mark.shape[0])
+    pending_at = np.zeros(mark.shape[0])
+
+    def passes(s: int) -> np.ndarray:
+        m = mark[:, s]
+        within = np.abs(m - last) * BPS <= last * band
+        confirmed = (pending != 0) & ((pending > last) == (m > last)) & (newest[:, s] > pending_at)
+        return (times[s] - accepted_at > window) | within | confirmed
+
+    for s in range(1, mark.shape[1]):
+        live = blocked[:, s] == OK
+        call = live & lands[:, s]
+        ok = passes(s)
+        accept, refuse = call & ok, call & ~ok
+        last = np.where(accept, mark[:, s], last)
+        accepted_at = np.where(accept, times[s], accepted_at)
+        pending = np.where(accept, 0.0, np.where(refuse, mark[:, s], pending))
+        pending_at = np.where(accept, 0.0, np.where(refuse, newest[:, s], pending_at))
+        blocked[live & ~passes(s), s] = BAND
+    return blocked

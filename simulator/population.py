@@ -54,10 +54,14 @@ def sample_population(config: SimConfig, start_answer: int) -> Population:
     # spread and the largest impact.
     costs_bps = 2 * market.trading_fee_bps + market.spread_bps + market.max_impact_bps + 1
     sizes, margins = [], []
+    # The market's minimum position (issue 8): notional and margin at least 1% above the minimums.
+    min_notional = market.min_notional + market.min_notional // 100 + 1
+    min_margin = market.min_margin + market.min_margin // 100 + 1
     for i in range(n):
-        notional = max(int(notional_usd[i] * unit), unit)
+        notional = max(int(notional_usd[i] * unit), unit, min_notional)
         size = notional * scale // price
-        margin = notional * 10**6 // int(leverage[i] * 10**6) + notional * costs_bps // BPS + 1
+        costs = notional * costs_bps // BPS + 1
+        margin = max(notional * 10**6 // int(leverage[i] * 10**6), min_margin) + costs
         sizes.append(size if is_long[i] else -size)
         margins.append(margin)
     return Population(

@@ -3,8 +3,9 @@
 What it computes the same way as tier 1: the oracle timeline (simulator.oracles, shared), the
 population and its opening prices, fees and fee split, the keepers' lag rule, the liquidation
 condition with tiered maintenance, execution with slippage and impact, keeper reward, penalty
-to the insurance bucket, and the waterfall walked event by event (insurance bucket, safety
-module slashed up to `maxSlashBps` of its current assets per shortfall, then the pool).
+to the insurance bucket, skew impact at the skew each trade meets, and the waterfall walked
+event by event (insurance bucket, safety module slashed up to `maxSlashBps` of its assets at the
+start of the slash window across all of the window's shortfalls, then the pool).
 
 What it approximates (docs/SIMULATOR.md explains the consequences):
 - floats instead of integer rounding (a price within a wei of a threshold may fall either way:
@@ -82,10 +83,11 @@ def open_book(config: SimConfig, pop: Population, start_price: float) -> OpenBoo
     m = config.market()
     unit = 10.0**config.system.collateral_decimals
     size = np.array(pop.sizes, dtype=float) / 1e18
-    notional = np.abs(size) * start_price
-    impact = np.minimum(np.ceil(notional * m.impact_bps / (m.impact_reference_notional / unit)), m.max_impact_bps)
-    bps = (m.spread_bps + impact) / BPS
-    entry = np.where(size > 0, start_price * (1 + bps), start_price * (1 - bps))
+    # The orders fill one after another, each priced at the skew the previous ones left.
+    skew_before = np.cumsum(size) - size
+    impact = skew_impact(np, m, start_price, skew_before, size, unit)
+    spread = m.spread_bps / BPS
+    entry = np.where(size > 0, start_price * (1 + spread) + impact, start_price * (1 - spread) - impact)
     fee = np.abs(size) * entry * m.trading_fee_bps / BPS
     margin = np.array(pop.margins, dtype=float) / unit - fee
     fees = fee.sum()
@@ -108,6 +110,18 @@ def open_book(config: SimConfig, pop: Population, start_price: float) -> OpenBoo
         safety_module=pop.safety_module / unit + fees * config.system.safety_module_share_bps / BPS,
         funding_rate=funding,
     )
+
+
+def skew_impact(xp: Any, m: Any, price: Any, skew_before: Any, size_delta: Any, unit: float) -> Any:
+    """PerpEngine._impact_price in floats (USD per unit of size): moving |skew| away from zero
+    from `from` to `to` costs k (to^2 - from^2) / 2, k = price^2 x impactBps / reference
+    notional; reducing |skew| costs nothing; capped at `maxImpactBps` of the price."""
+    after = skew_before + size_delta
+    to = xp.abs(after)
+    start = xp.where((skew_before > 0) == (after > 0), xp.abs(skew_before), 0.0)
+    mean_skew = xp.where(to > start, (to - start) * (to + start) / xp.maximum(2 * xp.abs(size_delta), 1e-300), 0.0)
+    impact = mean_skew * price * price / (m.impact_reference_notional / unit) * m.impact_bps / BPS
+    return xp.minimum(impact, price * m.max_impact_bps / BPS)
 
 
 def _running(xp: Any, values: Any, longs: bool) -> Any:
@@ -218,13 +232,19 @@ def run_chunk(
     price = xp.take_along_axis(oracle, at, axis=1)
     funding = xp.take_along_axis(funding_index, at, axis=1)
     notional = xp.abs(size)[None, :] * price
-    impact = xp.minimum(xp.ceil(notional * m.impact_bps / (m.impact_reference_notional / unit)), m.max_impact_bps)
-    slip = (m.liquidation_slippage_bps + impact) / BPS
-    execution = xp.where(size[None, :] > 0, price * (1 - slip), price * (1 + slip))
-    realised = margin[None, :] + size[None, :] * (execution - entry[None, :]) - size[None, :] * funding
     reward = xp.minimum(m.keeper_fixed_reward / unit + notional * m.keeper_reward_bps / BPS, m.keeper_reward_cap / unit)
     hit &= reward >= pop.gas_cost / unit
     tau = xp.where(hit, tau, steps)
+    # Events in (step, position) order; each closing trade is priced at the skew the earlier
+    # liquidations left (the skew impact of a trade that moves |skew| away from zero).
+    order = xp.argsort(tau * n + xp.arange(n)[None, :], axis=1)
+    closed = xp.take_along_axis(xp.where(hit, size[None, :], 0.0), order, axis=1)
+    skew_sorted = float(xp.sum(size)) - xp.cumsum(closed, axis=1) + closed
+    skew_before = xp.take_along_axis(skew_sorted, xp.argsort(order, axis=1), axis=1)
+    impact = skew_impact(xp, m, price, skew_before, -size[None, :], unit)
+    slip = m.liquidation_slippage_bps / BPS
+    execution = xp.where(size[None, :] > 0, xp.maximum(price * (1 - slip) - impact, 0.0), price * (1 + slip) + impact)
+    realised = margin[None, :] + size[None, :] * (execution - entry[None, :]) - size[None, :] * funding
     shortfall = xp.where(hit & (realised < reward), reward - realised, 0.0)
     penalty = xp.where(
         hit & (realised >= reward), xp.minimum(notional * m.liquidation_penalty_bps / BPS, realised - reward), 0.0
@@ -232,7 +252,6 @@ def run_chunk(
     bankruptcy = entry[None, :] + funding - margin[None, :] / size[None, :]
 
     # The waterfall, event by event in (step, position) order, vectorised over paths.
-    order = xp.argsort(tau * n + xp.arange(n)[None, :], axis=1)
     sf, pen = (xp.take_along_axis(a, order, axis=1) for a in (shortfall, penalty))
     when = xp.take_along_axis(tau, order, axis=1)
     bucket = xp.full(count, book.insurance)
@@ -241,14 +260,25 @@ def run_chunk(
     cap_binds = xp.zeros(count, dtype=bool)
     depleted_at = xp.full(count, -1, dtype=xp.int64)
     slash_bps = config.system.max_slash_bps / BPS
+    window = float(config.system.slash_window)
+    window_start = xp.full(count, -xp.inf)  # SafetyModule.slash: a slash at or after start + window
+    window_assets = xp.zeros(count)  # opens a new window at the assets then; the cap holds
+    slashed_in_window = xp.zeros(count)  # across all the window's shortfalls
     events = int(xp.max(xp.sum(hit, axis=1))) if n else 0  # sorted first: later ranks are empty
     for k in range(events):
         s = sf[:, k]
         paid = xp.minimum(s, bucket)
         rest = s - paid
-        cap = assets * slash_bps
-        slashed = xp.minimum(rest, cap)
-        cap_binds |= rest > cap
+        slashing = rest > 0
+        now = when[:, k] * dt
+        fresh = slashing & (now >= window_start + window)
+        window_start = xp.where(fresh, now, window_start)
+        window_assets = xp.where(fresh, assets, window_assets)
+        slashed_in_window = xp.where(fresh, 0.0, slashed_in_window)
+        cap = xp.maximum(window_assets * slash_bps - slashed_in_window, 0.0)
+        slashed = xp.where(slashing, xp.minimum(rest, cap), 0.0)
+        cap_binds |= slashing & (rest > cap)
+        slashed_in_window = slashed_in_window + slashed
         bucket = bucket - paid + pen[:, k]
         assets = assets - slashed
         totals["from_insurance"] += paid

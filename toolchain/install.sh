@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs into the project folder, and nothing twice:
 #   .venv/          Python 3.11 virtualenv synced to requirements.lock (uv)
-#   node_modules/   Anvil, solc-js, OpenZeppelin, Chainlink, from package-lock.json
+#   node_modules/   Anvil, cast, solc-js, OpenZeppelin, Chainlink, exactly as package-lock.json says
 #   .toolchain/     `solc-v<version>` (solc-js adapter) and an `anvil` that prunes history
 # Each step is skipped when its stamp is newer than its inputs.
 set -euo pipefail
@@ -22,9 +22,10 @@ fi
 
 if ! fresh node_modules/.synced package.json package-lock.json; then
   echo "==> Node packages (node_modules)"
-  # Not `npm ci`: it rejects this lock because Anvil's optional packages for other
-  # platforms do not exist on the registry. `npm install` still follows the lock.
-  npm install --no-audit --no-fund --ignore-scripts --loglevel=error
+  # `npm ci` installs exactly the lock and never rewrites it (the deployment record names the
+  # git commit, so setup must leave the tree clean). The lock lists every platform's Anvil and
+  # cast package; npm installs only this machine's.
+  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
   touch node_modules/.synced
 fi
 

@@ -4,14 +4,9 @@ events, full state), conservation and the waterfall order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-
-from difftest.ledger import Ledger, genesis_time
 from difftest.orders import cancel_reason, trade
-from pymodel.config import SystemConfig, default_config
 
 USD = 10**6
 WAD = 10**18
@@ -19,19 +14,6 @@ FEED = 10**8
 ETH = 1
 SCALE = 10**30  # 6-decimal collateral: |size| x price / SCALE = collateral units
 BPS = 10_000
-
-
-@pytest.fixture
-def make_ledger(project, accounts, rpc, registry) -> Iterator[Callable[[SystemConfig], Ledger]]:
-    """As tests/ledger's fixture (a conftest here would collide with the pool engineer's)."""
-    snapshot = rpc.request("evm_snapshot")
-
-    def build(config: SystemConfig | None = None) -> Ledger:
-        actors = [account.address for account in accounts[:8]]
-        return Ledger.deploy(project, accounts[0], actors, config or default_config(), rpc, registry, genesis_time(rpc))
-
-    yield build
-    rpc.request("evm_revert", [snapshot])
 
 
 def ceil_div(a: int, b: int) -> int:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import copy
 
-from engine_support import ETH, FEED, USD, WAD, make_ledger, open_position, setup_pool, succeeded
+from engine_support import ETH, FEED, USD, WAD, open_position, setup_pool, succeeded
 
 from difftest.orders import close
 from pymodel.adl import adl_plan, adl_ranking, audit_adl
 from pymodel.config import default_config
 from pymodel.core import Env
-
-__all__ = ["make_ledger"]
 
 
 def three_winners(make_ledger):

@@ -7,12 +7,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from engine_support import ETH, USD, make_ledger, succeeded
+from engine_support import ETH, USD, succeeded
 from pydantic import ValidationError
 
 from pymodel.config import default_config, default_market
-
-__all__ = ["make_ledger"]
 
 # (MarketParams field, largest accepted value, first refused value) in 6-decimal collateral.
 MARKET_BOUNDS = [

@@ -7,12 +7,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-from engine_support import ETH, FEED, USD, WAD, make_ledger, open_position, setup_pool, succeeded
+from engine_support import ETH, FEED, USD, WAD, open_position, setup_pool, succeeded
 
 from difftest.orders import close
 from pymodel.core import Env
-
-__all__ = ["make_ledger"]
 
 
 def drained_pool_with_bankrupt_long(make_ledger, bystander: bool = True):

@@ -3,9 +3,7 @@ out rounds down once. Fractional notionals, model == chain on Anvil."""
 
 from __future__ import annotations
 
-from engine_support import BPS, ETH, FEED, SCALE, USD, ceil_div, make_ledger, open_position, setup_pool, succeeded
-
-__all__ = ["make_ledger"]
+from engine_support import BPS, ETH, FEED, SCALE, USD, ceil_div, open_position, setup_pool, succeeded
 
 # 2.65477635025 ETH closed at 2,000: a notional of 5,309,552,700.5 units (the issue's numbers).
 SIZE = 2_654_776_350_250_000_000

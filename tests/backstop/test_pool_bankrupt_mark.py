@@ -4,7 +4,9 @@ debt from the other LP. The attack is replayed on both sides (`ledger.act`: mode
 
 from __future__ import annotations
 
-from difftest.orders import cancel_reason, trade
+from pool_support import fee, filled, ok
+
+from difftest.orders import trade
 from pymodel.config import default_config
 from pymodel.core import Env
 
@@ -17,23 +19,6 @@ V = 10**6  # virtual shares
 
 def fund(ledger, who: str, amount: int) -> None:
     ledger.mint_and_approve(who, amount)
-
-
-def ok(out):
-    assert not out.reverted, out.error
-    return out
-
-
-def fee(ledger) -> int:
-    """The keeper's execution fee, escrowed with each order besides its margin."""
-    return ledger.system.c.order_router.execution_fee
-
-
-def filled(out):
-    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
-    ok(out)
-    assert out.events_named("OrderExecuted"), cancel_reason(out)
-    return out
 
 
 def liquidate_fully(ledger, keeper: str, trader: str) -> int:

@@ -11,10 +11,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pool_support import fee, filled, ok
 
 from chainio.contract import ChainRevert
 from chainio.project import abi_of, lean
-from difftest.orders import cancel_reason, trade
+from difftest.orders import trade
 from pymodel.config import default_config
 from pymodel.core import Env, EventLog
 from pymodel.erc20 import MockStablecoin
@@ -28,23 +29,6 @@ FEED = 10**8
 ETH = 1
 UNLISTED = 99
 DAY = 24 * 3600
-
-
-def ok(out):
-    assert not out.reverted, out.error
-    return out
-
-
-def fee(ledger) -> int:
-    """The keeper's execution fee, escrowed with each order besides its margin."""
-    return ledger.system.c.order_router.execution_fee
-
-
-def filled(out):
-    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
-    ok(out)
-    assert out.events_named("OrderExecuted"), cancel_reason(out)
-    return out
 
 
 def same_view(ledger, function: str, *args: Any) -> Any:

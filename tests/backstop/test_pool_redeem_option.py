@@ -5,7 +5,9 @@ sides (`ledger.act`: model == chain)."""
 
 from __future__ import annotations
 
-from difftest.orders import cancel_reason, trade
+from pool_support import fee, filled, ok
+
+from difftest.orders import trade
 from pymodel.config import default_config
 from pymodel.core import Env
 
@@ -15,23 +17,6 @@ FEED = 10**8
 ETH = 1
 V = 10**6
 COOLDOWN, WINDOW, STAGGER = 600, 600, 150
-
-
-def ok(out):
-    assert not out.reverted, out.error
-    return out
-
-
-def fee(ledger) -> int:
-    """The keeper's execution fee, escrowed with each order besides its margin."""
-    return ledger.system.c.order_router.execution_fee
-
-
-def filled(out):
-    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
-    ok(out)
-    assert out.events_named("OrderExecuted"), cancel_reason(out)
-    return out
 
 
 def setup(make_ledger):

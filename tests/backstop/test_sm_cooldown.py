@@ -4,7 +4,9 @@ fresh stake rode on an old cooldown. Each attack is replayed on both sides (`led
 
 from __future__ import annotations
 
-from difftest.orders import cancel_reason, trade
+from pool_support import filled, ok
+
+from difftest.orders import trade
 from pymodel.config import default_config
 
 USD = 10**6
@@ -13,18 +15,6 @@ FEED = 10**8
 ETH = 1
 DAY = 24 * 3600
 COOLDOWN, WINDOW = 10 * DAY, 2 * DAY  # default_config
-
-
-def ok(out):
-    assert not out.reverted, out.error
-    return out
-
-
-def filled(out):
-    """An order's execution that filled (not refused: a refused fill cancels with a reason)."""
-    ok(out)
-    assert out.events_named("OrderExecuted"), cancel_reason(out)
-    return out
 
 
 def staked(ledger, staker: str, amount: int) -> int:

@@ -30,6 +30,7 @@ from pymodel.core import (
     begin_action,
     end_action,
     rollback,
+    try_call,
 )
 from pymodel.errors import Revert
 
@@ -226,3 +227,22 @@ def test_registry_shared_with_the_caller__stays_shared_until_an_action_runs():
     reader = _Reader("0x" + "33" * 20, EventLog(), registry)
     registry["0xfeed"] = 1
     assert reader.feeds["0xfeed"] == 1
+
+
+def test_try_call__a_reverted_inner_call__is_undone_with_its_events_and_the_action_goes_on():
+    """Solidity try/catch in the model: the inner call's writes and events vanish, the outer
+    action's stay (and the outer revert still undoes everything)."""
+    log = EventLog()
+    router = adopt(_Router("0x" + "44" * 20, log))
+    mark = begin_action()
+    router.next_id = 10
+    log.events.append(("outer",))
+    saved = copy.deepcopy(router)
+    error = try_call(log, lambda: router.place("carol", 3, True))
+    assert isinstance(error, Revert)
+    assert first_difference(router, saved) is None and log.events == [("outer",)]
+    assert try_call(log, lambda: router.place("dave", 4, False)) is None
+    assert router.orders[10].size == 4 and router.next_id == 11
+    rollback(mark)
+    end_action(mark)
+    assert router.next_id == 1 and router.orders == {}

@@ -9,7 +9,7 @@ compared as well. They return that outcome, so a test states only what should ha
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +17,6 @@ import pytest
 
 from chainio import ChainRevert, DecodedEvent, LeanContract
 from chainio.project import lean
-from difftest.ledger import Ledger, genesis_time
-from pymodel.config import SystemConfig
 from pymodel.core import Env, EventLog
 from pymodel.errors import Revert
 from pymodel.mock_price_feed import ChainlinkMockV3Aggregator, MockPriceFeed
@@ -254,16 +252,3 @@ def adapter(oracle) -> Twin:
 def stranger(accounts) -> str:
     """Any account but the owner."""
     return accounts[1].address
-
-
-@pytest.fixture
-def make_ledger(project, accounts, rpc, registry) -> Iterator[Callable[[SystemConfig], Ledger]]:
-    """A whole deployment per call, model and chain (as tests/ledger), reverted afterwards."""
-    snapshot = rpc.request("evm_snapshot")
-
-    def build(config: SystemConfig) -> Ledger:
-        actors = [account.address for account in accounts[:8]]
-        return Ledger.deploy(project, accounts[0], actors, config, rpc, registry, genesis_time(rpc))
-
-    yield build
-    rpc.request("evm_revert", [snapshot])

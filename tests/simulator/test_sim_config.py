@@ -36,6 +36,8 @@ def test_defaults_and_every_preset__validate():
         ({"paths": 0}, r"paths\n.*greater than or equal to 1"),
         ({"oracle": {"sources": [{"deviation_bps": 10_001}]}}, r"deviation_bps\n.*less than or equal to 10000"),
         ({"surprise": 1}, r"surprise\n.*Extra inputs are not permitted"),
+        ({"oracle": {"max_spread_bps": 5_001}}, r"oracle\.max_spread_bps\n.*less than or equal to 5000"),
+        ({"oracle": {"sources": [{"max_age_s": 60}] * 6}}, r"oracle\.sources\n.*at most 5 items"),
     ],
     ids=[
         "negative_oracle_latency",
@@ -50,6 +52,8 @@ def test_defaults_and_every_preset__validate():
         "zero_paths",
         "deviation_above_bps",
         "unknown_field",
+        "spread_above_the_adapters_bound",
+        "more_sources_than_the_adapter_takes",
     ],
 )
 def test_bad_value__rejected_naming_the_field(change, message):

@@ -72,18 +72,30 @@ def test_pull__keeper_submits_the_most_adverse_price_within_staleness():
     assert tl.answer[0, 4] == 97 * FEED
 
 
-def test_median__stuck_source_outvoted_once_stale__spread_degrades_meanwhile():
+def test_median_of_three__stuck_source_outvoted_at_once__the_healthy_pair_carries_the_quorum():
     healthy = dict(deviation_bps=10, heartbeat_s=600, max_age_s=300)
     stuck = healthy | dict(frozen_at_s=60)
     tl = simulate_oracle(
         config([stuck, healthy, healthy], quorum=2, max_spread_bps=300),
         series(100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 90),
     )
-    states = [int(b) for b in tl.blocked[0]]
-    # the stuck 100 is within 3% of the others down to 98; at 97 the spread (3.09%) degrades the
-    # market; 300 s after its last round it is stale and the two healthy sources carry the quorum.
-    assert states == [OK] * 3 + [DEGRADED] * 3 + [OK] * 5
-    assert tl.answer[0, -1] == 90 * FEED
+    # OracleAdapter: the lower median of (100, p, p) is p, and the two at p agree within 3% of it,
+    # so the stuck 100 never holds the market back, even once it is 3.09% away (at 97).
+    assert [int(b) for b in tl.blocked[0]] == [OK] * 11
+    assert tl.answer[0].tolist() == [p * FEED for p in range(100, 89, -1)]
+
+
+def test_median_of_two__lower_one__spread_beyond_the_bound_degrades():
+    healthy = dict(deviation_bps=10, heartbeat_s=600, max_age_s=300)
+    stuck = healthy | dict(frozen_at_s=60)
+    falling = simulate_oracle(config([stuck, healthy], quorum=2, max_spread_bps=300), series(*range(100, 89, -1)))
+    # the lower of (100, p) is p; 100 agrees with it down to 98 (2.04%), not at 97 (3.09%);
+    # 300 s after its last round the stuck source is stale: one fresh source is below quorum.
+    assert [int(b) for b in falling.blocked[0]] == [OK] * 3 + [DEGRADED] * 8
+    assert falling.answer[0, 2] == 98 * FEED
+    rising = simulate_oracle(config([stuck, healthy], quorum=1, max_spread_bps=5000), series(*range(100, 111)))
+    # an even count takes the LOWER middle source, no averaging: the stuck 100 while it is fresh.
+    assert rising.answer[0].tolist() == [100 * FEED] * 6 + [p * FEED for p in range(106, 111)]
 
 
 def test_median__below_quorum__degraded():

@@ -1,0 +1,155 @@
+"""One keeper pass over a recorded deployment: open positions from the engine's events,
+`previewLiquidation` on each, liquidation where the reward covers the gas cost, then ADL steps
+(`pymodel.adl.adl_plan` on the model rebuilt from the chain's history) where a side is over
+its trigger. Sending is injected, so the pass is the same on a testnet and in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chainio.contract import ChainRevert, LeanContract
+from chainio.rpc import RpcClient
+
+
+@dataclass
+class Summary:
+    iterations: int = 0
+    checked: int = 0
+    liquidated: int = 0
+    unprofitable: int = 0
+    adl_steps: int = 0
+    failed: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"summary: {self.iterations} pass(es), {self.checked} position check(s), {self.liquidated} "
+            f"liquidated, {self.unprofitable} below the gas cost, {self.adl_steps} ADL step(s), {self.failed} failed"
+        )
+
+
+# (function, args) -> tx hash; raises ChainRevert / any exception when the transaction fails.
+Send = Callable[[str, tuple[Any, ...]], str]
+
+
+class PositionIndex:
+    """Every (account, market) an engine event named, scanned once, in block ranges of `chunk`
+    (public RPCs cap `eth_getLogs` ranges); `refresh` scans the new blocks and returns the pairs
+    that still hold a position."""
+
+    def __init__(self, rpc: RpcClient, engine: LeanContract, from_block: int, chunk: int = 5_000) -> None:
+        self.rpc = rpc
+        self.engine = engine
+        self.next_block = from_block
+        self.chunk = chunk
+        self.seen: dict[tuple[str, int], None] = {}
+
+    def refresh(self) -> list[tuple[str, int]]:
+        head = int(self.rpc.request("eth_blockNumber"), 16)
+        while self.next_block <= head:
+            last = min(head, self.next_block + self.chunk - 1)
+            query = {"address": self.engine.address, "fromBlock": hex(self.next_block), "toBlock": hex(last)}
+            for log in self.rpc.request("eth_getLogs", [query]):
+                values = dict(self.engine.registry.decode_log(log).args)
+                if "account" in values and "marketId" in values:
+                    self.seen[(values["account"], values["marketId"])] = None
+            self.next_block = last + 1
+        candidates = list(self.seen)
+        if not candidates:
+            return []
+        positions = self.engine.call_many([("positionOf", pair) for pair in candidates], raise_reverts=True)
+        return [pair for pair, position in zip(candidates, positions, strict=True) if position[0] != 0]
+
+
+def open_positions(rpc: RpcClient, engine: LeanContract, from_block: int) -> list[tuple[str, int]]:
+    """Every (account, market) some engine event named, that still has a position."""
+    return PositionIndex(rpc, engine, from_block).refresh()
+
+
+def liquidation_pass(
+    engine: LeanContract, positions: list[tuple[str, int]], gas_cost: int, send: Send, summary: Summary, log: Any
+) -> None:
+    previews = engine.call_many([("previewLiquidation", pair) for pair in positions])
+    for (account, market_id), preview in zip(positions, previews, strict=True):
+        summary.checked += 1
+        if isinstance(preview, ChainRevert):
+            continue  # PositionHealthy, LiquidationCooldown, a stale oracle: nothing to do now
+        (_, execution, _, size_closed, realised, reward, penalty, refund, shortfall, f_if, f_sm, f_pool) = preview
+        if reward < gas_cost:
+            summary.unprofitable += 1
+            log(f"skip      {account} market {market_id}: reward {reward} < gas cost {gas_cost}")
+            continue
+        try:
+            tx = send("liquidate", (account, market_id))
+        except Exception as error:  # a race with another keeper, a price move: report and go on
+            summary.failed += 1
+            log(f"FAILED    liquidate {account} market {market_id}: {error}")
+            continue
+        summary.liquidated += 1
+        debt = f", bad debt {shortfall} (insurance {f_if}, safety module {f_sm}, pool {f_pool})" if shortfall else ""
+        log(
+            f"liquidated {account} market {market_id}: size {size_closed} at {execution}, realised {realised}, "
+            f"reward {reward}, penalty {penalty}, refund {refund}{debt} tx {tx}"
+        )
+
+
+def adl_triggered(engine: LeanContract, market_ids: list[int]) -> list[tuple[int, bool]]:
+    """(market, is_long) sides whose profit ratio is over the trigger (or, once open, the target)."""
+    trigger, target = engine.call("adlTriggerBps"), engine.call("adlTargetBps")
+    sides = []
+    for market_id in market_ids:
+        state = engine.call("marketState", market_id)
+        for is_long, active in ((True, state[9]), (False, state[10])):
+            try:
+                ratio = engine.call("sideProfitRatio", market_id, is_long)
+            except ChainRevert:
+                continue
+            if ratio > (target if active else trigger):
+                sides.append((market_id, is_long))
+    return sides
+
+
+def adl_pass(
+    rpc: RpcClient,
+    engine: LeanContract,
+    market_ids: list[int],
+    model_now: Callable[[], Any] | None,
+    keeper: str,
+    send: Send,
+    summary: Summary,
+    log: Any,
+) -> None:
+    """ADL steps in `adl_plan`'s order on every triggered side. `model_now()` is the model of
+    the deployment as the chain holds it now (a System); None where the model cannot mirror it
+    (real feeds): triggered sides are then reported, not acted on."""
+    from pymodel.adl import adl_plan
+    from pymodel.core import Env
+
+    sides = adl_triggered(engine, market_ids)
+    if not sides:
+        return
+    if model_now is None:
+        for market_id, is_long in sides:
+            log(f"ADL       market {market_id} {'long' if is_long else 'short'} triggered: real feeds, no model plan")
+        return
+    if not engine.call("isAdlKeeper", keeper):
+        for market_id, is_long in sides:
+            side = "long" if is_long else "short"
+            log(f"ADL       market {market_id} {side} triggered: {keeper} lacks the ADL keeper role (setAdlKeeper)")
+        return
+    head = rpc.request("eth_getBlockByNumber", ["latest", False])
+    system = model_now()
+    env = Env(keeper, int(head["timestamp"], 16))
+    for market_id, is_long in sides:
+        side = "long" if is_long else "short"
+        for account, reduction in adl_plan(system.c.engine, env, market_id, is_long):
+            try:
+                tx = send("autoDeleverage", (account, market_id, reduction))
+            except Exception as error:
+                summary.failed += 1
+                log(f"FAILED    autoDeleverage {account} market {market_id} {side} by {reduction}: {error}")
+                break
+            summary.adl_steps += 1
+            log(f"ADL       {account} market {market_id} {side} reduced by {reduction} tx {tx}")

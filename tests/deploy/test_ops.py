@@ -1,0 +1,248 @@
+"""The deployment plan, its config, the refusals operators get before anything is sent, the
+code comparison of verify-deployment, and the keeper's passes driven through the differential
+ledger (model == chain after every transaction the keeper sends)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chainio import deploy
+from chainio.deploy import Adopt, Call, Deploy, DeploymentConfig, plan
+from chainio.deploy_record import DeploymentRecord, resume_check
+from chainio.keeper import PositionIndex, Summary, adl_pass, liquidation_pass, open_positions
+from chainio.ops import OperatorError, check_chain, check_funds, load_account, load_config
+from chainio.verify import code_difference, immutable_mask
+from difftest.orders import cancel_reason, trade
+from pymodel.config import default_config
+from pymodel.core import Env
+
+ROOT = Path(__file__).resolve().parents[2]
+SEPOLIA_ETH_USD = "0x694AA1769357215DE4FAC081bf1f309aDC325306"  # docs.chain.link, Sepolia ETH / USD
+USD = 10**6
+WAD = 10**18
+FEED = 10**8
+FEE = USD  # default_config's execution fee per order ($1)
+
+
+def test_every_shipped_config_validates_and_sepolia_reads_chainlink():
+    configs = {path.stem: load_config(path) for path in (ROOT / "configs").glob("*.json")}
+    assert set(configs) == {"sepolia", "sepolia-mocks", "arbitrum-sepolia", "base-sepolia"}
+    assert configs["sepolia"].feeds[1] == SEPOLIA_ETH_USD and configs["sepolia"].chain_id == 11155111
+    assert (configs["arbitrum-sepolia"].chain_id, configs["base-sepolia"].chain_id) == (421614, 84532)
+    assert configs["sepolia-mocks"].uses_mocks_only and not configs["sepolia"].uses_mocks_only
+
+
+def test_plan__adopts_given_contracts_and_wires_everything_once():
+    config = load_config(ROOT / "configs/sepolia.json")
+    steps = plan(config)
+    adopted = {s.name: s.address for s in steps if isinstance(s, Adopt)}
+    assert adopted == {"feed1": SEPOLIA_ETH_USD, "feed2": "0x1b44F3514812d835EB1BDB0acB33d3fA3351Ee43"}
+    deployed = [s.name for s in steps if isinstance(s, Deploy)]
+    assert deployed == ["token", "oracle", "pool", "insuranceFund", "safetyModule", "engine", "orderRouter"]
+    calls = [(s.target, s.function) for s in steps if isinstance(s, Call)]
+    assert calls.count(("engine", "listMarket")) == 2 and ("engine", "setGuardian") not in calls
+    assert calls.count(("oracle", "setOracle")) == 2  # each market's sources and aggregation rules
+    assert calls[-2:] == [("engine", "setOrderRouter"), ("orderRouter", "setExecutionParams")]
+    assert len({s.describe() for s in steps}) == len(steps)
+
+
+def test_plan__a_new_stage_is_one_more_function(monkeypatch):
+    config = DeploymentConfig.local(default_config())
+    extra = [Deploy("lens", "PerpEngineLens", (deploy.Ref("engine"),)), Call("engine", "setLens", ())]
+    monkeypatch.setattr(deploy, "STAGES", [*deploy.STAGES, lambda _: extra])
+    assert plan(config)[-2:] == extra
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["system"].update(insurance_share_bps=9500), "must be at most 10000"),
+        (lambda c: c.update(chain_id=1), "chain_id=1 but network ethereum:sepolia:node has chain id 11155111"),
+        (lambda c: c.update(feeds={"7": SEPOLIA_ETH_USD}), "feeds: market ids [7] are not in system.markets"),
+        (lambda c: c.update(guardian="0x1234"), "guardian: Value error, '0x1234' is not a 20-byte hex address"),
+        (lambda c: c.update(collateral="0x" + "00" * 20), "the zero address is not allowed"),
+        (lambda c: c["system"]["markets"][0].update(spread_bps=10_000), "spreadBps=10000 must be below 10000"),
+        (lambda c: c.update(surprise=1), "surprise: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_config__refused_naming_the_field(tmp_path, change, message):
+    config = json.loads((ROOT / "configs/sepolia-mocks.json").read_text())
+    change(config)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(OperatorError, match="nothing sent") as refusal:
+        load_config(path)
+    assert message in str(refusal.value)
+
+
+def test_config_hash_is_canonical_and_sensitive():
+    a = load_config(ROOT / "configs/sepolia-mocks.json")
+    b = DeploymentConfig.model_validate_json(json.dumps(json.loads(a.model_dump_json()), indent=4))
+    assert a.digest() == b.digest()
+    c = a.model_copy(update={"guardian": None})
+    assert c.digest() != a.digest()
+
+
+def test_refusals__chain_funds_passphrase(monkeypatch):
+    with pytest.raises(OperatorError, match="chain id 84532 but the connected network has chain id 11155111"):
+        check_chain(84532, 11155111, "config")
+    check_chain(5, 5, "config")
+    assert check_funds(10**18, 1_000_000, 10**9, "me") == 2 * 10**15
+    with pytest.raises(OperatorError, match="holds 1 wei .* fund it first, nothing sent"):
+        check_funds(1, 1_000_000, 10**9, "me")
+
+    class Keyfile:
+        def set_autosign(self, enabled, passphrase=None):
+            raise AssertionError("never asked to unlock without a passphrase")
+
+    class Accounts:
+        def load(self, alias):
+            return Keyfile()
+
+    monkeypatch.delenv("APE_ACCOUNTS_ops_PASSPHRASE", raising=False)
+    with pytest.raises(OperatorError, match="set APE_ACCOUNTS_ops_PASSPHRASE .* nothing sent"):
+        load_account(Accounts(), "ops")
+
+
+def test_resume_check__names_the_step_that_changed():
+    config = DeploymentConfig.local(default_config())
+    steps = plan(config)
+    record = DeploymentRecord(
+        chain_id=31337,
+        network="ethereum:local",
+        config_hash=config.digest(),
+        config=config.model_dump(mode="json"),
+        deployer="0x" + "11" * 20,
+        git_commit="x",
+        git_dirty=False,
+        compiler={},
+        started_at="",
+        updated_at="",
+        total_steps=len(steps),
+        steps=[],
+    )
+    record.add(0, steps[0], deploy.StepResult("0x" + "22" * 20, "0xaa", 1))
+    assert resume_check(record, steps) is None
+    assert record.done() == {0: deploy.StepResult("0x" + "22" * 20, "0xaa", 1)}
+    other = plan(DeploymentConfig.local(default_config(collateral_decimals=18)))
+    assert "step 0 was `deploy token = MockStablecoin('Mock USD', 'mUSD', 6)`" in resume_check(record, other)
+
+
+def test_code_comparison__masks_only_immutable_slots():
+    # PUSH32 <zeros> (an immutable), PUSH1 0x01, PUSH32 <non-zero literal>
+    artifact = bytes([0x7F]) + bytes(32) + bytes([0x60, 0x01, 0x7F]) + bytes([0xAB] * 32)
+    assert sum(immutable_mask(artifact)) == 32
+    deployed = bytes([0x7F]) + bytes([0x11] * 32) + artifact[33:]
+    assert code_difference(artifact, deployed) is None
+    tampered = deployed[:34] + bytes([0x02]) + deployed[35:]
+    expected = "runtime code differs from the artifact at byte 34 (outside the immutables)"
+    assert code_difference(artifact, tampered) == expected
+    assert "bytes, the artifact" in code_difference(artifact, deployed + b"\x00")
+
+
+def _user(ledger, who: str, amount: int) -> None:
+    ledger.mint_and_approve(who, amount)
+
+
+def test_keeper__liquidates_only_what_pays_and_finds_positions_from_events(make_ledger, rpc):
+    ledger = make_ledger(default_config())
+    _, lp, trader, healthy, keeper = ledger.actors[:5]
+    _user(ledger, lp, 1_000_000 * USD)
+    ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
+    for who, margin in ((trader, 3_100 * USD), (healthy, 20_000 * USD)):
+        _user(ledger, who, margin + FEE)
+        opened = trade(ledger, who, 1, 10 * WAD, margin, 3_100 * WAD)  # submit, a round, a keeper fills
+        assert not opened.reverted and cancel_reason(opened) is None
+    ledger.advance(60)
+    ledger.set_price(1, 2_750 * FEED)
+    engine = ledger.deployment.contracts["engine"]
+    positions = open_positions(rpc, engine, 0)
+    assert sorted(positions) == sorted([(trader, 1), (healthy, 1)])
+
+    sent: list[tuple] = []
+
+    def send(function, args):
+        sent.append((function, args))
+        outcome = ledger.act(keeper, "engine", function, *args)  # model == chain checked
+        assert not outcome.reverted, outcome.error
+        return "0x"
+
+    reward = engine.call("previewLiquidation", trader, 1)[5]
+    summary, lines = Summary(), []
+    liquidation_pass(engine, positions, reward + 1, send, summary, lines.append)
+    assert (sent, summary.unprofitable, summary.checked) == ([], 1, 2)
+    liquidation_pass(engine, positions, reward, send, summary, lines.append)
+    assert sent == [("liquidate", (trader, 1))] and summary.liquidated == 1
+    assert lines[-1].startswith(f"liquidated {trader} market 1: size {10 * WAD}")
+    assert open_positions(rpc, engine, 0) == [(healthy, 1)]
+    index = PositionIndex(rpc, engine, 0, chunk=3)  # many small eth_getLogs ranges, same answer
+    assert index.refresh() == [(healthy, 1)] and index.next_block == int(rpc.request("eth_blockNumber"), 16) + 1
+
+
+def test_keeper__adl_steps_follow_adl_plan_to_the_target(make_ledger, rpc):
+    ledger = make_ledger(default_config(adl_trigger_bps=5_000, adl_target_bps=4_000))
+    _, lp, t1, t2, t3, keeper = ledger.actors[:6]
+    _user(ledger, lp, 1_000_000 * USD)
+    ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
+    ledger.act(ledger.actors[0], "engine", "setAdlKeeper", keeper, True)  # ADL is a keeper role
+    for trader, margin in ((t1, 40_000), (t2, 70_000), (t3, 120_000)):
+        _user(ledger, trader, margin * USD + FEE)
+        opened = trade(ledger, trader, 1, 100 * WAD, margin * USD, 3_100 * WAD)
+        assert not opened.reverted and cancel_reason(opened) is None
+    ledger.advance(60)
+    ledger.set_price(1, 5_000 * FEED)
+    engine = ledger.deployment.contracts["engine"]
+    from pymodel.adl import adl_plan
+
+    expected = adl_plan(ledger.system.c.engine, Env(keeper, ledger.now), 1, True)
+    assert expected
+
+    sent: list[tuple] = []
+
+    def send(function, args):
+        sent.append(args)
+        assert not ledger.act(keeper, "engine", function, *args).reverted
+        return "0x"
+
+    summary, lines = Summary(), []
+    adl_pass(rpc, engine, [1, 2], None, keeper, send, summary, lines.append)
+    assert sent == [] and lines == ["ADL       market 1 long triggered: real feeds, no model plan"]
+    adl_pass(rpc, engine, [1, 2], lambda: ledger.system, keeper, send, summary, lines.append)
+    assert sent == [(account, 1, reduction) for account, reduction in expected]
+    assert summary.adl_steps == len(expected)
+    assert engine.call("sideProfitRatio", 1, True) <= 4_000
+    adl_pass(rpc, engine, [1, 2], lambda: ledger.system, keeper, send, summary, lines.append)
+    assert summary.adl_steps == len(expected)  # back under target: nothing more to do
+
+
+def test_lock_lists_every_platform_package_so_npm_ci_never_rewrites_it():
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    packages = lock["packages"]
+    for tool in ("anvil", "cast"):
+        optional = packages[f"node_modules/@foundry-rs/{tool}"]["optionalDependencies"]
+        assert f"@foundry-rs/{tool}-linux-amd64" in optional
+        missing = [name for name in optional if f"node_modules/{name}" not in packages]
+        assert missing == [], f"npm would add {missing} to the lock"
+    assert "npm ci " in (ROOT / "toolchain/install.sh").read_text()
+
+
+def test_prices__exact_answers_from_decimal_strings(tmp_path):
+    from chainio.prices import answer_of, builtin_answers, csv_rows, preset_rows
+
+    assert answer_of("2500", 8) == 2500 * FEED
+    assert answer_of("2412.12345678", 8) == 241_212_345_678
+    assert answer_of("0.1", 18) == 10**17  # no float on the way: 0.1 is exact
+    for bad, message in (("1.123456789", "more than the feed's 8 decimals"), ("-5", "not a plain"), ("0", "positive")):
+        with pytest.raises(OperatorError, match=message):
+            answer_of(bad, 8)
+    (tmp_path / "p.csv").write_text("timestamp,price\n0,3000\n60,2950.5\n")
+    assert csv_rows(tmp_path / "p.csv") == [(0, "3000"), (60, "2950.5")]
+    (tmp_path / "q.csv").write_text("0,3000\n0,2950\n")
+    with pytest.raises(OperatorError, match="line 2: timestamps must increase strictly"):
+        csv_rows(tmp_path / "q.csv")
+    assert builtin_answers(3000 * FEED, "crash", 2, 500) == [2850 * FEED, 2700 * FEED]
+    with pytest.raises(OperatorError, match="presets come from the simulator package"):
+        preset_rows("black_thursday_2020")
