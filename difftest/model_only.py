@@ -131,32 +131,38 @@ def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Itera
         if kind == 0:
             answer = max(1, driver.price(market) * rng.randint(7_000, 13_000) // 10_000)
             yield (keeper, feed_name(market), "setRoundData", answer, driver.now - rng.choice([0, 0, 60, 5_000]))
-        elif kind in (1, 2):
-            notional = rng.choice([1, 10_000, 300_000, 3_000_000])
-            units = max(1, notional * WAD * WAD // price_wad)
-            margin = usd(notional) * 10 // rng.choice([20, 50, 95, 120])
-            delta = units if rng.random() < 0.5 else -units
-            guard = UINT256_MAX if delta > 0 else 0
-            yield (trader, "orderRouter", "submitOrder", market, delta, margin, guard)
-        elif kind == 3:
-            delta = max(1, abs(size) // rng.choice([1, 2, 10]))
-            guard = UINT256_MAX if size >= 0 else 0
-            yield (trader, "orderRouter", "submitOrder", market, delta if size >= 0 else -delta, amount, guard)
-        elif kind == 4:
-            reduction = abs(size) // rng.choice([1, 2, 3])
-            guard = 0 if size > 0 else UINT256_MAX
-            yield (trader, "orderRouter", "submitOrder", market, -reduction if size > 0 else reduction, 0, guard)
-        elif kind == 5:
-            yield (trader, "orderRouter", "submitOrder", market, -size, 0, 0 if size > 0 else UINT256_MAX)
+        elif kind in (1, 2, 3, 4, 5):
+            if kind in (1, 2):
+                notional = rng.choice([1, 10_000, 300_000, 3_000_000])
+                units = max(1, notional * WAD * WAD // price_wad)
+                margin = usd(notional) * 10 // rng.choice([20, 50, 95, 120])
+                delta = units if rng.random() < 0.5 else -units
+                order = (delta, margin, UINT256_MAX if delta > 0 else 0)
+            elif kind == 3:
+                delta = max(1, abs(size) // rng.choice([1, 2, 10]))
+                order = (delta, amount, UINT256_MAX) if size >= 0 else (-delta, amount, 0)
+            elif kind == 4:
+                reduction = abs(size) // rng.choice([1, 2, 3])
+                order = (-reduction, 0, 0) if size > 0 else (reduction, 0, UINT256_MAX)
+            else:
+                order = (-size, 0, 0 if size > 0 else UINT256_MAX)
+            yield (trader, "orderRouter", "submitOrder", market, *order)
+            # Most orders are then executed after a new round past the minimum delay (a fill, or
+            # a fill refused and cancelled with its reason); the others wait (kinds 16 and 17).
+            if router.order_of(trader, market).submitted_at != 0 and rng.random() < 0.8 and yielded + 2 <= count:
+                driver.now += max(1, router.min_execution_delay)
+                yield (keeper, feed_name(market), "setRoundData", driver.price(market), driver.now)
+                yield (keeper, "orderRouter", "executeOrder", trader, market)
+                yielded += 2
         elif kind in (16, 17):
-            # Most executions follow a new round past the minimum delay, so orders fill (or are
-            # cancelled by a refused fill); some come too early, or with no order pending.
-            if router.order_of(trader, market).submitted_at != 0 and rng.random() < 0.8 and yielded < count:
+            # A waiting order: executed after a new round, executed too early, or cancelled
+            # (from expiry on; before it, refused), or none pending.
+            if router.order_of(trader, market).submitted_at != 0 and rng.random() < 0.6 and yielded < count:
                 driver.now += max(1, router.min_execution_delay)
                 yield (keeper, feed_name(market), "setRoundData", driver.price(market), driver.now)
                 yielded += 1
             sender = rng.choice([keeper, keeper, trader])
-            if rng.random() < 0.9:
+            if rng.random() < 0.7:
                 yield (sender, "orderRouter", "executeOrder", trader, market)
             else:
                 yield (sender, "orderRouter", "cancelOrder", trader, market)
