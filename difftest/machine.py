@@ -744,10 +744,14 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(market=st.sampled_from(MARKETS), fixed=st.sampled_from([0, 5 * USD, 100 * USD, 100 * USD + 1, 500_000 * USD]))
     def set_keeper_reward(self, market: int, fixed: int) -> None:
-        """The owner moves the keeper reward, up to its bound and past it (refused)."""
+        """The owner moves the keeper reward, up to its bound and past it (refused). The minimum
+        margin moves with it where needed: it must be at least twice the fixed reward (issue 8)."""
         params = self.c.engine.market_params(market)
         cap = max(params.keeper_reward_cap, fixed)
-        changed = type(params)(**{**params.__dict__, "keeper_fixed_reward": fixed, "keeper_reward_cap": cap})
+        floor = max(params.min_margin, 2 * fixed)
+        changed = type(params)(
+            **{**params.__dict__, "keeper_fixed_reward": fixed, "keeper_reward_cap": cap, "min_margin": floor}
+        )
         out = self.act(self.owner, "engine", "setMarketParams", market, changed)
         assert out.reverted == (fixed > 100 * USD)
 
