@@ -301,8 +301,15 @@ contract PerpEngine is IPerpEngine, Ownable {
                 marketId, _positions[account][marketId].size > 0, owed, next.size == 0 ? settled.payout : next.margin
             );
             if (haircut > 0) {
-                if (next.size == 0) settled.payout -= haircut;
-                else next.margin -= haircut;
+                if (next.size == 0) {
+                    settled.payout -= haircut;
+                } else {
+                    // Cut from the remaining position's margin: its side's margin sum follows.
+                    next.margin -= haircut;
+                    MarketState storage m = _markets[marketId];
+                    if (next.size > 0) m.longMargin -= haircut;
+                    else m.shortMargin -= haircut;
+                }
                 poolDelta += haircut.toInt256();
                 socialisedLoss += haircut;
                 emit ProfitHaircut(account, marketId, owed, owed - haircut, haircut);

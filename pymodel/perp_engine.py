@@ -824,7 +824,13 @@ class PerpEngine(Ownable):
                 if nxt.size == 0:
                     settled.payout -= haircut
                 else:
+                    # Cut from the remaining position's margin: its side's margin sum follows.
                     nxt.margin -= haircut
+                    m = self._market(market_id)
+                    if nxt.size > 0:
+                        m.long_margin = evm.sub(m.long_margin, haircut)
+                    else:
+                        m.short_margin = evm.sub(m.short_margin, haircut)
                 pool_delta = evm.sadd(pool_delta, evm.to_int256(haircut))
                 self.socialised_loss = evm.add(self.socialised_loss, haircut)
                 self.emit(ProfitHaircut(account, market_id, owed, owed - haircut, haircut))
