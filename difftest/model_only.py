@@ -29,23 +29,7 @@ def address(n: int) -> str:
 def model_system(config: SystemConfig | None = None, timestamp: int = GENESIS) -> tuple[System, list[str]]:
     """The deployment in the model only, with eight actors (owner first, like the ledger tests)."""
     config = config or default_config()
-    addresses = Addresses(
-        token=address(1),
-        feeds={market.market_id: address(100 + 10 * market.market_id) for market in config.markets},
-        oracle=address(2),
-        pool=address(3),
-        insurance_fund=address(4),
-        safety_module=address(5),
-        engine=address(6),
-        order_router=address(7),
-        # Every source of each market (the first is `feeds`'s).
-        sources={
-            market.market_id: tuple(
-                address(100 + 10 * market.market_id + i) for i in range(len(market.oracle_sources()))
-            )
-            for market in config.markets
-        },
-    )
+    addresses = Addresses.numbered(config, 0xA11CE000)
     actors = [address(1_000 + i) for i in range(8)]
     return System(config, addresses, actors[0], timestamp), actors
 

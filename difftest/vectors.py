@@ -343,29 +343,9 @@ class _Param:
     required: bool
 
 
-def _placeholder_addresses(config: SystemConfig) -> Addresses:
-    def address(i: int) -> str:
-        return to_checksum_address(f"0x{i:040x}")
-
-    return Addresses(
-        token=address(1),
-        feeds={m.market_id: address(100 + 16 * i) for i, m in enumerate(config.markets)},
-        oracle=address(2),
-        pool=address(3),
-        insurance_fund=address(4),
-        safety_module=address(5),
-        engine=address(6),
-        order_router=address(8),
-        sources={
-            m.market_id: tuple(address(100 + 16 * i + j) for j in range(len(m.oracle_sources())))
-            for i, m in enumerate(config.markets)
-        },
-    )
-
-
 def _contract_types(config: SystemConfig) -> dict[str, type]:
     """The model class behind each contract name of a deployment of `config`."""
-    addresses = _placeholder_addresses(config)
+    addresses = Addresses.numbered(config, 0)
     system = System(config, addresses, to_checksum_address(f"0x{7:040x}"), REPLAY_GENESIS)
     return {name: type(system.c.by_name(name)) for name in addresses.by_name()}
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from pymodel.config import MarketConfig, SystemConfig
 from pymodel.core import (
     EmittedEvent,
@@ -51,6 +53,31 @@ class Addresses:
     order_router: str
     # Every source of each market, in the adapter's order (`feeds` holds the first of each).
     sources: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def numbered(cls, config: SystemConfig, base: int) -> Addresses:
+        """Stand-in addresses for a deployment that exists only in the model (model-only runs, the
+        simulator, a vector's contract types): `base + 1..7` for the contracts and
+        `base + 0x100 + 16 i + j` for source j of the i-th market."""
+
+        def address(n: int) -> str:
+            return to_checksum_address(f"0x{base + n:040x}")
+
+        sources = {
+            m.market_id: tuple(address(0x100 + 16 * i + j) for j in range(len(m.oracle_sources())))
+            for i, m in enumerate(config.markets)
+        }
+        return cls(
+            token=address(1),
+            feeds={market_id: addresses[0] for market_id, addresses in sources.items()},
+            oracle=address(2),
+            pool=address(3),
+            insurance_fund=address(4),
+            safety_module=address(5),
+            engine=address(6),
+            order_router=address(7),
+            sources=sources,
+        )
 
     def by_name(self) -> dict[str, str]:
         names = {"token": self.token, "oracle": self.oracle, "pool": self.pool}

@@ -40,22 +40,8 @@ def _address(i: int) -> str:
 
 
 def placeholder_addresses(config: SimConfig) -> Addresses:
-    markets = config.protocol().markets
-    sources = {
-        m.market_id: tuple(_address(0x1100 + 16 * i + j) for j in range(len(m.oracle_sources())))
-        for i, m in enumerate(markets)
-    }
-    return Addresses(
-        token=_address(0x1001),
-        feeds={market_id: addresses[0] for market_id, addresses in sources.items()},
-        oracle=_address(0x1002),
-        pool=_address(0x1003),
-        insurance_fund=_address(0x1004),
-        safety_module=_address(0x1005),
-        engine=_address(0x1006),
-        order_router=_address(0x1007),
-        sources=sources,
-    )
+    """The simulated deployment's contract addresses (it exists only in the model)."""
+    return Addresses.numbered(config.protocol(), 0x1000)
 
 
 def trader_name(i: int) -> str:
