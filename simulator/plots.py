@@ -23,6 +23,16 @@ LAYER_COLOURS = {
 PAID_BY = {"none": "tab:gray", **{k.removeprefix("from_"): v for k, v in LAYER_COLOURS.items()}}
 
 
+def _finish(fig: Any, ax: Any, title: str, path: Path) -> Path:
+    """Title, legend, layout; writes the PNG and frees the figure."""
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def loss_distribution(result: ChunkResult, path: Path, title: str) -> Path:
     """Histogram of each layer's payment per path (paths that paid nothing left out)."""
     fig, ax = plt.subplots(figsize=(7, 4), dpi=90)
@@ -34,12 +44,7 @@ def loss_distribution(result: ChunkResult, path: Path, title: str) -> Path:
     ax.set_xlabel("paid per path (USD)")
     ax.set_ylabel("paths")
     ax.set_yscale("log")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, title, path)
 
 
 def sensitivity(points: list[dict[str, Any]], insurance_usd: float, path: Path, title: str) -> Path:
@@ -53,12 +58,7 @@ def sensitivity(points: list[dict[str, Any]], insurance_usd: float, path: Path, 
     ax.axhline(insurance_usd, color="tab:blue", linestyle=":", label="insurance bucket")
     ax.set_xlabel(points[0]["parameter"])
     ax.set_ylabel("USD per path")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, title, path)
 
 
 def path_prices(config: SimConfig, result: ExactResult, path: Path, title: str) -> Path:
@@ -86,9 +86,4 @@ def path_prices(config: SimConfig, result: ExactResult, path: Path, title: str) 
         )
     ax.set_xlabel("hours")
     ax.set_ylabel("USD")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, title, path)
