@@ -12,6 +12,12 @@ import socket
 from typing import Any
 from urllib.parse import urlparse
 
+# Linux re-arms delayed ACKs after every read. Pipelined replies come back as several writes, and
+# a node whose socket keeps Nagle on holds each next write until the previous one is ACKed: a
+# 40 ms stall per pipelined batch (measured: 42.6 ms per mined block, ~40 of them idle). An
+# immediate ACK after each read releases the node's next write at once.
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+
 
 class RpcError(Exception):
     """A JSON-RPC error response (code, message and the node's data field)."""
@@ -74,6 +80,8 @@ class RpcClient:
         chunk = self._socket.recv(1 << 20)
         if not chunk:
             raise _ConnectionLost()
+        if _QUICKACK is not None:
+            self._socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         return chunk
 
     def _read_response(self) -> bytes:

@@ -1,8 +1,8 @@
 """Stateful differential fuzzing of the whole ledger (difftest/machine.py).
 
 Examples and steps per example come from the Hypothesis profile (difftest/profiles.py), split
-over shards (one test each, so pytest-xdist runs them on both cores): `ci` runs 400 sequences of
-30 steps in 4 shards, `deep` (`make fuzz-deep`) 5,000 in 2, or as many as `FUZZ_MINUTES` allows.
+over shards (one test each, so pytest-xdist runs them on both cores): `ci` runs 1,000 sequences
+of 30 steps in 4 shards, `deep` (`make fuzz-deep`) 5,000 in 2, or as many as `FUZZ_MINUTES` allows.
 With a progress report (`deep`, or FUZZ_PROGRESS=1) each shard prints a line every 10 s and a
 summary at the end, and writes it to FUZZ_REPORT_DIR for `python -m difftest.fuzz_report`.
 """
