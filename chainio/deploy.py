@@ -22,7 +22,7 @@ from chainio.abi import AbiRegistry
 from chainio.contract import LeanContract
 from chainio.project import lean
 from chainio.rpc import RpcClient
-from pymodel.config import SystemConfig
+from pymodel.config import MAX_GRACE_PERIOD, SystemConfig
 from pymodel.system import (
     PYTH_UPDATE_FEE,
     PYTH_VALID_TIME_PERIOD,
@@ -66,7 +66,7 @@ class DeploymentConfig(BaseModel):
     feeds: dict[int, Address] = Field(default_factory=dict)
     # L2 sequencer uptime feed (Arbitrum, Base) and the grace period after a restart.
     sequencer_feed: Address | None = None
-    sequencer_grace_period: Annotated[int, Field(ge=0, le=24 * 3600)] = 3600
+    sequencer_grace_period: Annotated[int, Field(ge=0, le=MAX_GRACE_PERIOD)] = 3600
     # May pause opens (PerpEngine.setOpensPaused); none leaves it unset.
     guardian: Address | None = None
     # Accounts granted the ADL keeper role (PerpEngine.setAdlKeeper); ADL is closed to all others.

@@ -1,7 +1,9 @@
 """One keeper pass over a recorded deployment: open positions from the engine's events,
 `previewLiquidation` on each, liquidation where the reward covers the gas cost, then ADL steps
 (`pymodel.adl.adl_plan` on the model rebuilt from the chain's history) where a side is over
-its trigger. Sending is injected, so the pass is the same on a testnet and in tests."""
+its trigger, and `syncAdl` where a side's stored ADL flag outlived its ratio (at or below the
+target with nobody observing it). Sending is injected, so the pass is the same on a testnet and
+in tests."""
 
 from __future__ import annotations
 
@@ -20,13 +22,15 @@ class Summary:
     liquidated: int = 0
     unprofitable: int = 0
     adl_steps: int = 0
+    adl_flags_cleared: int = 0
     failed: int = 0
     lines: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"summary: {self.iterations} pass(es), {self.checked} position check(s), {self.liquidated} "
-            f"liquidated, {self.unprofitable} below the gas cost, {self.adl_steps} ADL step(s), {self.failed} failed"
+            f"liquidated, {self.unprofitable} below the gas cost, {self.adl_steps} ADL step(s), "
+            f"{self.adl_flags_cleared} ADL flag(s) cleared, {self.failed} failed"
         )
 
 
@@ -95,10 +99,13 @@ def liquidation_pass(
         )
 
 
-def adl_triggered(engine: LeanContract, market_ids: list[int]) -> list[tuple[int, bool]]:
-    """(market, is_long) sides whose profit ratio is over the trigger (or, once open, the target)."""
+def adl_sides(engine: LeanContract, market_ids: list[int]) -> tuple[list[tuple[int, bool]], list[tuple[int, bool]]]:
+    """(market, is_long) sides whose profit ratio is over the trigger (or, once open, the target),
+    and sides whose stored flag is set while the ratio is at or below the target (ADL is closed
+    there whatever the flag says, but a stale flag would reopen it above the target, below the
+    trigger: `syncAdl` clears it)."""
     trigger, target = engine.call("adlTriggerBps"), engine.call("adlTargetBps")
-    sides = []
+    triggered, stale = [], []
     for market_id in market_ids:
         state = engine.call("marketState", market_id)
         for is_long, active in ((True, state[9]), (False, state[10])):
@@ -107,8 +114,10 @@ def adl_triggered(engine: LeanContract, market_ids: list[int]) -> list[tuple[int
             except ChainRevert:
                 continue
             if ratio > (target if active else trigger):
-                sides.append((market_id, is_long))
-    return sides
+                triggered.append((market_id, is_long))
+            elif active:
+                stale.append((market_id, is_long))
+    return triggered, stale
 
 
 def adl_pass(
@@ -121,13 +130,24 @@ def adl_pass(
     summary: Summary,
     log: Any,
 ) -> None:
-    """ADL steps in `adl_plan`'s order on every triggered side. `model_now()` is the model of
-    the deployment as the chain holds it now (a System); None where the model cannot mirror it
-    (real feeds): triggered sides are then reported, not acted on."""
+    """`syncAdl` on every side whose flag outlived its ratio, then ADL steps in `adl_plan`'s
+    order on every triggered side. `model_now()` is the model of the deployment as the chain
+    holds it now (a System); None where the model cannot mirror it (real feeds): triggered sides
+    are then reported, not acted on."""
     from pymodel.adl import adl_plan
     from pymodel.core import Env
 
-    sides = adl_triggered(engine, market_ids)
+    sides, stale = adl_sides(engine, market_ids)
+    for market_id, is_long in stale:
+        side = "long" if is_long else "short"
+        try:
+            tx = send("syncAdl", (market_id, is_long))
+        except Exception as error:
+            summary.failed += 1
+            log(f"FAILED    syncAdl market {market_id} {side}: {error}")
+            continue
+        summary.adl_flags_cleared += 1
+        log(f"ADL flag  market {market_id} {side} cleared (ratio at or below the target) tx {tx}")
     if not sides:
         return
     if model_now is None:

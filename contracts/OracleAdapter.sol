@@ -28,6 +28,11 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     uint256 public constant MAX_BAND_BPS = 10_000;
     /// @notice Upper bound of `bandWindow`.
     uint256 public constant MAX_BAND_WINDOW = 1 days;
+    /// @notice Upper bound of `maxPrice`, and the bound where it is 0: the LP pool's valuation
+    /// multiplies open interest by the price, and above this it could overflow.
+    uint256 public constant MAX_PRICE_LIMIT = 1e36;
+    /// @notice Upper bound of the sequencer grace period (Chainlink suggests an hour).
+    uint256 public constant MAX_GRACE_PERIOD = 1 days;
     uint8 internal constant WAD_DECIMALS = 18;
     uint256 internal constant BPS = 10_000;
 
@@ -71,12 +76,14 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         uint64 maxAge;
     }
 
-    /// @dev `OracleParams` as stored: one slot (every field is bounded far below its width).
+    /// @dev `OracleParams` as stored: one slot (every field is bounded far below its width;
+    /// MAX_PRICE_LIMIT < 2^120).
     struct StoredParams {
         uint8 quorum;
         uint16 maxSpreadBps;
         uint16 bandBps;
         uint32 bandWindow;
+        uint128 maxPrice;
     }
 
     /* STORAGE */
@@ -133,15 +140,23 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         if (params.maxSpreadBps > MAX_SPREAD_BPS) revert InvalidMaxSpread(params.maxSpreadBps);
         if (params.bandBps > MAX_BAND_BPS) revert InvalidBand(params.bandBps);
         if (params.bandWindow > MAX_BAND_WINDOW) revert InvalidBandWindow(params.bandWindow);
+        if (params.maxPrice > MAX_PRICE_LIMIT) revert InvalidMaxPrice(params.maxPrice);
         _params[marketId] = StoredParams(
-            uint8(params.quorum), uint16(params.maxSpreadBps), uint16(params.bandBps), uint32(params.bandWindow)
+            uint8(params.quorum),
+            uint16(params.maxSpreadBps),
+            uint16(params.bandBps),
+            uint32(params.bandWindow),
+            uint128(params.maxPrice)
         );
 
-        emit OracleParamsSet(marketId, params.quorum, params.maxSpreadBps, params.bandBps, params.bandWindow);
+        emit OracleParamsSet(
+            marketId, params.quorum, params.maxSpreadBps, params.bandBps, params.bandWindow, params.maxPrice
+        );
     }
 
     /// @inheritdoc IOracleAdapter
     function setSequencerFeed(address feed, uint256 gracePeriod) external onlyOwner {
+        if (gracePeriod > MAX_GRACE_PERIOD) revert InvalidGracePeriod(gracePeriod);
         sequencerFeed = AggregatorV3Interface(feed);
         sequencerGracePeriod = gracePeriod;
 
@@ -188,6 +203,7 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         uint256 quorum = _params[marketId].quorum;
         if (e.fresh < quorum) return (MarkStatus.BelowQuorum, e.fresh, e.agreeing);
         if (e.agreeing < quorum) return (MarkStatus.SpreadTooWide, e.fresh, e.agreeing);
+        if (e.mark > _maxPrice(marketId)) return (MarkStatus.AboveBound, e.fresh, e.agreeing);
         if (!_passesBand(marketId, e)) return (MarkStatus.OutsideBand, e.fresh, e.agreeing);
         return (MarkStatus.Live, e.fresh, e.agreeing);
     }
@@ -212,7 +228,7 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     /// @inheritdoc IOracleAdapter
     function oracleParamsOf(uint256 marketId) external view returns (OracleParams memory) {
         StoredParams memory p = _params[marketId];
-        return OracleParams(p.quorum, p.maxSpreadBps, p.bandBps, p.bandWindow);
+        return OracleParams(p.quorum, p.maxSpreadBps, p.bandBps, p.bandWindow, p.maxPrice);
     }
 
     /// @inheritdoc IOracleAdapter
@@ -228,8 +244,9 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         return (e.mark, e.oldestAt);
     }
 
-    /// @dev Steps 1-5 of `price`: reverts when the market has no sources, the sequencer is down,
-    /// fewer than `quorum` sources are fresh (with the first left-out source's error) or agree.
+    /// @dev Steps 1-5b of `price`: reverts when the market has no sources, the sequencer is down,
+    /// fewer than `quorum` sources are fresh (with the first left-out source's error) or agree,
+    /// or the mark is above the market's sanity bound.
     function _evaluateOrRevert(uint256 marketId) internal view returns (Evaluation memory e) {
         if (_sources[marketId].length == 0) revert FeedNotSet(marketId);
 
@@ -239,6 +256,15 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         uint256 quorum = _params[marketId].quorum;
         if (e.fresh < quorum) _revertRejected(marketId, e.firstRejected);
         if (e.agreeing < quorum) revert SpreadTooWide(marketId, e.mark, e.agreeing, quorum);
+        uint256 maxPrice = _maxPrice(marketId);
+        if (e.mark > maxPrice) revert PriceAboveBound(marketId, e.mark, maxPrice);
+    }
+
+    /// @dev The market's sanity bound: `maxPrice`, or MAX_PRICE_LIMIT where it is 0 (`setFeed`
+    /// markets, and those configured without one).
+    function _maxPrice(uint256 marketId) internal view returns (uint256) {
+        uint256 maxPrice = _params[marketId].maxPrice;
+        return maxPrice == 0 ? MAX_PRICE_LIMIT : maxPrice;
     }
 
     /// @dev Reads every source, takes the lower median of the fresh ones and counts the sources

@@ -911,13 +911,17 @@ class LedgerMachine(RuleBasedStateMachine):
         spread=st.sampled_from([0, 1, 100, 500, 5_000, 5_001]),
         band=st.sampled_from([0, 1_000, 2_500, 10_000, 10_001]),
         window=st.sampled_from([0, 60, 900, 86_400, 86_401]),
+        # ETH trades around $3,000: a bound under it degrades the market (`PriceAboveBound`).
+        max_price=st.sampled_from([0, 2_900 * WAD, 3_500 * WAD, 10**36, 10**36 + 1]),
     )
-    def set_oracle(self, sources: tuple[int, ...], quorum: int, spread: int, band: int, window: int) -> None:
+    def set_oracle(
+        self, sources: tuple[int, ...], quorum: int, spread: int, band: int, window: int, max_price: int
+    ) -> None:
         """The owner reconfigures ETH's mark (bounds included: out-of-bound values must revert)."""
         addresses = self.ledger.deployment.addresses.sources[1]
         all_specs = source_specs(self.ledger.system.config.markets[0], addresses)
         specs = [tuple(all_specs[i]) for i in sources]
-        self.act(self.owner, "oracle", "setOracle", 1, specs, (quorum, spread, band, window))
+        self.act(self.owner, "oracle", "setOracle", 1, specs, (quorum, spread, band, window, max_price))
 
     @invariant()
     def mark_is_a_fresh_agreeing_source(self) -> None:

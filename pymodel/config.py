@@ -64,6 +64,8 @@ MAX_AGE_LIMIT = 7 * 24 * 3600
 MAX_SPREAD_BPS = 5_000
 MAX_BAND_BPS = 10_000
 MAX_BAND_WINDOW = 24 * 3600
+MAX_PRICE_LIMIT = 10**36
+MAX_GRACE_PERIOD = 24 * 3600
 
 
 class SourceConfig(BaseModel):
@@ -126,6 +128,9 @@ class MarketConfig(BaseModel):
     oracle_max_spread_bps: Annotated[int, Field(ge=0, le=MAX_SPREAD_BPS)] = 500
     price_band_bps: Annotated[int, Field(ge=0, le=MAX_BAND_BPS)] = 2_500
     price_band_window: Annotated[int, Field(ge=0, le=MAX_BAND_WINDOW)] = 900
+    # The mark's sanity bound (WAD): a higher mark degrades the market (`PriceAboveBound`).
+    # 0: MAX_PRICE_LIMIT, the most the pool's valuation can carry.
+    max_price: Annotated[int, Field(ge=0, le=MAX_PRICE_LIMIT)] = 0
 
     def oracle_sources(self) -> tuple[SourceConfig, ...]:
         """The market's sources, the single-feed fields standing for one when `sources` is empty."""
@@ -135,9 +140,15 @@ class MarketConfig(BaseModel):
             SourceConfig(decimals=self.feed_decimals, max_age=self.oracle_max_age, initial_answer=self.initial_answer),
         )
 
-    def oracle_params(self) -> tuple[int, int, int, int]:
-        """IOracleAdapter.OracleParams: (quorum, maxSpreadBps, bandBps, bandWindow)."""
-        return (self.oracle_quorum, self.oracle_max_spread_bps, self.price_band_bps, self.price_band_window)
+    def oracle_params(self) -> tuple[int, int, int, int, int]:
+        """IOracleAdapter.OracleParams: (quorum, maxSpreadBps, bandBps, bandWindow, maxPrice)."""
+        return (
+            self.oracle_quorum,
+            self.oracle_max_spread_bps,
+            self.price_band_bps,
+            self.price_band_window,
+            self.max_price,
+        )
 
     def params(self) -> MarketParams:
         return MarketParams(**{name: getattr(self, name) for name in MarketParams.__dataclass_fields__})
@@ -227,7 +238,8 @@ class SystemConfig(BaseModel):
 
 def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, **overrides: int) -> MarketConfig:
     """A market with defaults drawn from peers (SPEC / RESEARCH.md): 10x max leverage, tiered
-    maintenance 2.5-8%, 5 bps spread, 0.06% fee, 1% penalty, partial liquidation above $1M."""
+    maintenance 2.5-8%, 5 bps spread, 0.06% fee, 1% penalty, partial liquidation above $1M, and
+    a mark refused above 1,000x the initial price."""
     unit = 10**decimals
     values: dict = dict(
         market_id=market_id,
@@ -259,6 +271,7 @@ def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, *
         # maintenance then realises well above the keeper reward).
         min_margin=20 * unit,
         min_notional=500 * unit,
+        max_price=price_usd * 1_000 * 10**18,
     )
     values.update(overrides)
     return MarketConfig(**values)

@@ -134,6 +134,23 @@ class InvalidBandWindow(Revert):
     band_window: int
 
 
+@dataclass
+class InvalidMaxPrice(Revert):
+    max_price: int
+
+
+@dataclass
+class InvalidGracePeriod(Revert):
+    grace_period: int
+
+
+@dataclass
+class PriceAboveBound(Revert):
+    market_id: int
+    mark: int
+    max_price: int
+
+
 # ---------------------------------------------------------------------------------------------
 # Events (IOracleAdapter)
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +182,7 @@ class OracleParamsSet(ModelEvent):
     max_spread_bps: int
     band_bps: int
     band_window: int
+    max_price: int
 
 
 @dataclass(frozen=True)
@@ -199,6 +217,8 @@ MAX_SOURCES = 5
 MAX_SPREAD_BPS = 5_000
 MAX_BAND_BPS = 10_000
 MAX_BAND_WINDOW = 24 * 60 * 60  # 1 day
+MAX_PRICE_LIMIT = 10**36  # the LP pool's valuation multiplies open interest by the price
+MAX_GRACE_PERIOD = 24 * 60 * 60  # 1 day
 WAD_DECIMALS = 18
 BPS = 10_000
 NO_PRICE_ID = bytes(32)
@@ -216,6 +236,7 @@ class MarkStatus(IntEnum):
     BELOW_QUORUM = 3
     SPREAD_TOO_WIDE = 4
     OUTSIDE_BAND = 5
+    ABOVE_BOUND = 6
 
 
 class SourceSpec(NamedTuple):
@@ -247,6 +268,7 @@ class OracleParams(NamedTuple):
     max_spread_bps: int = 0
     band_bps: int = 0
     band_window: int = 0
+    max_price: int = 0  # WAD; 0 = MAX_PRICE_LIMIT
 
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(self)
@@ -309,6 +331,8 @@ class OracleAdapter(Ownable):
     MAX_SPREAD_BPS = MAX_SPREAD_BPS
     MAX_BAND_BPS = MAX_BAND_BPS
     MAX_BAND_WINDOW = MAX_BAND_WINDOW
+    MAX_PRICE_LIMIT = MAX_PRICE_LIMIT
+    MAX_GRACE_PERIOD = MAX_GRACE_PERIOD
 
     def __init__(self, address: str, log: EventLog, feeds: dict[str, Any], initial_owner: str) -> None:
         super().__init__(address, log)
@@ -367,6 +391,8 @@ class OracleAdapter(Ownable):
             raise InvalidBand(params.band_bps)
         if params.band_window > MAX_BAND_WINDOW:
             raise InvalidBandWindow(params.band_window)
+        if params.max_price > MAX_PRICE_LIMIT:
+            raise InvalidMaxPrice(params.max_price)
         self._sources[market_id] = configured
         self._params[market_id] = params
 
@@ -375,6 +401,8 @@ class OracleAdapter(Ownable):
     def set_sequencer_feed(self, env: Env, feed: str, grace_period: int) -> None:
         """Mirrors OracleAdapter.setSequencerFeed."""
         self._check_owner(env)
+        if grace_period > MAX_GRACE_PERIOD:
+            raise InvalidGracePeriod(grace_period)
         self.sequencer_feed = feed
         self.sequencer_grace_period = grace_period
 
@@ -419,6 +447,8 @@ class OracleAdapter(Ownable):
             return MarkStatus.BELOW_QUORUM, e.fresh, e.agreeing
         if e.agreeing < quorum:
             return MarkStatus.SPREAD_TOO_WIDE, e.fresh, e.agreeing
+        if e.mark > self._max_price(market_id):
+            return MarkStatus.ABOVE_BOUND, e.fresh, e.agreeing
         if not self._passes_band(env, market_id, e):
             return MarkStatus.OUTSIDE_BAND, e.fresh, e.agreeing
         return MarkStatus.LIVE, e.fresh, e.agreeing
@@ -451,8 +481,9 @@ class OracleAdapter(Ownable):
         return e.mark, e.oldest_at
 
     def _evaluate_or_revert(self, env: Env, market_id: int) -> Evaluation:
-        """Steps 1-5 of `price`: reverts when the market has no sources, the sequencer is down,
-        fewer than `quorum` sources are fresh (with the first left-out source's error) or agree."""
+        """Steps 1-5b of `price`: reverts when the market has no sources, the sequencer is down,
+        fewer than `quorum` sources are fresh (with the first left-out source's error) or agree,
+        or the mark is above the market's sanity bound."""
         if len(self._sources.get(market_id, [])) == 0:
             raise FeedNotSet(market_id)
 
@@ -464,7 +495,15 @@ class OracleAdapter(Ownable):
             self._revert_rejected(env, market_id, e.first_rejected)
         if e.agreeing < quorum:
             raise SpreadTooWide(market_id, e.mark, e.agreeing, quorum)
+        max_price = self._max_price(market_id)
+        if e.mark > max_price:
+            raise PriceAboveBound(market_id, e.mark, max_price)
         return e
+
+    def _max_price(self, market_id: int) -> int:
+        """The market's sanity bound: `max_price`, or MAX_PRICE_LIMIT where it is 0."""
+        max_price = self._params_of(market_id).max_price
+        return MAX_PRICE_LIMIT if max_price == 0 else max_price
 
     def _evaluate(self, env: Env, market_id: int) -> Evaluation:
         """Reads every source, takes the lower median of the fresh ones and counts the sources

@@ -14,7 +14,10 @@ pragma solidity 0.8.28;
 /// 4. the mark is the LOWER median of the fresh sources (sorted ascending, index (n - 1) / 2: always
 /// a price some source published, exact); 5. the sources within `maxSpreadBps` of the mark
 /// (`|p - mark| * 10_000 <= mark * maxSpreadBps`) agree with it; fewer than `quorum` agreeing:
-/// `SpreadTooWide`; the others are outvoted; 6. the price band: while the last accepted mark
+/// `SpreadTooWide`; the others are outvoted; 5b. the mark is at most the market's sanity bound
+/// `maxPrice` (0: `MAX_PRICE_LIMIT`, the most any valuation in the system can carry), else
+/// `PriceAboveBound`: a feed gone absurd degrades its market with a named error, never an
+/// overflow further on; 6. the price band: while the last accepted mark
 /// (recorded by the permissionless `updateMark`) is at most `bandWindow` seconds old, a mark more
 /// than `bandBps` away from it is valid only once confirmed by a later observation beyond the band
 /// on the same side, recorded as pending by an earlier `updateMark` (`PriceOutsideBand`).
@@ -50,6 +53,7 @@ interface IOracleAdapter {
         uint256 maxSpreadBps;
         uint256 bandBps;
         uint256 bandWindow;
+        uint256 maxPrice; // WAD; 0 = MAX_PRICE_LIMIT
     }
 
     /// @notice The band's state: the last accepted mark and an out-of-band mark awaiting confirmation.
@@ -67,7 +71,8 @@ interface IOracleAdapter {
         SequencerDown,
         BelowQuorum,
         SpreadTooWide,
-        OutsideBand
+        OutsideBand,
+        AboveBound
     }
 
     /* ERRORS */
@@ -89,6 +94,8 @@ interface IOracleAdapter {
     /// @notice The mark moved more than `bandBps` from the last accepted mark within the band
     /// window and is not confirmed yet.
     error PriceOutsideBand(uint256 marketId, uint256 mark, uint256 lastAccepted);
+    /// @notice Step 5b: the mark exceeds the market's sanity bound.
+    error PriceAboveBound(uint256 marketId, uint256 mark, uint256 maxPrice);
     /// @notice The L2 sequencer-uptime feed reports the sequencer down (answer != 0, or no round).
     error SequencerDown();
     /// @notice The sequencer came back up less than `gracePeriod` seconds ago.
@@ -111,6 +118,10 @@ interface IOracleAdapter {
     error InvalidBand(uint256 bandBps);
     /// @notice `bandWindow` must be at most MAX_BAND_WINDOW.
     error InvalidBandWindow(uint256 bandWindow);
+    /// @notice `maxPrice` must be at most MAX_PRICE_LIMIT (0 = MAX_PRICE_LIMIT).
+    error InvalidMaxPrice(uint256 maxPrice);
+    /// @notice The sequencer grace period must be at most MAX_GRACE_PERIOD.
+    error InvalidGracePeriod(uint256 gracePeriod);
 
     /* EVENTS */
 
@@ -125,7 +136,12 @@ interface IOracleAdapter {
         uint256 maxAge
     );
     event OracleParamsSet(
-        uint256 indexed marketId, uint256 quorum, uint256 maxSpreadBps, uint256 bandBps, uint256 bandWindow
+        uint256 indexed marketId,
+        uint256 quorum,
+        uint256 maxSpreadBps,
+        uint256 bandBps,
+        uint256 bandWindow,
+        uint256 maxPrice
     );
     event MarkAccepted(uint256 indexed marketId, uint256 mark, uint256 oldestObservedAt, uint256 newestObservedAt);
     event MarkPending(uint256 indexed marketId, uint256 mark, uint256 lastAccepted, uint256 newestObservedAt);
@@ -140,11 +156,13 @@ interface IOracleAdapter {
     /// @notice Owner only. Replaces the market's sources and aggregation rules. Bounds: 1 to
     /// MAX_SOURCES sources, each with a non-zero feed and `maxAge` in [1, MAX_AGE_LIMIT], Chainlink
     /// decimals at most 36, Pyth exponent in [-36, 0]; quorum in [1, sources]; `maxSpreadBps` at most
-    /// MAX_SPREAD_BPS; `bandBps` at most MAX_BAND_BPS; `bandWindow` at most MAX_BAND_WINDOW.
+    /// MAX_SPREAD_BPS; `bandBps` at most MAX_BAND_BPS; `bandWindow` at most MAX_BAND_WINDOW;
+    /// `maxPrice` at most MAX_PRICE_LIMIT.
     /// Checked in that order (sources first, each source field by field).
     function setOracle(uint256 marketId, SourceSpec[] calldata sources, OracleParams calldata params) external;
 
     /// @notice Owner only. Sets the L2 sequencer-uptime feed; `address(0)` disables the check.
+    /// `gracePeriod` at most MAX_GRACE_PERIOD.
     function setSequencerFeed(address feed, uint256 gracePeriod) external;
 
     /// @notice Anyone. Records the current mark as accepted when it passes the band (returns true),

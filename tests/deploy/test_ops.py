@@ -218,6 +218,49 @@ def test_keeper__adl_steps_follow_adl_plan_to_the_target(make_ledger, rpc):
     assert summary.adl_steps == len(expected)  # back under target: nothing more to do
 
 
+def test_keeper__flag_left_set_after_the_ratio_fell__cleared_by_sync_adl(make_ledger, rpc):
+    """An ADL step that stops above the target leaves the side's flag set; the price then falls
+    back and the ratio sits under the target with nobody observing it. The stale flag would let
+    ADL reopen anywhere above the target (below the trigger): the keeper's pass clears it."""
+    ledger = make_ledger(default_config(adl_trigger_bps=5_000, adl_target_bps=4_000))
+    _, lp, t1, t2, keeper = ledger.actors[:5]
+    _user(ledger, lp, 1_000_000 * USD)
+    ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
+    ledger.act(ledger.actors[0], "engine", "setAdlKeeper", keeper, True)
+    for trader in (t1, t2):
+        _user(ledger, trader, 70_000 * USD + FEE)
+        assert cancel_reason(trade(ledger, trader, 1, 100 * WAD, 70_000 * USD, 3_100 * WAD)) is None
+    ledger.advance(60)
+    ledger.set_price(1, 5_000 * FEED)
+    engine = ledger.deployment.contracts["engine"]
+    assert engine.call("sideProfitRatio", 1, True) > 5_000
+    assert not ledger.act(keeper, "engine", "autoDeleverage", t1, 1, WAD).reverted  # a small step
+    assert engine.call("marketState", 1)[9] and engine.call("sideProfitRatio", 1, True) > 4_000
+    ledger.advance(60)
+    ledger.set_price(1, 3_500 * FEED)
+    assert engine.call("sideProfitRatio", 1, True) <= 4_000 and engine.call("marketState", 1)[9]
+
+    sent: list[tuple] = []
+
+    def send(function, args):
+        sent.append((function, args))
+        assert not ledger.act(keeper, "engine", function, *args).reverted  # model == chain checked
+        return "0x"
+
+    summary, lines = Summary(), []
+    adl_pass(rpc, engine, [1, 2], lambda: ledger.system, keeper, send, summary, lines.append)
+    assert sent == [("syncAdl", (1, True))] and summary.adl_flags_cleared == 1 and summary.adl_steps == 0
+    assert not engine.call("marketState", 1)[9] and not ledger.system.c.engine.market_state(1).adl_long_active
+    ledger.advance(60)
+    ledger.set_price(1, 4_600 * FEED)  # back between target and trigger: ADL stays closed now
+    ratio = engine.call("sideProfitRatio", 1, True)
+    assert 4_000 < ratio <= 5_000
+    refused = ledger.act(keeper, "engine", "autoDeleverage", t2, 1, WAD)
+    assert refused.error == ("AdlNotTriggered", (1, True, ratio, 5_000))
+    adl_pass(rpc, engine, [1, 2], lambda: ledger.system, keeper, send, summary, lines.append)
+    assert len(sent) == 1  # nothing stale, nothing triggered
+
+
 def test_lock_lists_every_platform_package_so_npm_ci_never_rewrites_it():
     lock = json.loads((ROOT / "package-lock.json").read_text())
     packages = lock["packages"]

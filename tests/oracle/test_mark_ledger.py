@@ -263,15 +263,15 @@ def test_set_oracle__owner_reconfigures_live_market__stranger_and_bad_bounds_rev
     market = ledger.system.config.markets[0]
     specs = [tuple(spec) for spec in source_specs(market, ledger.deployment.addresses.sources[ETH])]
 
-    out = ledger.act(owner, "oracle", "setOracle", ETH, specs[:2], (2, 300, 1_000, 60))
+    out = ledger.act(owner, "oracle", "setOracle", ETH, specs[:2], (2, 300, 1_000, 60, 0))
     assert [event.name for event in out.events] == ["SourceSet", "SourceSet", "OracleParamsSet"]
-    assert ledger.system.c.oracle.oracle_params_of(ETH) == (2, 300, 1_000, 60)
+    assert ledger.system.c.oracle.oracle_params_of(ETH) == (2, 300, 1_000, 60, 0)
     assert len(ledger.system.c.oracle.sources_of(ETH)) == 2
 
-    reverts = ledger.act(stranger, "oracle", "setOracle", ETH, specs, (1, 0, 0, 0))
+    reverts = ledger.act(stranger, "oracle", "setOracle", ETH, specs, (1, 0, 0, 0, 0))
     assert reverts.error == ("OwnableUnauthorizedAccount", (stranger,))
-    assert ledger.act(owner, "oracle", "setOracle", ETH, specs, (4, 0, 0, 0)).error == ("InvalidQuorum", (4, 3))
-    assert ledger.act(owner, "oracle", "setOracle", ETH, [], (1, 0, 0, 0)).error == ("InvalidSourceCount", (0,))
+    assert ledger.act(owner, "oracle", "setOracle", ETH, specs, (4, 0, 0, 0, 0)).error == ("InvalidQuorum", (4, 3))
+    assert ledger.act(owner, "oracle", "setOracle", ETH, [], (1, 0, 0, 0, 0)).error == ("InvalidSourceCount", (0,))
     assert len(ledger.system.c.oracle.sources_of(ETH)) == 2  # unchanged by the reverts
 
 

@@ -18,6 +18,8 @@ from pymodel.oracle_adapter import (
     MAX_AGE_LIMIT,
     MAX_BAND_BPS,
     MAX_BAND_WINDOW,
+    MAX_GRACE_PERIOD,
+    MAX_PRICE_LIMIT,
     MAX_SOURCES,
     MAX_SPREAD_BPS,
     MarkStatus,
@@ -46,8 +48,8 @@ def chainlink(feed) -> tuple:
     return (CHAINLINK, feed.address, NO_ID, HOUR)
 
 
-def params(quorum: int = 2, spread: int = 100, band: int = 0, window: int = 0) -> tuple:
-    return (quorum, spread, band, window)
+def params(quorum: int = 2, spread: int = 100, band: int = 0, window: int = 0, max_price: int = 0) -> tuple:
+    return (quorum, spread, band, window, max_price)
 
 
 @pytest.fixture
@@ -82,10 +84,10 @@ def test_set_oracle__three_sources__stores_them_and_emits_per_source(oracle, ada
         (adapter.address, "SourceSet", (MARKET, 0, CHAINLINK, a.address, NO_ID, 18, HOUR)),
         (adapter.address, "SourceSet", (MARKET, 1, CHAINLINK, b.address, NO_ID, 18, HOUR)),
         (adapter.address, "SourceSet", (MARKET, 2, PYTH, pyth.address, PYTH_ID, 8, 2 * HOUR)),
-        (adapter.address, "OracleParamsSet", (MARKET, 2, 150, 2_000, 600)),
+        (adapter.address, "OracleParamsSet", (MARKET, 2, 150, 2_000, 600, 0)),
     )
     assert oracle.view(adapter, "sourcesOf", MARKET)[1][2] == (PYTH, pyth.address, PYTH_ID, 8, 2 * HOUR)
-    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (2, 150, 2_000, 600))
+    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (2, 150, 2_000, 600, 0))
     assert oracle.view(adapter, "feedOf", MARKET) == ("ok", (a.address, 18, HOUR))
 
 
@@ -94,7 +96,7 @@ def test_set_feed__after_three_sources__one_source_quorum_one_spread_and_band_ke
     oracle.transact(three, "setOracle", MARKET, [chainlink(a)] * 3, params(3, 100, 500, 60))
     assert oracle.transact(three, "setFeed", MARKET, a.address, HOUR)[0] == "ok"
     assert len(oracle.view(three, "sourcesOf", MARKET)[1]) == 1
-    assert oracle.view(three, "oracleParamsOf", MARKET) == ("ok", (1, 100, 500, 60))
+    assert oracle.view(three, "oracleParamsOf", MARKET) == ("ok", (1, 100, 500, 60, 0))
 
 
 @pytest.mark.parametrize("count", [0, MAX_SOURCES + 1])
@@ -151,6 +153,7 @@ def test_set_oracle__quorum_out_of_bounds__reverts_invalid_quorum(oracle, adapte
         (params(1, MAX_SPREAD_BPS + 1), ("InvalidMaxSpread", MAX_SPREAD_BPS + 1)),
         (params(1, 0, MAX_BAND_BPS + 1), ("InvalidBand", MAX_BAND_BPS + 1)),
         (params(1, 0, 0, MAX_BAND_WINDOW + 1), ("InvalidBandWindow", MAX_BAND_WINDOW + 1)),
+        (params(1, 0, 0, 0, MAX_PRICE_LIMIT + 1), ("InvalidMaxPrice", MAX_PRICE_LIMIT + 1)),
     ],
 )
 def test_set_oracle__parameter_above_bound__reverts_and_keeps_config(oracle, three, trio, bad, error):
@@ -160,7 +163,7 @@ def test_set_oracle__parameter_above_bound__reverts_and_keeps_config(oracle, thr
 
 
 def test_set_oracle__every_parameter_at_bound__accepted(oracle, adapter, trio):
-    bound = params(1, MAX_SPREAD_BPS, MAX_BAND_BPS, MAX_BAND_WINDOW)
+    bound = params(1, MAX_SPREAD_BPS, MAX_BAND_BPS, MAX_BAND_WINDOW, MAX_PRICE_LIMIT)
     assert oracle.transact(adapter, "setOracle", MARKET, [chainlink(trio[0])], bound)[0] == "ok"
 
 
@@ -264,6 +267,69 @@ def test_mark_status__not_configured_and_sequencer_down(oracle, adapter):
     oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
     oracle.transact(adapter, "setSequencerFeed", sequencer.address, 0)
     assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.SEQUENCER_DOWN, 0, 0))
+
+
+def test_set_sequencer_feed__grace_period_above_bound__reverts_and_keeps_the_old_one(oracle, adapter):
+    sequencer = oracle.deploy_mock_price_feed(0, 0)
+    assert oracle.transact(adapter, "setSequencerFeed", sequencer.address, MAX_GRACE_PERIOD)[0] == "ok"
+    outcome = oracle.transact(adapter, "setSequencerFeed", ZERO_ADDRESS, MAX_GRACE_PERIOD + 1)
+    assert outcome == revert("InvalidGracePeriod", MAX_GRACE_PERIOD + 1)
+    assert oracle.view(adapter, "sequencerGracePeriod") == ("ok", MAX_GRACE_PERIOD)
+    assert oracle.view(adapter, "sequencerFeed") == ("ok", sequencer.address)
+
+
+# ==============================================================================================
+# Sanity bound (step 5b)
+# ==============================================================================================
+
+
+@pytest.mark.parametrize(("above", "ok"), [(0, True), (1, False)])
+def test_price__median_at_max_price__live_one_wei_above__price_above_bound(oracle, three, trio, above, ok):
+    """A median of 2,000 * WAD against a bound of 2,000 * WAD (+/- 1 wei): at the bound it is the
+    mark; above it the market is degraded with a named error, in `price`, `priceWithTime`,
+    `updateMark` and `markStatus` alike, and nothing is recorded."""
+    a, _, _ = trio
+    bound = 2_000 * WAD - above
+    assert oracle.transact(three, "setOracle", MARKET, [chainlink(a)], params(1, 100, 0, 0, bound))[0] == "ok"
+    if ok:
+        assert oracle.view(three, "price", MARKET) == ("ok", 2_000 * WAD)
+        assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 1, 1))
+        return
+    error = revert("PriceAboveBound", MARKET, 2_000 * WAD, bound)
+    assert oracle.view(three, "price", MARKET) == error
+    assert oracle.view(three, "priceWithTime", MARKET) == error
+    assert oracle.transact(three, "updateMark", MARKET) == error
+    assert oracle.view(three, "markOf", MARKET) == ("ok", (0, 0, 0, 0))
+    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.ABOVE_BOUND, 1, 1))
+
+
+def test_price__absurd_answer_without_a_market_bound__refused_at_the_global_limit(oracle, adapter):
+    """No `maxPrice` (a `setFeed` market): the global MAX_PRICE_LIMIT applies, so an answer that
+    would overflow the pool's valuation is a named error here, never a panic further on."""
+    feed = oracle.deploy_mock_price_feed(8, 2**200)
+    oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
+    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (1, 0, 0, 0, 0))
+    mark = 2**200 * 10**10
+    assert oracle.view(adapter, "price", MARKET) == revert("PriceAboveBound", MARKET, mark, MAX_PRICE_LIMIT)
+
+
+def test_price__one_source_beyond_the_bound__outvoted_by_the_median(oracle, three, trio):
+    """The bound applies to the mark, not to each source: one source gone absurd is outvoted by
+    the median (the spread rule leaves it out) and the market stays live."""
+    a, b, pyth = trio
+    assert (
+        oracle.transact(
+            three,
+            "setOracle",
+            MARKET,
+            [chainlink(a), chainlink(b), (PYTH, pyth.address, PYTH_ID, HOUR)],
+            params(2, 100, 0, 0, 3_000 * WAD),
+        )[0]
+        == "ok"
+    )
+    t = oracle.now() + AHEAD
+    oracle.transact(b, "setRoundData", 10**30, t)
+    assert oracle.view(three, "price", MARKET, at=t) == ("ok", 2_000 * WAD)
 
 
 # ==============================================================================================

@@ -67,6 +67,15 @@ def test_deploy__owner_is_initial_owner_and_constants_match(oracle, adapter, dep
     assert oracle.view(adapter, "owner") == ("ok", deployer.address)
     assert adapter.chain.call("MAX_AGE_LIMIT") == MAX_AGE_LIMIT == 7 * DAY
     assert adapter.chain.call("MAX_FEED_DECIMALS") == MAX_FEED_DECIMALS == 36
+    for name in (
+        "MAX_SOURCES",
+        "MAX_SPREAD_BPS",
+        "MAX_BAND_BPS",
+        "MAX_BAND_WINDOW",
+        "MAX_PRICE_LIMIT",
+        "MAX_GRACE_PERIOD",
+    ):
+        assert adapter.chain.call(name) == getattr(OracleAdapter, name), name
 
 
 def test_deploy__zero_initial_owner__reverts_ownable_invalid_owner(project, rpc, registry, deployer):

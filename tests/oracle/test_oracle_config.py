@@ -11,6 +11,8 @@ from pymodel.config import (
     MAX_AGE_LIMIT,
     MAX_BAND_BPS,
     MAX_BAND_WINDOW,
+    MAX_GRACE_PERIOD,
+    MAX_PRICE_LIMIT,
     MAX_SOURCES,
     MAX_SPREAD_BPS,
     SourceConfig,
@@ -29,12 +31,23 @@ def market(**overrides):
 
 
 def test_bounds__same_as_contract_constants():
-    assert (MAX_SOURCES, MAX_AGE_LIMIT, MAX_SPREAD_BPS, MAX_BAND_BPS, MAX_BAND_WINDOW) == (
+    ours = (
+        MAX_SOURCES,
+        MAX_AGE_LIMIT,
+        MAX_SPREAD_BPS,
+        MAX_BAND_BPS,
+        MAX_BAND_WINDOW,
+        MAX_PRICE_LIMIT,
+        MAX_GRACE_PERIOD,
+    )
+    assert ours == (
         oracle_adapter.MAX_SOURCES,
         oracle_adapter.MAX_AGE_LIMIT,
         oracle_adapter.MAX_SPREAD_BPS,
         oracle_adapter.MAX_BAND_BPS,
         oracle_adapter.MAX_BAND_WINDOW,
+        oracle_adapter.MAX_PRICE_LIMIT,
+        oracle_adapter.MAX_GRACE_PERIOD,
     )
 
 
@@ -43,7 +56,7 @@ def test_default_market__one_chainlink_source_from_single_feed_fields():
     assert m.oracle_sources() == (
         SourceConfig(kind="chainlink", decimals=18, max_age=60, initial_answer=3_000 * 10**18),
     )
-    assert m.oracle_params() == (1, 500, 2_500, 900)
+    assert m.oracle_params() == (1, 500, 2_500, 900, 3_000 * 1_000 * 10**18)  # bound: 1,000x the price
 
 
 @pytest.mark.parametrize(
@@ -58,6 +71,7 @@ def test_default_market__one_chainlink_source_from_single_feed_fields():
         (dict(price_band_bps=MAX_BAND_BPS + 1), "price_band_bps", f"less than or equal to {MAX_BAND_BPS}"),
         (dict(price_band_window=MAX_BAND_WINDOW + 1), "price_band_window", f"less than or equal to {MAX_BAND_WINDOW}"),
         (dict(price_band_bps=-1), "price_band_bps", "greater than or equal to 0"),
+        (dict(max_price=MAX_PRICE_LIMIT + 1), "max_price", f"less than or equal to {MAX_PRICE_LIMIT}"),
     ],
 )
 def test_market__rule_out_of_bounds__names_field_and_bound(overrides, field, bound):
