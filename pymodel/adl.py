@@ -11,10 +11,11 @@ engine's own `_adl_score` (PerpEngine._adlScore on chain).
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pymodel.core import Env
+from pymodel.core import Env, begin_action, end_action, rollback
 from pymodel.errors import Revert
 from pymodel.perp_engine import AutoDeleveraged, PerpEngine
 from pymodel.signed_math import abs_
@@ -77,11 +78,31 @@ def audit_adl(steps: list[tuple[PerpEngine, Env, AutoDeleveraged]]) -> list[AdlS
     return skips
 
 
+@contextmanager
+def _undone(engine: PerpEngine) -> Iterator[None]:
+    """Whatever runs inside is undone afterwards, events included: the model's journal (the one
+    that makes a reverted action leave no trace), so a trial costs what it writes, not a copy of
+    the system. Nests inside an action in progress (a batched block's journal)."""
+    emitted = len(engine.log.events)
+    mark = begin_action()
+    try:
+        yield
+    finally:
+        rollback(mark)
+        end_action(mark)
+        del engine.log.events[emitted:]
+
+
 def adl_plan(engine: PerpEngine, env: Env, market_id: int, is_long: bool) -> list[tuple[str, int]]:
     """`(account, reduction)` steps, in ranking order, that bring the side's ratio to the target:
     whole positions while that is not enough, then the smallest reduction of the next one that
-    is (found by bisection on a copy of the model). Empty when ADL is not open on the side."""
-    trial = copy.deepcopy(engine)
+    is (found by bisection, each trial undone). Empty when ADL is not open on the side. The
+    model is left exactly as it was."""
+    with _undone(engine):
+        return _plan(engine, env, market_id, is_long)
+
+
+def _plan(trial: PerpEngine, env: Env, market_id: int, is_long: bool) -> list[tuple[str, int]]:
     trial.is_adl_keeper[env.sender] = True  # the plan is for an ADL keeper
     plan: list[tuple[str, int]] = []
     for candidate in adl_ranking(trial, env, market_id, is_long):
@@ -112,11 +133,10 @@ def adl_plan(engine: PerpEngine, env: Env, market_id: int, is_long: bool) -> lis
 def _ratio_after(
     engine: PerpEngine, env: Env, account: str, market_id: int, reduction: int, is_long: bool
 ) -> int | None:
-    """The side's ratio after this step on a throwaway copy, or None if the step would revert."""
-    scratch = copy.deepcopy(engine)
-    scratch.is_adl_keeper[env.sender] = True
-    try:
-        scratch.auto_deleverage(Env(env.sender, env.timestamp), account, market_id, reduction)
-    except Revert:
-        return None
-    return scratch.side_profit_ratio(env, market_id, is_long)
+    """The side's ratio after this step (undone), or None if the step would revert."""
+    with _undone(engine):
+        try:
+            engine.auto_deleverage(Env(env.sender, env.timestamp), account, market_id, reduction)
+        except Revert:
+            return None
+        return engine.side_profit_ratio(env, market_id, is_long)

@@ -163,8 +163,13 @@ def test_adl__following_ranking_brings_ratio_under_target(make_ledger):
     assert [c.account for c in ranking] == [t1, t2, t3]  # highest profit % x leverage first
     before = engine.side_profit_ratio(env, ETH, True)
     assert before > 5_000
+    emitted = len(engine.log.events)
     plan = adl_plan(engine, env, ETH, True)
     assert [account for account, _ in plan] == [t1, t2, t3][: len(plan)]
+    # The plan's trials are undone, events and the planner's ADL grant included (lp is no keeper).
+    assert adl_plan(engine, Env(lp, ledger.now), ETH, True) == plan
+    assert len(engine.log.events) == emitted and not engine.is_adl_keeper.get(lp, False)
+    ledger.require_same_state()
     for account, reduction in plan:
         step = ledger.act(keeper, "engine", "autoDeleverage", account, ETH, reduction).event("AutoDeleveraged")
         assert step.ratio_after_bps < step.ratio_before_bps
