@@ -38,6 +38,17 @@ class Summary:
 Send = Callable[[str, tuple[Any, ...]], str]
 
 
+def _try_send(send: Send, function: str, args: tuple[Any, ...], what: str, summary: Summary, log: Any) -> str | None:
+    """The transaction's hash, or None when it failed (a race with another keeper, a price move):
+    counted, reported as `FAILED <function> <what>: <error>`, and the pass goes on."""
+    try:
+        return send(function, args)
+    except Exception as error:
+        summary.failed += 1
+        log(f"FAILED    {function} {what}: {error}")
+        return None
+
+
 class PositionIndex:
     """Every (account, market) an engine event named, scanned once, in block ranges of `chunk`
     (public RPCs cap `eth_getLogs` ranges); `refresh` scans the new blocks and returns the pairs
@@ -85,11 +96,8 @@ def liquidation_pass(
             summary.unprofitable += 1
             log(f"skip      {account} market {market_id}: reward {reward} < gas cost {gas_cost}")
             continue
-        try:
-            tx = send("liquidate", (account, market_id))
-        except Exception as error:  # a race with another keeper, a price move: report and go on
-            summary.failed += 1
-            log(f"FAILED    liquidate {account} market {market_id}: {error}")
+        tx = _try_send(send, "liquidate", (account, market_id), f"{account} market {market_id}", summary, log)
+        if tx is None:
             continue
         summary.liquidated += 1
         debt = f", bad debt {shortfall} (insurance {f_if}, safety module {f_sm}, pool {f_pool})" if shortfall else ""
@@ -140,11 +148,8 @@ def adl_pass(
     sides, stale = adl_sides(engine, market_ids)
     for market_id, is_long in stale:
         side = "long" if is_long else "short"
-        try:
-            tx = send("syncAdl", (market_id, is_long))
-        except Exception as error:
-            summary.failed += 1
-            log(f"FAILED    syncAdl market {market_id} {side}: {error}")
+        tx = _try_send(send, "syncAdl", (market_id, is_long), f"market {market_id} {side}", summary, log)
+        if tx is None:
             continue
         summary.adl_flags_cleared += 1
         log(f"ADL flag  market {market_id} {side} cleared (ratio at or below the target) tx {tx}")
@@ -165,11 +170,9 @@ def adl_pass(
     for market_id, is_long in sides:
         side = "long" if is_long else "short"
         for account, reduction in adl_plan(system.c.engine, env, market_id, is_long):
-            try:
-                tx = send("autoDeleverage", (account, market_id, reduction))
-            except Exception as error:
-                summary.failed += 1
-                log(f"FAILED    autoDeleverage {account} market {market_id} {side} by {reduction}: {error}")
+            what = f"{account} market {market_id} {side} by {reduction}"
+            tx = _try_send(send, "autoDeleverage", (account, market_id, reduction), what, summary, log)
+            if tx is None:
                 break
             summary.adl_steps += 1
             log(f"ADL       {account} market {market_id} {side} reduced by {reduction} tx {tx}")
