@@ -276,12 +276,9 @@ contract PerpEngine is IPerpEngine, PerpEngineCore {
                 if (next.size == 0) {
                     settled.payout -= haircut;
                 } else {
-                    // Cut from the remaining position's margin: its side's margin sum follows.
+                    // Cut from the remaining position's margin: its side's bankruptcy bound follows.
                     next.margin -= haircut;
-                    MarketState storage m = _markets[marketId];
-                    if (next.size > 0) m.longMargin -= haircut;
-                    else m.shortMargin -= haircut;
-                    _includeInBound(m, next);
+                    _includeInBound(_markets[marketId], next);
                 }
                 poolDelta += haircut.toInt256();
                 socialisedLoss += haircut;
@@ -375,12 +372,10 @@ contract PerpEngine is IPerpEngine, PerpEngineCore {
     /// @inheritdoc IPerpEngine
     function addMargin(uint256 marketId, uint256 amount) external {
         if (amount == 0) revert ZeroAmount();
-        (, MarketState storage m) = _listed(marketId);
+        _listed(marketId);
         Position storage position = _positions[msg.sender][marketId];
         if (position.size == 0) revert NoPosition(msg.sender, marketId);
         position.margin += amount;
-        if (position.size > 0) m.longMargin += amount;
-        else m.shortMargin += amount;
         collateral.safeTransferFrom(msg.sender, address(this), amount);
         emit MarginChanged(msg.sender, marketId, amount.toInt256(), position.margin);
     }
@@ -396,8 +391,6 @@ contract PerpEngine is IPerpEngine, PerpEngineCore {
         uint256 price = oracle.price(marketId);
         _accrueFunding(marketId, p, m, price);
         position.margin -= amount;
-        if (position.size > 0) m.longMargin -= amount;
-        else m.shortMargin -= amount;
         _includeInBound(m, position);
         int256 equityAfter = _equity(position, price, m.fundingIndex);
         uint256 required = _bpsOfNotionalUp(position.size, price, p.initialMarginBps);
@@ -431,12 +424,9 @@ contract PerpEngine is IPerpEngine, PerpEngineCore {
             ? _settleLiquidationWithPool(poolClaim)
             : _settleBadDebt(account, marketId, uint256(liq.reward.toInt256() - liq.realised), poolClaim);
         if (unpaid > 0) _advance(account, marketId, liq, unpaid);
-        // A partial step keeps the refund as margin of the remaining position (and in its side's margin sum).
-        if (!liq.full && liq.refund > 0) {
-            next.margin += liq.refund;
-            if (next.size > 0) m.longMargin += liq.refund;
-            else m.shortMargin += liq.refund;
-        }
+        // A partial step keeps the refund as margin of the remaining position (more margin: the side's
+        // bankruptcy bound, set from the smaller margin, stays conservative).
+        if (!liq.full && liq.refund > 0) next.margin += liq.refund;
         _positions[account][marketId] = next;
         collateral.safeTransfer(msg.sender, liq.reward);
         if (liq.penalty > 0) insuranceFund.depositFromEngine(marketId, liq.penalty);
@@ -664,13 +654,11 @@ contract PerpEngine is IPerpEngine, PerpEngineCore {
         if (position.size > 0) {
             m.longSize += uint256(position.size);
             m.longEntryNotional += uint256(position.size) * position.entryPrice;
-            m.longMargin += position.margin;
             _includeInBound(m, position);
             ++m.longPositions;
         } else if (position.size < 0) {
             m.shortSize += SignedMath.abs(position.size);
             m.shortEntryNotional += SignedMath.abs(position.size) * position.entryPrice;
-            m.shortMargin += position.margin;
             _includeInBound(m, position);
             ++m.shortPositions;
         }
@@ -682,12 +670,10 @@ contract PerpEngine is IPerpEngine, PerpEngineCore {
         if (position.size > 0) {
             m.longSize -= uint256(position.size);
             m.longEntryNotional -= uint256(position.size) * position.entryPrice;
-            m.longMargin -= position.margin;
             --m.longPositions;
         } else if (position.size < 0) {
             m.shortSize -= SignedMath.abs(position.size);
             m.shortEntryNotional -= SignedMath.abs(position.size) * position.entryPrice;
-            m.shortMargin -= position.margin;
             --m.shortPositions;
         }
         m.sumSizeTimesIndex -= position.size * position.fundingIndex;

@@ -1001,9 +1001,6 @@ class LedgerMachine(RuleBasedStateMachine):
             assert m.short_entry_notional == sum(-p.size * p.entry_price for p in positions if p.size < 0)
             assert m.sum_size_times_index == sum(p.size * p.funding_index for p in positions)
             assert m.accrued_funding_total == sum(p.accrued_funding for p in positions)
-            # The per-side margin sums the pool's redemption mark caps losses with (issue 10, item 1).
-            assert m.long_margin == sum(p.margin for p in positions if p.size > 0)
-            assert m.short_margin == sum(p.margin for p in positions if p.size < 0)
             # The per-side bankruptcy bounds (the redemption mark): counts exact, bounds conservative.
             longs, shorts = [p for p in positions if p.size > 0], [p for p in positions if p.size < 0]
             assert (m.long_positions, m.short_positions) == (len(longs), len(shorts))

@@ -92,8 +92,6 @@ class MarketState:
     accrued_funding_total: int = 0
     adl_long_active: bool = False
     adl_short_active: bool = False
-    long_margin: int = 0  # sum of longs' margins: the most the longs can lose to the pool
-    short_margin: int = 0
     long_positions: int = 0  # open long positions (what refresh_bankruptcy_bound must list)
     short_positions: int = 0
     # A long is beyond its bankruptcy price only below long_bankruptcy_bound + index; a short above
@@ -849,14 +847,9 @@ class PerpEngine(Ownable):
                 if nxt.size == 0:
                     settled.payout -= haircut
                 else:
-                    # Cut from the remaining position's margin: its side's margin sum follows.
+                    # Cut from the remaining position's margin: its side's bankruptcy bound follows.
                     nxt.margin -= haircut
-                    m = self._market(market_id)
-                    if nxt.size > 0:
-                        m.long_margin = evm.sub(m.long_margin, haircut)
-                    else:
-                        m.short_margin = evm.sub(m.short_margin, haircut)
-                    self._include_in_bound(m, nxt)
+                    self._include_in_bound(self._market(market_id), nxt)
                 pool_delta = evm.sadd(pool_delta, evm.to_int256(haircut))
                 self.socialised_loss = evm.add(self.socialised_loss, haircut)
                 self.emit(ProfitHaircut(account, market_id, owed, owed - haircut, haircut))
@@ -913,15 +906,11 @@ class PerpEngine(Ownable):
         """Mirrors PerpEngine.addMargin (allowed when liquidatable: it can rescue the position)."""
         if amount == 0:
             raise ZeroAmount()
-        _, m = self._listed(market_id)
+        self._listed(market_id)
         position = self.position_of(env.sender, market_id)
         if position.size == 0:
             raise NoPosition(env.sender, market_id)
         position.margin = evm.add(position.margin, amount)
-        if position.size > 0:
-            m.long_margin = evm.add(m.long_margin, amount)
-        else:
-            m.short_margin = evm.add(m.short_margin, amount)
         self._store(env.sender, market_id, position)
         self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, amount)
         self.emit(MarginChanged(env.sender, market_id, evm.to_int256(amount), position.margin))
@@ -940,10 +929,6 @@ class PerpEngine(Ownable):
         price = self.oracle.price(env, market_id)
         self._accrue_funding(env, market_id, p, m, price)
         position.margin -= amount
-        if position.size > 0:
-            m.long_margin = evm.sub(m.long_margin, amount)
-        else:
-            m.short_margin = evm.sub(m.short_margin, amount)
         self._include_in_bound(m, position)
         equity_after = self._equity(position, price, m.funding_index)
         required = self._bps_of_notional_up(position.size, price, p.initial_margin_bps)
@@ -985,13 +970,10 @@ class PerpEngine(Ownable):
         )
         if unpaid > 0:
             self._advance(account, market_id, liq, unpaid)
-        # A partial step keeps the refund as margin of the remaining position (and in its side's margin sum).
+        # A partial step keeps the refund as margin of the remaining position (more margin: the side's
+        # bankruptcy bound, set from the smaller margin, stays conservative).
         if not liq.full and liq.refund > 0:
             nxt.margin = evm.add(nxt.margin, liq.refund)
-            if nxt.size > 0:
-                m.long_margin = evm.add(m.long_margin, liq.refund)
-            else:
-                m.short_margin = evm.add(m.short_margin, liq.refund)
         self._store(account, market_id, nxt)
         self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
         if liq.penalty > 0:
@@ -1368,13 +1350,11 @@ class PerpEngine(Ownable):
         if position.size > 0:
             m.long_size = evm.add(m.long_size, position.size)
             m.long_entry_notional = evm.add(m.long_entry_notional, evm.mul(position.size, position.entry_price))
-            m.long_margin = evm.add(m.long_margin, position.margin)
             self._include_in_bound(m, position)
             m.long_positions = evm.add(m.long_positions, 1)
         elif position.size < 0:
             m.short_size = evm.add(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.add(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
-            m.short_margin = evm.add(m.short_margin, position.margin)
             self._include_in_bound(m, position)
             m.short_positions = evm.add(m.short_positions, 1)
         m.sum_size_times_index = evm.sadd(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
@@ -1401,12 +1381,10 @@ class PerpEngine(Ownable):
         if position.size > 0:
             m.long_size = evm.sub(m.long_size, position.size)
             m.long_entry_notional = evm.sub(m.long_entry_notional, evm.mul(position.size, position.entry_price))
-            m.long_margin = evm.sub(m.long_margin, position.margin)
             m.long_positions = evm.sub(m.long_positions, 1)
         elif position.size < 0:
             m.short_size = evm.sub(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.sub(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
-            m.short_margin = evm.sub(m.short_margin, position.margin)
             m.short_positions = evm.sub(m.short_positions, 1)
         m.sum_size_times_index = evm.ssub(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
         m.accrued_funding_total = evm.ssub(m.accrued_funding_total, position.accrued_funding)

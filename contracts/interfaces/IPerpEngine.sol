@@ -50,8 +50,6 @@ interface IPerpEngineTypes {
         int256 accruedFundingTotal; // sum of positions' settled-but-unpaid funding (collateral units)
         bool adlLongActive; // ADL triggered on the long side and not yet back under target
         bool adlShortActive;
-        uint256 longMargin; // sum of longs' margins (collateral units): the most the longs can lose to the pool
-        uint256 shortMargin;
         uint256 longPositions; // open long positions (what `refreshBankruptcyBound` must list)
         uint256 shortPositions;
         // A long i is beyond its bankruptcy price only at prices below longBankruptcyBound + index

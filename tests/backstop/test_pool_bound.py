@@ -52,7 +52,8 @@ def value_held(ledger, env: Env, traders: list[str]) -> int:
 
 
 def old_redemption_claim(ledger, env: Env) -> int:
-    """The replaced rule: each side's loss capped at its margin sum, only net funding the pool owes."""
+    """The replaced rule: each side's loss capped at its margin sum (then an engine aggregate), only
+    net funding the pool owes."""
     engine = ledger.system.c.engine
     m = engine.market_state(ETH)
     price = engine.oracle.price(env, ETH)
@@ -61,7 +62,11 @@ def old_redemption_claim(ledger, env: Env) -> int:
     short_loss = mul_div_floor(m.short_size * price - m.short_entry_notional, 1, SCALE)
     owed = mul_div_floor((m.long_size - m.short_size) * index - m.sum_size_times_index, 1, SCALE)
     owed += m.accrued_funding_total
-    return min(long_loss, m.long_margin) + min(short_loss, m.short_margin) + min(owed, 0)
+    margins = [p.margin for (_, mk), p in engine.s.positions.items() if mk == ETH]
+    sides = [p.size > 0 for (_, mk), p in engine.s.positions.items() if mk == ETH]
+    long_margin = sum(margin for margin, is_long in zip(margins, sides, strict=True) if is_long)
+    short_margin = sum(margin for margin, is_long in zip(margins, sides, strict=True) if not is_long)
+    return min(long_loss, long_margin) + min(short_loss, short_margin) + min(owed, 0)
 
 
 def liquidate_fully(ledger, keeper: str, trader: str) -> None:
