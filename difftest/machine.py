@@ -721,7 +721,7 @@ class LedgerMachine(RuleBasedStateMachine):
         market=st.sampled_from(MARKETS),
         is_long=st.booleans(),
         anyone=st.integers(0, 7),
-        corrupt=st.sampled_from(["none", "none", "missing", "duplicate", "reversed", "other side"]),
+        corrupt=st.sampled_from(["none", "none", "missing", "duplicate", "reversed", "other side", "stranger"]),
     )
     def refresh_bankruptcy_bound(self, market: int, is_long: bool, anyone: int, corrupt: str) -> None:
         """Anyone refreshes a side's bound with the true account list (then it is the exact extreme k),
@@ -743,6 +743,10 @@ class LedgerMachine(RuleBasedStateMachine):
         elif corrupt == "other side" and side and other:
             accounts = sorted([*side[1:], other[0]], key=lambda a: int(a, 16))
             expected = ("BoundAccountInvalid", (accounts.index(other[0]), other[0]))
+        elif corrupt == "stranger" and side:
+            # An account with no position on this side (the keeper never trades) in place of one.
+            accounts = sorted([*side[1:], self.keeper], key=lambda a: int(a, 16))
+            expected = ("BoundAccountInvalid", (accounts.index(self.keeper), self.keeper))
         out = self.act(self.ledger.actors[anyone], "engine", "refreshBankruptcyBound", market, is_long, accounts)
         if expected is not None:
             assert out.error == expected
