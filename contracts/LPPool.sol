@@ -112,18 +112,22 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
                 claim += SignedMath.mulDivCeil(longLoss + shortLoss + funding, 1, scale) + m.accruedFundingTotal;
                 continue;
             }
-            // Rounds down, part by part: a loss beyond the side's margins is no asset, nor is funding owed.
-            claim += _cappedLoss(longLoss, m.longMargin, scale) + _cappedLoss(shortLoss, m.shortMargin, scale);
-            int256 owed = SignedMath.mulDivFloor(funding, 1, scale) + m.accruedFundingTotal;
-            if (owed < 0) claim += owed;
+            // Rounds down: all losses and funding (both signs), less what the traders beyond their
+            // bankruptcy price cannot pay, bounded from above per side (docs/DESIGN.md, "Mark").
+            claim += SignedMath.mulDivFloor(longLoss + shortLoss + funding, 1, scale) + m.accruedFundingTotal;
+            int256 p = price.toInt256();
+            claim -= _uncovered(m.longSize, m.longBankruptcyBound + index - p, scale);
+            claim -= _uncovered(m.shortSize, p - index - m.shortBankruptcyBound, scale);
         }
         // What the pool owes back for liquidations it could not pay (the engine advanced it).
         claim -= perp.uncoveredDeficit().toInt256();
     }
 
-    function _cappedLoss(int256 loss, uint256 margin, uint256 scale) internal pure returns (int256) {
-        int256 scaled = SignedMath.mulDivFloor(loss, 1, scale);
-        return scaled > margin.toInt256() ? margin.toInt256() : scaled;
+    /// @dev size x gap / scale rounded up, 0 when the gap is not positive: at most what the side's
+    /// positions beyond their bankruptcy price leave unpaid (`gap` is the bound's distance past the price).
+    function _uncovered(uint256 size, int256 gap, uint256 scale) internal pure returns (int256) {
+        if (size == 0 || gap <= 0) return 0;
+        return SignedMath.mulDivCeil(size.toInt256(), uint256(gap), scale);
     }
 
     /// @dev The market's funding index now: PerpEngine._fundingRate and _currentFundingIndex, term for term.

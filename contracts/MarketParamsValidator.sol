@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IPerpEngine} from "./interfaces/IPerpEngine.sol";
+import {IPerpEngineTypes} from "./interfaces/IPerpEngine.sol";
 
 /// @title MarketParamsValidator
 /// @notice The bounds of a market's parameters (SPEC §11), outside `PerpEngine` so the engine stays
@@ -25,12 +25,12 @@ contract MarketParamsValidator {
 
     /// @dev One shared revert site for every bound (smaller code).
     function _requireValid(bool valid, string memory name, uint256 value) internal pure {
-        if (!valid) revert IPerpEngine.InvalidParameter(name, value);
+        if (!valid) revert IPerpEngineTypes.InvalidParameter(name, value);
     }
 
-    /// @notice Reverts `IPerpEngine.InvalidParameter(name, value)` on the first bound `p` breaks.
+    /// @notice Reverts `IPerpEngineTypes.InvalidParameter(name, value)` on the first bound `p` breaks.
     /// @dev The same bounds, in the same order, as `pymodel.perp_engine.validate_market_params`.
-    function validate(IPerpEngine.MarketParams calldata p, uint256 notionalScale) external pure {
+    function validate(IPerpEngineTypes.MarketParams calldata p, uint256 notionalScale) external pure {
         _requireValid(p.initialMarginBps != 0 && p.initialMarginBps <= BPS, "initialMarginBps", p.initialMarginBps);
         for (uint256 i = 0; i < 4; ++i) {
             _requireValid(

@@ -203,44 +203,32 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # Pool and safety-module invariants (issue 10), checked around the actions they are about
 
-    def fair_exit_value(self, shares: int) -> tuple[int, bool] | None:
+    def fair_exit_value(self, shares: int) -> int | None:
         """`shares`' part of what the pool will hold once every open position is closed at the oracle
-        and each loser pays at most its margin (pending bad debt written off), and whether that value
-        is exact for the pool's O(1) bound (docs/DESIGN.md): no side mixes a bankrupt position with
-        solvent ones, and no bankrupt position owes funding in a market where others are solvent.
-        None while a market has no valid price (the claim reverts then)."""
+        and each loser pays at most its margin (pending bad debt written off, its funding included).
+        The pool's per-side bound (docs/DESIGN.md, "Mark") is never above it, so the check is strict
+        everywhere. None while a market has no valid price (the claim reverts then)."""
         engine, pool, env = self.c.engine, self.c.pool, self.env()
-        value, exact = pool.cash, True
+        value = pool.cash
         for market in MARKETS:
-            seen = []  # (is_long, bankrupt, owes funding)
             for (account, mk), p in engine.s.positions.items():
                 if mk != market or p.size == 0:
                     continue
                 try:
                     equity = engine.equity(env, account, market)
-                    index = engine._view_context(env, market)[2]
                 except Revert:
                     return None
-                # The pool's claim on the position: its loss up to its margin (+2: per-position rounding).
-                value += p.margin - max(equity, 0) + 2
-                seen.append((p.size > 0, equity < 0, engine._settle_funding(p, index).accrued_funding > 0))
-            for side in (True, False):
-                exact = exact and len({bankrupt for is_long, bankrupt, _ in seen if is_long == side}) <= 1
-            if any(bankrupt and owes for _, bankrupt, owes in seen) and not all(b for _, b, _ in seen):
-                exact = False
+                # The pool's claim on the position: its loss and funding up to its margin.
+                value += p.margin - max(equity, 0)
         value = max(value, 0)
-        return mul_div_down(shares, value + 1, pool.total_supply + 10**6), exact
+        return mul_div_down(shares, value + 1, pool.total_supply + 10**6)
 
-    def check_exit(self, outcome: Any, fair: tuple[int, bool] | None) -> None:
+    def check_exit(self, outcome: Any, fair: int | None) -> None:
         """No exit takes more than its share of the value the pool will hold after pending bad debt."""
         if fair is None or outcome.reverted:
             return
-        value, exact = fair
         paid = outcome.return_value
-        if exact:
-            assert paid <= value, f"an exit took {paid}, more than its fair share {value}"
-        else:
-            self.world.outcomes["exit beside mixed bankrupt side"] += 1
+        assert paid <= fair, f"an exit took {paid}, more than its fair share {fair}"
 
     @invariant()
     def slash_within_window_cap(self) -> None:
@@ -262,6 +250,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def position(self, trader: str, market: int) -> Any:
         return self.c.engine.position_of(trader, market)
+
+    def bound_of(self, p: Any) -> int:
+        """A position's own k (PerpEngineCore._includeInBound), recomputed here with Python's floor."""
+        cushion = (p.margin - p.accrued_funding) * self.c.engine.notional_scale // abs(p.size)
+        return p.entry_price - p.funding_index + (-cushion if p.size > 0 else cushion)
 
     def has_positions(self) -> bool:
         return bool(self.c.engine.s.positions)
@@ -722,6 +715,50 @@ class LedgerMachine(RuleBasedStateMachine):
             assert (m.adl_long_active if is_long else m.adl_short_active) == synced.active
             assert not synced.active or synced.ratio_bps > self.c.engine.adl_target_bps
 
+    # Redemption bound (issue 10, the last gaps): the per-side bankruptcy bound's refresh
+
+    @rule(
+        market=st.sampled_from(MARKETS),
+        is_long=st.booleans(),
+        anyone=st.integers(0, 7),
+        corrupt=st.sampled_from(["none", "none", "missing", "duplicate", "reversed", "other side", "stranger"]),
+    )
+    def refresh_bankruptcy_bound(self, market: int, is_long: bool, anyone: int, corrupt: str) -> None:
+        """Anyone refreshes a side's bound with the true account list (then it is the exact extreme k),
+        or with a corrupted one (refused, with the error the list deserves)."""
+        engine = self.c.engine
+        positions = {a: p for (a, mk), p in engine.s.positions.items() if mk == market and p.size != 0}
+        side = sorted((a for a, p in positions.items() if (p.size > 0) == is_long), key=lambda a: int(a, 16))
+        other = [a for a, p in positions.items() if (p.size > 0) != is_long]
+        accounts, expected = list(side), None
+        if corrupt == "missing" and side:
+            accounts, expected = side[1:], ("BoundAccountCount", (len(side) - 1, len(side)))
+        elif corrupt == "duplicate" and side:
+            accounts = [side[0], *side[:-1]]
+            expected = ("BoundAccountInvalid", (1, side[0])) if len(side) > 1 else None
+            accounts = accounts if len(side) > 1 else side
+        elif corrupt == "reversed" and len(side) > 1:
+            accounts = side[::-1]
+            expected = ("BoundAccountInvalid", (1, accounts[1]))
+        elif corrupt == "other side" and side and other:
+            accounts = sorted([*side[1:], other[0]], key=lambda a: int(a, 16))
+            expected = ("BoundAccountInvalid", (accounts.index(other[0]), other[0]))
+        elif corrupt == "stranger" and side:
+            # An account with no position on this side (the keeper never trades) in place of one.
+            accounts = sorted([*side[1:], self.keeper], key=lambda a: int(a, 16))
+            expected = ("BoundAccountInvalid", (accounts.index(self.keeper), self.keeper))
+        out = self.act(self.ledger.actors[anyone], "engine", "refreshBankruptcyBound", market, is_long, accounts)
+        if expected is not None:
+            assert out.error == expected
+            return
+        assert not out.reverted, out.error
+        m = engine.market_state(market)
+        bound = m.long_bankruptcy_bound if is_long else m.short_bankruptcy_bound
+        assert out.event("BankruptcyBoundRefreshed").bound == bound
+        if side:
+            ks = [self.bound_of(positions[a]) for a in side]
+            assert bound == (max(ks) if is_long else min(ks))
+
     @rule(pick=st.integers(0, 5), fraction=fractions, own=st.booleans())
     @precondition(lambda self: self.has_positions())
     def adl_without_role(self, pick: int, fraction: int, own: bool) -> None:
@@ -972,6 +1009,10 @@ class LedgerMachine(RuleBasedStateMachine):
             assert m.short_entry_notional == sum(-p.size * p.entry_price for p in positions if p.size < 0)
             assert m.sum_size_times_index == sum(p.size * p.funding_index for p in positions)
             assert m.accrued_funding_total == sum(p.accrued_funding for p in positions)
-            # The per-side margin sums the pool's redemption mark caps losses with (issue 10, item 1).
-            assert m.long_margin == sum(p.margin for p in positions if p.size > 0)
-            assert m.short_margin == sum(p.margin for p in positions if p.size < 0)
+            # The per-side bankruptcy bounds (the redemption mark): counts exact, bounds conservative.
+            longs, shorts = [p for p in positions if p.size > 0], [p for p in positions if p.size < 0]
+            assert (m.long_positions, m.short_positions) == (len(longs), len(shorts))
+            if longs:
+                assert m.long_bankruptcy_bound >= max(self.bound_of(p) for p in longs)
+            if shorts:
+                assert m.short_bankruptcy_bound <= min(self.bound_of(p) for p in shorts)

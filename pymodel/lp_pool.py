@@ -232,22 +232,28 @@ class LPPool(ERC20, EngineGated):
                 total = evm.sadd(evm.sadd(long_loss, short_loss), funding)
                 claim = evm.sadd(claim, evm.sadd(mul_div_ceil(total, 1, scale), m.accrued_funding_total))
                 continue
-            # Rounds down, part by part: a loss beyond the side's margins is no asset, nor is funding owed.
-            capped = evm.sadd(
-                self._capped_loss(long_loss, m.long_margin, scale), self._capped_loss(short_loss, m.short_margin, scale)
+            # Rounds down: all losses and funding (both signs), less what the traders beyond their
+            # bankruptcy price cannot pay, bounded from above per side (docs/DESIGN.md, "Mark").
+            total = evm.sadd(evm.sadd(long_loss, short_loss), funding)
+            claim = evm.sadd(claim, evm.sadd(mul_div_floor(total, 1, scale), m.accrued_funding_total))
+            p = evm.to_int256(price)
+            claim = evm.ssub(
+                claim, self._uncovered(m.long_size, evm.ssub(evm.sadd(m.long_bankruptcy_bound, index), p), scale)
             )
-            claim = evm.sadd(claim, capped)
-            owed = evm.sadd(mul_div_floor(funding, 1, scale), m.accrued_funding_total)
-            if owed < 0:
-                claim = evm.sadd(claim, owed)
+            claim = evm.ssub(
+                claim, self._uncovered(m.short_size, evm.ssub(evm.ssub(p, index), m.short_bankruptcy_bound), scale)
+            )
         # What the pool owes back for liquidations it could not pay (the engine advanced it).
         claim = evm.ssub(claim, evm.to_int256(perp.uncovered_deficit))
         return claim, stale
 
     @staticmethod
-    def _capped_loss(loss: int, margin: int, scale: int) -> int:
-        scaled = mul_div_floor(loss, 1, scale)
-        return evm.to_int256(margin) if scaled > evm.to_int256(margin) else scaled
+    def _uncovered(size: int, gap: int, scale: int) -> int:
+        """size x gap / scale rounded up, 0 when the gap is not positive: at most what the side's
+        positions beyond their bankruptcy price leave unpaid."""
+        if size == 0 or gap <= 0:
+            return 0
+        return mul_div_ceil(evm.to_int256(size), gap, scale)
 
     @staticmethod
     def _funding_index_now(env: Env, p: MarketParams, m: MarketState, price: int) -> int:

@@ -34,6 +34,8 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "AdlNotTriggered": bytes.fromhex("0cacae8c"),
     "AdlOwnPosition": bytes.fromhex("bb98207b"),
     "AsyncRedeemOnly": bytes.fromhex("bf29f848"),
+    "BoundAccountCount": bytes.fromhex("f162fb65"),
+    "BoundAccountInvalid": bytes.fromhex("5a2e1cae"),
     "CallFailed": bytes.fromhex("5c0dee5d"),
     "ClaimTooEarly": bytes.fromhex("967c4a1d"),
     "ERC20InsufficientAllowance": bytes.fromhex("fb8f41b2"),

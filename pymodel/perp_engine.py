@@ -92,8 +92,12 @@ class MarketState:
     accrued_funding_total: int = 0
     adl_long_active: bool = False
     adl_short_active: bool = False
-    long_margin: int = 0  # sum of longs' margins: the most the longs can lose to the pool
-    short_margin: int = 0
+    long_positions: int = 0  # open long positions (what refresh_bankruptcy_bound must list)
+    short_positions: int = 0
+    # A long is beyond its bankruptcy price only below long_bankruptcy_bound + index; a short above
+    # short_bankruptcy_bound + index (docs/DESIGN.md, "Mark"). Meaningless while the side is empty.
+    long_bankruptcy_bound: int = 0
+    short_bankruptcy_bound: int = 0
 
     def as_tuple(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -320,6 +324,18 @@ class AdlOwnPosition(Revert):
     account: str
 
 
+@dataclass
+class BoundAccountCount(Revert):
+    given: int
+    open: int
+
+
+@dataclass
+class BoundAccountInvalid(Revert):
+    index: int
+    account: str
+
+
 # Events
 
 
@@ -391,6 +407,13 @@ class AdlFlagSynced(ModelEvent):
     is_long: bool
     ratio_bps: int
     active: bool
+
+
+@dataclass(frozen=True)
+class BankruptcyBoundRefreshed(ModelEvent):
+    market_id: int
+    is_long: bool
+    bound: int
 
 
 @dataclass(frozen=True)
@@ -824,13 +847,9 @@ class PerpEngine(Ownable):
                 if nxt.size == 0:
                     settled.payout -= haircut
                 else:
-                    # Cut from the remaining position's margin: its side's margin sum follows.
+                    # Cut from the remaining position's margin: its side's bankruptcy bound follows.
                     nxt.margin -= haircut
-                    m = self._market(market_id)
-                    if nxt.size > 0:
-                        m.long_margin = evm.sub(m.long_margin, haircut)
-                    else:
-                        m.short_margin = evm.sub(m.short_margin, haircut)
+                    self._include_in_bound(self._market(market_id), nxt)
                 pool_delta = evm.sadd(pool_delta, evm.to_int256(haircut))
                 self.socialised_loss = evm.add(self.socialised_loss, haircut)
                 self.emit(ProfitHaircut(account, market_id, owed, owed - haircut, haircut))
@@ -887,15 +906,11 @@ class PerpEngine(Ownable):
         """Mirrors PerpEngine.addMargin (allowed when liquidatable: it can rescue the position)."""
         if amount == 0:
             raise ZeroAmount()
-        _, m = self._listed(market_id)
+        self._listed(market_id)
         position = self.position_of(env.sender, market_id)
         if position.size == 0:
             raise NoPosition(env.sender, market_id)
         position.margin = evm.add(position.margin, amount)
-        if position.size > 0:
-            m.long_margin = evm.add(m.long_margin, amount)
-        else:
-            m.short_margin = evm.add(m.short_margin, amount)
         self._store(env.sender, market_id, position)
         self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, amount)
         self.emit(MarginChanged(env.sender, market_id, evm.to_int256(amount), position.margin))
@@ -914,10 +929,7 @@ class PerpEngine(Ownable):
         price = self.oracle.price(env, market_id)
         self._accrue_funding(env, market_id, p, m, price)
         position.margin -= amount
-        if position.size > 0:
-            m.long_margin = evm.sub(m.long_margin, amount)
-        else:
-            m.short_margin = evm.sub(m.short_margin, amount)
+        self._include_in_bound(m, position)
         equity_after = self._equity(position, price, m.funding_index)
         required = self._bps_of_notional_up(position.size, price, p.initial_margin_bps)
         if equity_after < evm.to_int256(required):
@@ -958,13 +970,10 @@ class PerpEngine(Ownable):
         )
         if unpaid > 0:
             self._advance(account, market_id, liq, unpaid)
-        # A partial step keeps the refund as margin of the remaining position (and in its side's margin sum).
+        # A partial step keeps the refund as margin of the remaining position (more margin: the side's
+        # bankruptcy bound, set from the smaller margin, stays conservative).
         if not liq.full and liq.refund > 0:
             nxt.margin = evm.add(nxt.margin, liq.refund)
-            if nxt.size > 0:
-                m.long_margin = evm.add(m.long_margin, liq.refund)
-            else:
-                m.short_margin = evm.add(m.short_margin, liq.refund)
         self._store(account, market_id, nxt)
         self.collateral.transfer(env.calling(self.address), env.sender, liq.reward)
         if liq.penalty > 0:
@@ -1150,6 +1159,36 @@ class PerpEngine(Ownable):
         self._set_adl_flag(m, is_long, active)
         self.emit(AdlFlagSynced(market_id, is_long, ratio, active))
 
+    def refresh_bankruptcy_bound(self, env: Env, market_id: int, is_long: bool, accounts: list[str]) -> None:
+        """Mirrors PerpEngine.refreshBankruptcyBound (run in PerpEngineExtension): permissionless;
+        recomputes the side's bound exactly from every account with an open position on it,
+        listed strictly ascending."""
+        _, m = self._listed(market_id)
+        open_ = m.long_positions if is_long else m.short_positions
+        if len(accounts) != open_:
+            raise BoundAccountCount(len(accounts), open_)
+        # Counted again from zero: the first listed position sets the bound, the others widen it.
+        if is_long:
+            m.long_positions = 0
+        else:
+            m.short_positions = 0
+        previous = 0
+        for i, account in enumerate(accounts):
+            position = self.position_of(account, market_id)
+            if int(account, 16) <= previous or position.size == 0 or (position.size > 0) != is_long:
+                raise BoundAccountInvalid(i, account)
+            self._include_in_bound(m, position)
+            if is_long:
+                m.long_positions = evm.add(m.long_positions, 1)
+            else:
+                m.short_positions = evm.add(m.short_positions, 1)
+            previous = int(account, 16)
+        self.emit(
+            BankruptcyBoundRefreshed(
+                market_id, is_long, m.long_bankruptcy_bound if is_long else m.short_bankruptcy_bound
+            )
+        )
+
     def _check_adl_triggered(self, market_id: int, m: MarketState, is_long: bool, ratio: int) -> None:
         """ADL opens above the trigger and, once open, stays open down to the target; at or below
         the target it is closed, whatever the stored flag says."""
@@ -1311,23 +1350,42 @@ class PerpEngine(Ownable):
         if position.size > 0:
             m.long_size = evm.add(m.long_size, position.size)
             m.long_entry_notional = evm.add(m.long_entry_notional, evm.mul(position.size, position.entry_price))
-            m.long_margin = evm.add(m.long_margin, position.margin)
+            self._include_in_bound(m, position)
+            m.long_positions = evm.add(m.long_positions, 1)
         elif position.size < 0:
             m.short_size = evm.add(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.add(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
-            m.short_margin = evm.add(m.short_margin, position.margin)
+            self._include_in_bound(m, position)
+            m.short_positions = evm.add(m.short_positions, 1)
         m.sum_size_times_index = evm.sadd(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
         m.accrued_funding_total = evm.sadd(m.accrued_funding_total, position.accrued_funding)
+
+    def _include_in_bound(self, m: MarketState, position: Position) -> None:
+        """Widens the side's bankruptcy bound to cover `position` (the side's first position sets it).
+        A long's loss plus funding exceeds its margin exactly when size x (k + index - price) / scale
+        > 0, k = entry - funding_index - scale x (margin - accrued_funding) / size: k rounds up for a
+        long (the bound is a maximum), down for a short (mirror image, a minimum)."""
+        base = evm.ssub(evm.to_int256(position.entry_price), position.funding_index)
+        cushion = mul_div_floor(
+            evm.ssub(evm.to_int256(position.margin), position.accrued_funding),
+            self.notional_scale,
+            abs_(position.size),
+        )
+        if position.size > 0:
+            if m.long_positions == 0 or evm.ssub(base, cushion) > m.long_bankruptcy_bound:
+                m.long_bankruptcy_bound = evm.ssub(base, cushion)
+        elif m.short_positions == 0 or evm.sadd(base, cushion) < m.short_bankruptcy_bound:
+            m.short_bankruptcy_bound = evm.sadd(base, cushion)
 
     def _remove_from_aggregates(self, m: MarketState, position: Position) -> None:
         if position.size > 0:
             m.long_size = evm.sub(m.long_size, position.size)
             m.long_entry_notional = evm.sub(m.long_entry_notional, evm.mul(position.size, position.entry_price))
-            m.long_margin = evm.sub(m.long_margin, position.margin)
+            m.long_positions = evm.sub(m.long_positions, 1)
         elif position.size < 0:
             m.short_size = evm.sub(m.short_size, abs_(position.size))
             m.short_entry_notional = evm.sub(m.short_entry_notional, evm.mul(abs_(position.size), position.entry_price))
-            m.short_margin = evm.sub(m.short_margin, position.margin)
+            m.short_positions = evm.sub(m.short_positions, 1)
         m.sum_size_times_index = evm.ssub(m.sum_size_times_index, evm.smul(position.size, position.funding_index))
         m.accrued_funding_total = evm.ssub(m.accrued_funding_total, position.accrued_funding)
 

@@ -66,8 +66,10 @@ interface ILPPool is IEngineGated {
 
     /// @notice What traders owe the pool across markets (PnL and funding at the oracle, from the engine's
     /// aggregates, O(1) per market), negative when the pool owes them. `forDeposit`: the whole claim, rounded up
-    /// (the deposit mark). Otherwise the redemption mark: each side's loss counted up to that side's margins,
-    /// funding the pool is owed not counted, each part rounded down. A market whose price reverts: with `strict`
+    /// (the deposit mark). Otherwise the redemption mark: the same sum rounded down, less, per side, what the
+    /// side's positions beyond their bankruptcy price may leave unpaid (size x (bound + index - price)^+ /
+    /// scale for longs, the mirror for shorts, rounded up: `MarketState`'s bankruptcy bounds), so never
+    /// above what the pool will hold (docs/DESIGN.md, "Mark"). A market whose price reverts: with `strict`
     /// the oracle's error; else `stale` is set and the market counts only the settled funding the pool owes (its
     /// open PnL at zero, no credit for what its traders owe).
     function poolClaimOnTraders(bool forDeposit, bool strict) external view returns (int256 claim, bool stale);

@@ -3,14 +3,10 @@ pragma solidity 0.8.28;
 
 import {IOracleAdapter} from "./IOracleAdapter.sol";
 
-/// @title IPerpEngine
-/// @notice Markets, isolated positions, margin, fees, funding, liquidation, the loss waterfall,
-/// auto-deleveraging and socialised loss. The LP pool is every trader's counterparty; a
-/// liquidation that closes past the bankruptcy price leaves a shortfall that walks insurance
-/// bucket -> safety module (capped) -> pool. When a side's open profit grows too large for the
-/// pool, ADL closes profitable positions at the oracle price; a profit the pool cannot pay out
-/// of its free cash is cut (socialised) and the cut is recorded.
-interface IPerpEngine {
+/// @title IPerpEngineTypes
+/// @notice `IPerpEngine`'s types, errors, events and the getters of its public state, apart from its other functions: what the engine's
+/// storage base (`PerpEngineCore`), shared with its delegate-called extension, is built on.
+interface IPerpEngineTypes {
     /* TYPES */
 
     /// @notice A market's risk parameters. Amounts are in collateral units, sizes in 1e18 base
@@ -54,8 +50,14 @@ interface IPerpEngine {
         int256 accruedFundingTotal; // sum of positions' settled-but-unpaid funding (collateral units)
         bool adlLongActive; // ADL triggered on the long side and not yet back under target
         bool adlShortActive;
-        uint256 longMargin; // sum of longs' margins (collateral units): the most the longs can lose to the pool
-        uint256 shortMargin;
+        uint256 longPositions; // open long positions (what `refreshBankruptcyBound` must list)
+        uint256 shortPositions;
+        // A long i is beyond its bankruptcy price only at prices below longBankruptcyBound + index
+        // (>= every open long's entry - fundingIndex - scale x (margin - accruedFunding) / size, rounded
+        // up); a short above shortBankruptcyBound + index (<= every short's mirror value, rounded down).
+        // Meaningless while the side has no position. See docs/DESIGN.md, "LP pool", "Mark".
+        int256 longBankruptcyBound;
+        int256 shortBankruptcyBound;
     }
 
     struct Position {
@@ -122,6 +124,10 @@ interface IPerpEngine {
     error NotAdlKeeper(address caller);
     /// @notice An ADL keeper may not auto-deleverage its own position.
     error AdlOwnPosition(address account);
+    /// @notice `refreshBankruptcyBound` must list every open position of the side: `given` accounts, `open` open.
+    error BoundAccountCount(uint256 given, uint256 open);
+    /// @notice `refreshBankruptcyBound`'s accounts must be strictly ascending, each with a position on the side.
+    error BoundAccountInvalid(uint256 index, address account);
 
     /* EVENTS */
 
@@ -187,6 +193,8 @@ interface IPerpEngine {
     event AdlKeeperSet(address indexed keeper, bool allowed);
     /// @notice The side's ADL flag after `syncAdl` or an ADL step evaluated the ratio.
     event AdlFlagSynced(uint256 indexed marketId, bool isLong, uint256 ratioBps, bool active);
+    /// @notice `refreshBankruptcyBound` recomputed the side's bound from its open positions.
+    event BankruptcyBoundRefreshed(uint256 indexed marketId, bool isLong, int256 bound);
     /// @notice The pool could not pay `amount` it owed in a liquidation: the engine advanced it,
     /// and the pool owes it back (`uncoveredDeficit`, deducted from the pool's mark).
     event DeficitUncovered(address indexed account, uint256 indexed marketId, uint256 amount, uint256 total);
@@ -203,6 +211,26 @@ interface IPerpEngine {
         uint256 fromPool
     );
 
+    /* GETTERS (public state of PerpEngineCore) */
+
+    /// @notice The oracle adapter the engine prices markets with.
+    function oracle() external view returns (IOracleAdapter);
+    /// @notice 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
+    function notionalScale() external view returns (uint256);
+
+    /// @notice What liquidations took beyond every layer's funds, advanced by the engine and owed
+    /// back by the pool (deducted from its mark, repaid first from what the pool is credited).
+    function uncoveredDeficit() external view returns (uint256);
+}
+
+/// @title IPerpEngine
+/// @notice Markets, isolated positions, margin, fees, funding, liquidation, the loss waterfall,
+/// auto-deleveraging and socialised loss. The LP pool is every trader's counterparty; a
+/// liquidation that closes past the bankruptcy price leaves a shortfall that walks insurance
+/// bucket -> safety module (capped) -> pool. When a side's open profit grows too large for the
+/// pool, ADL closes profitable positions at the oracle price; a profit the pool cannot pay out
+/// of its free cash is cut (socialised) and the cut is recorded.
+interface IPerpEngine is IPerpEngineTypes {
     /* ADMIN (owner; guardian for pausing) */
 
     function listMarket(uint256 marketId, MarketParams calldata params) external;
@@ -261,6 +289,13 @@ interface IPerpEngine {
     /// the trigger, cleared at or below the target).
     function syncAdl(uint256 marketId, bool isLong) external;
 
+    /// @notice Permissionless: recomputes the side's bankruptcy bound (`MarketState`) exactly from
+    /// `accounts`, which must be strictly ascending and be every account with an open position on
+    /// that side. The stored bound only ever tightens toward "more at risk" as positions change, so a
+    /// closed risky position leaves it stale (the redemption mark too low, never too high): this
+    /// restores it.
+    function refreshBankruptcyBound(uint256 marketId, bool isLong, address[] calldata accounts) external;
+
     /* VIEWS */
 
     function marketParams(uint256 marketId) external view returns (MarketParams memory);
@@ -276,15 +311,6 @@ interface IPerpEngine {
     function liquidationPrice(address account, uint256 marketId) external view returns (uint256);
     /// @notice Long: the lowest price with equity >= 0; short: the highest. 0 if none.
     function bankruptcyPrice(address account, uint256 marketId) external view returns (uint256);
-
-    /// @notice The oracle adapter the engine prices markets with.
-    function oracle() external view returns (IOracleAdapter);
-    /// @notice 10**(36 - collateral decimals): size x price / notionalScale is in collateral units.
-    function notionalScale() external view returns (uint256);
-
-    /// @notice What liquidations took beyond every layer's funds, advanced by the engine and owed
-    /// back by the pool (deducted from its mark, repaid first from what the pool is credited).
-    function uncoveredDeficit() external view returns (uint256);
 
     /// @notice Pool cash that open interest reserves (entry notional x reserve factor).
     function reservedCash() external view returns (uint256);

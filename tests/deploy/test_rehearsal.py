@@ -180,7 +180,9 @@ def test_scenario_matches_the_model_to_the_wei(node, project, tmp_path):
     actors = [lp, staker, long_trader, short_trader, node.addresses["deployer"]]
     holders = [*actors, a["engine"], a["pool"], a["insuranceFund"], a["safetyModule"]]
     position = "(int256,uint256,uint256,int256,int256,uint256)"
-    state = "(bool,uint256,uint256,uint256,uint256,int256,uint256,int256,int256,bool,bool,uint256,uint256)"
+    state = (
+        "(bool,uint256,uint256,uint256,uint256,int256,uint256,int256,int256,bool,bool,uint256,uint256,int256,int256)"
+    )
     queries = [("token", "totalSupply", (), "totalSupply()(uint256)")]
     queries += [("token", "balanceOf", (h,), "balanceOf(address)(uint256)") for h in holders]
     queries += [("pool", f, (), f"{f}()(uint256)") for f in ("totalSupply", "cash")]

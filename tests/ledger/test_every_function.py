@@ -423,6 +423,85 @@ def test_remove_margin__zero__reverts_zero_amount(ledger):
     expect(ledger.act(trader, "engine", "removeMargin", ETH, 0), "ZeroAmount", ())
 
 
+# PerpEngine: the redemption mark's per-side bankruptcy bound (issue 10)
+
+# The standard long's k: entry - fundingIndex (0) - floor(margin x scale / size), scale 1e30.
+LONG_K = LONG_EXEC - LONG_MARGIN * 10**30 // (10 * WAD)
+
+
+def test_open_position__long__sets_the_sides_bankruptcy_bound_and_count(ledger):
+    _, _, trader, _ = trading_ledger(ledger)
+    open_long(ledger, trader)
+    m = ledger.system.c.engine.market_state(ETH)
+    assert (m.long_positions, m.short_positions, m.long_bankruptcy_bound) == (1, 0, LONG_K)
+
+
+def test_remove_margin__raises_the_bound__add_margin_leaves_it(ledger):
+    _, _, trader, _ = trading_ledger(ledger)
+    open_long(ledger, trader)
+    succeeded(ledger.act(trader, "engine", "removeMargin", ETH, 50 * USD))
+    raised = LONG_EXEC - (LONG_MARGIN - 50 * USD) * 10**30 // (10 * WAD)
+    assert ledger.system.c.engine.market_state(ETH).long_bankruptcy_bound == raised == LONG_K + 5 * WAD
+    succeeded(ledger.act(trader, "engine", "addMargin", ETH, 500 * USD))
+    assert ledger.system.c.engine.market_state(ETH).long_bankruptcy_bound == raised  # stale: conservative
+
+
+def test_refresh_bankruptcy_bound__true_list__recomputed_and_emitted(ledger):
+    _, _, trader, keeper = trading_ledger(ledger)
+    open_long(ledger, trader)
+    succeeded(ledger.act(trader, "engine", "removeMargin", ETH, 50 * USD))
+    succeeded(ledger.act(trader, "engine", "addMargin", ETH, 50 * USD))
+    out = succeeded(ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, True, [trader]))
+    assert out.event("BankruptcyBoundRefreshed").values() == (ETH, True, LONG_K)
+    m = ledger.system.c.engine.market_state(ETH)
+    assert (m.long_positions, m.long_bankruptcy_bound) == (1, LONG_K)
+
+
+def test_refresh_bankruptcy_bound__empty_side__no_list_needed(ledger):
+    _, _, _, keeper = trading_ledger(ledger)
+    out = succeeded(ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, False, []))
+    assert out.event("BankruptcyBoundRefreshed").values() == (ETH, False, 0)
+
+
+def test_refresh_bankruptcy_bound__wrong_count__reverts_bound_account_count(ledger):
+    _, lp, trader, keeper = trading_ledger(ledger)
+    open_long(ledger, trader)
+    expect(ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, True, []), "BoundAccountCount", (0, 1))
+    out = ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, True, [lp, trader])
+    expect(out, "BoundAccountCount", (2, 1))
+
+
+def test_refresh_bankruptcy_bound__wrong_side_or_no_position__reverts_bound_account_invalid(ledger):
+    _, lp, trader, keeper = trading_ledger(ledger)
+    open_long(ledger, trader)
+    expect(ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, True, [lp]), "BoundAccountInvalid", (0, lp))
+    out = ledger.act(keeper, "engine", "refreshBankruptcyBound", BTC, True, [])
+    assert not out.reverted
+    fund(ledger, lp, 10_000 * USD)
+    succeeded(trade(ledger, lp, ETH, -10 * WAD, 3_100 * USD, 0))
+    expect(
+        ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, False, [trader]), "BoundAccountInvalid", (0, trader)
+    )
+
+
+def test_refresh_bankruptcy_bound__unsorted_or_duplicate__reverts_bound_account_invalid(ledger):
+    _, lp, trader, keeper = trading_ledger(ledger)
+    open_long(ledger, trader)
+    fund(ledger, lp, 10_000 * USD)
+    succeeded(trade(ledger, lp, ETH, 10 * WAD, 3_100 * USD, 3_200 * WAD))
+    low, high = sorted((lp, trader), key=lambda a: int(a, 16))
+    out = ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, True, [high, low])
+    expect(out, "BoundAccountInvalid", (1, low))
+    out = ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, True, [low, low])
+    expect(out, "BoundAccountInvalid", (1, low))
+    succeeded(ledger.act(keeper, "engine", "refreshBankruptcyBound", ETH, True, [low, high]))
+
+
+def test_refresh_bankruptcy_bound__unlisted_market__reverts_market_not_listed(ledger):
+    _, _, _, keeper = trading_ledger(ledger)
+    expect(ledger.act(keeper, "engine", "refreshBankruptcyBound", UNLISTED, True, []), "MarketNotListed", (UNLISTED,))
+
+
 # PerpEngine: a liquidatable position
 
 
