@@ -2,8 +2,9 @@
 `previewLiquidation` on each, liquidation where the reward covers the gas cost, then ADL steps
 (`pymodel.adl.adl_plan` on the model rebuilt from the chain's history) where a side is over
 its trigger, and `syncAdl` where a side's stored ADL flag outlived its ratio (at or below the
-target with nobody observing it). Sending is injected, so the pass is the same on a testnet and
-in tests."""
+target with nobody observing it), and `refreshBankruptcyBound` where a side's bankruptcy bound
+is looser than its open positions need (the pool's redemption mark would read too low). Sending
+is injected, so the pass is the same on a testnet and in tests."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class Summary:
     unprofitable: int = 0
     adl_steps: int = 0
     adl_flags_cleared: int = 0
+    bounds_refreshed: int = 0
     failed: int = 0
     lines: list[str] = field(default_factory=list)
 
@@ -30,7 +32,8 @@ class Summary:
         return (
             f"summary: {self.iterations} pass(es), {self.checked} position check(s), {self.liquidated} "
             f"liquidated, {self.unprofitable} below the gas cost, {self.adl_steps} ADL step(s), "
-            f"{self.adl_flags_cleared} ADL flag(s) cleared, {self.failed} failed"
+            f"{self.adl_flags_cleared} ADL flag(s) cleared, {self.bounds_refreshed} bound(s) refreshed, "
+            f"{self.failed} failed"
         )
 
 
@@ -105,6 +108,57 @@ def liquidation_pass(
             f"liquidated {account} market {market_id}: size {size_closed} at {execution}, realised {realised}, "
             f"reward {reward}, penalty {penalty}, refund {refund}{debt} tx {tx}"
         )
+
+
+# MarketState fields the bound pass reads (IPerpEngine.MarketState order).
+LONG_POSITIONS, SHORT_POSITIONS, LONG_BOUND, SHORT_BOUND = 11, 12, 13, 14
+
+
+def bound_pass(
+    engine: LeanContract,
+    market_ids: list[int],
+    positions: list[tuple[str, int]],
+    send: Send,
+    summary: Summary,
+    log: Any,
+) -> None:
+    """`refreshBankruptcyBound` on every side whose stored bound is looser than the exact one of
+    its open positions (`positions`: every (account, market) that may hold one, e.g. from
+    `PositionIndex`). A bound only ever widens by itself, so once the position that set it is gone
+    the redemption mark deducts too much (an LP's exit priced low: docs/DESIGN.md, "Mark"); the
+    refresh lists the side's accounts, ascending, and costs gas in their number. A side whose open
+    count differs from the positions found (one opened since the scan) waits for the next pass."""
+    from pymodel.perp_engine import Position, bankruptcy_key
+
+    scale = engine.call("notionalScale")
+    held = engine.call_many([("positionOf", pair) for pair in positions], raise_reverts=True)
+    for market_id in market_ids:
+        state = engine.call("marketState", market_id)
+        for is_long, count, stored in (
+            (True, state[LONG_POSITIONS], state[LONG_BOUND]),
+            (False, state[SHORT_POSITIONS], state[SHORT_BOUND]),
+        ):
+            side = [
+                (account, Position(*position))
+                for (account, market), position in zip(positions, held, strict=True)
+                if market == market_id and position[0] != 0 and (position[0] > 0) == is_long
+            ]
+            if not side:
+                continue
+            keys = [bankruptcy_key(position, scale) for _, position in side]
+            exact = max(keys) if is_long else min(keys)
+            name = f"market {market_id} {'long' if is_long else 'short'}"
+            if exact == stored:
+                continue
+            if len(side) != count:
+                log(f"bound     {name}: {len(side)} of {count} open positions found, next pass")
+                continue
+            accounts = sorted((account for account, _ in side), key=lambda account: int(account, 16))
+            tx = _try_send(send, "refreshBankruptcyBound", (market_id, is_long, accounts), name, summary, log)
+            if tx is None:
+                continue
+            summary.bounds_refreshed += 1
+            log(f"bound     {name} refreshed from {stored} to {exact} ({len(accounts)} positions) tx {tx}")
 
 
 def adl_sides(engine: LeanContract, market_ids: list[int]) -> tuple[list[tuple[int, bool]], list[tuple[int, bool]]]:

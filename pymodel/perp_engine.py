@@ -580,6 +580,20 @@ class _Storage:
     positions: dict[tuple[str, int], Position] = field(default_factory=dict)
 
 
+def bankruptcy_key(position: Position, notional_scale: int) -> int:
+    """A position's k in the side's bankruptcy bound (PerpEngineCore._includeInBound's base -/+
+    cushion): entry - funding_index - scale x (margin - accrued_funding) / size for a long, rounded
+    up; + for a short, rounded down. The long is beyond its bankruptcy price below k + index, the
+    short above it. Keepers use it to tell a stale bound from the exact one."""
+    base = evm.ssub(evm.to_int256(position.entry_price), position.funding_index)
+    cushion = mul_div_floor(
+        evm.ssub(evm.to_int256(position.margin), position.accrued_funding),
+        notional_scale,
+        abs_(position.size),
+    )
+    return evm.ssub(base, cushion) if position.size > 0 else evm.sadd(base, cushion)
+
+
 class PerpEngine(Ownable):
     """Mirrors PerpEngine."""
 
@@ -1365,17 +1379,12 @@ class PerpEngine(Ownable):
         A long's loss plus funding exceeds its margin exactly when size x (k + index - price) / scale
         > 0, k = entry - funding_index - scale x (margin - accrued_funding) / size: k rounds up for a
         long (the bound is a maximum), down for a short (mirror image, a minimum)."""
-        base = evm.ssub(evm.to_int256(position.entry_price), position.funding_index)
-        cushion = mul_div_floor(
-            evm.ssub(evm.to_int256(position.margin), position.accrued_funding),
-            self.notional_scale,
-            abs_(position.size),
-        )
+        key = bankruptcy_key(position, self.notional_scale)
         if position.size > 0:
-            if m.long_positions == 0 or evm.ssub(base, cushion) > m.long_bankruptcy_bound:
-                m.long_bankruptcy_bound = evm.ssub(base, cushion)
-        elif m.short_positions == 0 or evm.sadd(base, cushion) < m.short_bankruptcy_bound:
-            m.short_bankruptcy_bound = evm.sadd(base, cushion)
+            if m.long_positions == 0 or key > m.long_bankruptcy_bound:
+                m.long_bankruptcy_bound = key
+        elif m.short_positions == 0 or key < m.short_bankruptcy_bound:
+            m.short_bankruptcy_bound = key
 
     def _remove_from_aggregates(self, m: MarketState, position: Position) -> None:
         if position.size > 0:

@@ -1,7 +1,8 @@
 """`ape run keeper --network <...> --account <alias> [--once | --interval S --max-iterations N]`:
 liquidates what is liquidatable on the deployment recorded for the connected chain, when the
-keeper reward covers `--gas-cost` (collateral units), and runs ADL steps in the order
-`pymodel.adl.adl_plan` gives when a side is over its trigger. One line per action, a summary
+keeper reward covers `--gas-cost` (collateral units), refreshes a side's bankruptcy bound once
+the position that set it is gone, clears ADL flags that outlived their ratio, and runs ADL steps
+in the order `pymodel.adl.adl_plan` gives when a side is over its trigger. One line per action, a summary
 at the end. Refuses, with nothing sent, a chain without a complete record, a config that does
 not validate, an account that does not unlock or cannot pay for a liquidation's gas.
 """
@@ -23,7 +24,7 @@ from pydantic import ValidationError  # noqa: E402
 
 from chainio import RpcClient, deploy_record  # noqa: E402
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history  # noqa: E402
-from chainio.keeper import PositionIndex, Summary, adl_pass, liquidation_pass  # noqa: E402
+from chainio.keeper import PositionIndex, Summary, adl_pass, bound_pass, liquidation_pass  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, load_account  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 
@@ -105,6 +106,7 @@ def cli(
         summary.iterations += 1
         positions = index.refresh()
         liquidation_pass(engine, positions, gas_cost, send, summary, click.echo)
+        bound_pass(engine, market_ids, positions, send, summary, click.echo)
         if not no_adl:
             adl_pass(rpc, engine, market_ids, mirror, keeper.address, send, summary, click.echo)
     rpc.close()

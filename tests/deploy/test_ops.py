@@ -12,10 +12,10 @@ import pytest
 from chainio import deploy
 from chainio.deploy import Adopt, Call, Deploy, DeploymentConfig, plan
 from chainio.deploy_record import DeploymentRecord, resume_check
-from chainio.keeper import PositionIndex, Summary, adl_pass, liquidation_pass, open_positions
+from chainio.keeper import PositionIndex, Summary, adl_pass, bound_pass, liquidation_pass, open_positions
 from chainio.ops import OperatorError, check_chain, check_funds, load_account, load_config
 from chainio.verify import code_difference, immutable_mask
-from difftest.orders import cancel_reason, trade
+from difftest.orders import cancel_reason, close, trade
 from pymodel.config import default_config
 from pymodel.core import Env
 
@@ -216,6 +216,47 @@ def test_keeper__adl_steps_follow_adl_plan_to_the_target(make_ledger, rpc):
     assert engine.call("sideProfitRatio", 1, True) <= 4_000
     adl_pass(rpc, engine, [1, 2], lambda: ledger.system, keeper, send, summary, lines.append)
     assert summary.adl_steps == len(expected)  # back under target: nothing more to do
+
+
+def test_keeper__bound_left_by_a_closed_position__refreshed_to_the_exact_one(make_ledger, rpc):
+    """A 10x long opened and closed leaves the long side's bankruptcy bound where it set it (the
+    griefing path of docs/DESIGN.md, "Mark"); the keeper's pass lists the side's accounts and the
+    bound comes back to what the open positions need, then the pass has nothing to do."""
+    ledger = make_ledger(default_config())
+    _, lp, risky, steady, short, keeper = ledger.actors[:6]
+    _user(ledger, lp, 1_000_000 * USD)
+    ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
+    for who, size, margin in (
+        (steady, 10 * WAD, 20_000 * USD),
+        (short, -5 * WAD, 20_000 * USD),
+        (risky, 10 * WAD, 3_100 * USD),
+    ):
+        _user(ledger, who, margin + 2 * FEE)
+        assert cancel_reason(trade(ledger, who, 1, size, margin, 3_100 * WAD if size > 0 else 2_900 * WAD)) is None
+    engine = ledger.deployment.contracts["engine"]
+    raised = engine.call("marketState", 1)[13]
+    assert cancel_reason(close(ledger, risky, 1, 2_900 * WAD)) is None
+    state = engine.call("marketState", 1)
+    assert state[11] == 1 and state[13] == raised  # one long left, the bound still the 10x long's
+    from pymodel.perp_engine import Position, bankruptcy_key
+
+    exact = bankruptcy_key(Position(*engine.call("positionOf", steady, 1)), engine.call("notionalScale"))
+    assert exact < raised
+    sent: list[tuple] = []
+
+    def send(function, args):
+        sent.append((function, args))
+        assert not ledger.act(keeper, "engine", function, *args).reverted  # model == chain checked
+        return "0x"
+
+    summary, lines = Summary(), []
+    positions = open_positions(rpc, engine, 0)
+    bound_pass(engine, [1, 2], positions, send, summary, lines.append)
+    assert sent == [("refreshBankruptcyBound", (1, True, [steady]))] and summary.bounds_refreshed == 1
+    assert engine.call("marketState", 1)[13] == exact
+    assert lines[-1].startswith(f"bound     market 1 long refreshed from {raised} to {exact} (1 positions)")
+    bound_pass(engine, [1, 2], positions, send, summary, lines.append)
+    assert len(sent) == 1  # exact now, and the short side was exact all along
 
 
 def test_keeper__flag_left_set_after_the_ratio_fell__cleared_by_sync_adl(make_ledger, rpc):
