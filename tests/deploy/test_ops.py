@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,6 +148,19 @@ def _user(ledger, who: str, amount: int) -> None:
     ledger.mint_and_approve(who, amount)
 
 
+def _recording_sender(ledger, keeper: str) -> tuple[list[tuple], Any]:
+    """A keeper's `send` that runs each transaction through the ledger (model == chain checked),
+    requires it to succeed, and records (function, args)."""
+    sent: list[tuple] = []
+
+    def send(function, args):
+        sent.append((function, args))
+        assert not ledger.act(keeper, "engine", function, *args).reverted
+        return "0x"
+
+    return sent, send
+
+
 def test_keeper__liquidates_only_what_pays_and_finds_positions_from_events(make_ledger, rpc):
     ledger = make_ledger(default_config())
     _, lp, trader, healthy, keeper = ledger.actors[:5]
@@ -242,12 +256,7 @@ def test_keeper__bound_left_by_a_closed_position__refreshed_to_the_exact_one(mak
 
     exact = bankruptcy_key(Position(*engine.call("positionOf", steady, 1)), engine.call("notionalScale"))
     assert exact < raised
-    sent: list[tuple] = []
-
-    def send(function, args):
-        sent.append((function, args))
-        assert not ledger.act(keeper, "engine", function, *args).reverted  # model == chain checked
-        return "0x"
+    sent, send = _recording_sender(ledger, keeper)
 
     summary, lines = Summary(), []
     positions = open_positions(rpc, engine, 0)
@@ -281,12 +290,7 @@ def test_keeper__flag_left_set_after_the_ratio_fell__cleared_by_sync_adl(make_le
     ledger.set_price(1, 3_500 * FEED)
     assert engine.call("sideProfitRatio", 1, True) <= 4_000 and engine.call("marketState", 1)[9]
 
-    sent: list[tuple] = []
-
-    def send(function, args):
-        sent.append((function, args))
-        assert not ledger.act(keeper, "engine", function, *args).reverted  # model == chain checked
-        return "0x"
+    sent, send = _recording_sender(ledger, keeper)
 
     summary, lines = Summary(), []
     adl_pass(rpc, engine, [1, 2], lambda: ledger.system, keeper, send, summary, lines.append)
