@@ -45,6 +45,26 @@ CONSTRUCTOR_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {
     ],
 }
 
+# Contracts a deployed contract creates in its own constructor, found through its getters. Their
+# addresses are the creator's immutables, which the code comparison masks, so their code is
+# checked on its own: the engine's extension runs in the engine's storage (DELEGATECALL).
+CREATED: dict[str, tuple[tuple[str, str], ...]] = {
+    "PerpEngine": (("extension", "PerpEngineExtension"), ("marketParamsValidator", "MarketParamsValidator")),
+}
+# A created contract's immutables that must equal its creator's (the extension carries its own
+# copies of the engine's, and reads them while it runs for the engine).
+SHARED_IMMUTABLES: dict[str, tuple[str, ...]] = {
+    "PerpEngineExtension": (
+        "collateral",
+        "oracle",
+        "pool",
+        "insuranceFund",
+        "safetyModule",
+        "notionalScale",
+        "marketParamsValidator",
+    ),
+}
+
 CALL_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {
     "setFeed": lambda a: [("feedOf", (a[0],), (a[1], None, a[2]))],
     "setSequencerFeed": lambda a: [("sequencerFeed", (), a[0]), ("sequencerGracePeriod", (), a[1])],
@@ -152,6 +172,11 @@ def verify(
                 differences.append(f"{step.name}: no read-back for {step.contract} constructor arguments")
             else:
                 expect(step.name, f"constructor of {step.contract}", readback(resolve(step.args, addresses)))
+            if step.contract in CREATED:
+                creator = contract_at(step.contract, address)
+                differences += _created_differences(
+                    step.name, CREATED[step.contract], creator, code_at, contract_at, artifact_runtime
+                )
             continue
         assert isinstance(step, Call)
         readback = CALL_READBACK.get(step.function)
@@ -160,4 +185,34 @@ def verify(
         else:
             # The clock only dates a Pyth source's first update, which has nothing to read back.
             expect(step.target, f"{step.function}", readback(resolve(step.args, addresses, clock=lambda: 0)))
+    return differences
+
+
+def _created_differences(
+    name: str,
+    created_by_it: tuple[tuple[str, str], ...],
+    creator: LeanContract,
+    code_at: Callable[[str], bytes],
+    contract_at: Callable[[str, str], LeanContract],
+    artifact_runtime: Callable[[str], bytes],
+) -> list[str]:
+    """What differs in the contracts `creator` made in its constructor (`CREATED`): their code
+    against the artifacts (immutables masked) and the immutables they share with it."""
+    differences = []
+    for getter, contract in created_by_it:
+        label = f"{name}.{getter} ({contract})"
+        address = creator.call(getter)
+        deployed = code_at(address)
+        if not deployed:
+            differences.append(f"{label}: no code at {address}")
+            continue
+        found = code_difference(artifact_runtime(contract), deployed)
+        if found:
+            differences.append(f"{label} at {address}: {found}")
+            continue
+        created = contract_at(contract, address)
+        for immutable in SHARED_IMMUTABLES.get(contract, ()):
+            theirs, ours = created.call(immutable), creator.call(immutable)
+            if theirs != ours:
+                differences.append(f"{label}.{immutable} = {theirs!r}, {name}'s is {ours!r}")
     return differences

@@ -144,6 +144,46 @@ def test_code_comparison__masks_only_immutable_slots():
     assert "bytes, the artifact" in code_difference(artifact, deployed + b"\x00")
 
 
+def test_verify__contracts_the_engine_creates__code_and_shared_immutables_checked(project):
+    """The engine's extension (run by DELEGATECALL in the engine's storage) and its validator sit
+    at addresses the engine's immutables hold, which the code comparison masks: verification
+    checks their own code, and that the extension's immutables are the engine's."""
+    from chainio.verify import CREATED, _created_differences
+
+    def runtime(contract: str) -> bytes:
+        return bytes(getattr(project, contract).contract_type.runtime_bytecode.to_bytes())
+
+    class Views:
+        def __init__(self, values: dict) -> None:
+            self.values = values
+
+        def call(self, getter: str, *args: Any) -> Any:
+            return self.values[getter]
+
+    shared = {"collateral": "0xC", "oracle": "0xO", "pool": "0xP", "insuranceFund": "0xI", "safetyModule": "0xS"}
+    shared |= {"notionalScale": 10**30, "marketParamsValidator": "0xV"}
+    engine, extension = Views({**shared, "extension": "0xE"}), Views(dict(shared))
+    code = {"0xE": runtime("PerpEngineExtension"), "0xV": runtime("MarketParamsValidator")}
+
+    def check() -> list[str]:
+        return _created_differences(
+            "engine", CREATED["PerpEngine"], engine, lambda a: code.get(a, b""), lambda c, a: extension, runtime
+        )
+
+    assert check() == []
+    extension.values["pool"] = "0xEvil"
+    assert check() == ["engine.extension (PerpEngineExtension).pool = '0xEvil', engine's is '0xP'"]
+    extension.values["pool"] = "0xP"
+    at = immutable_mask(code["0xE"]).index(False, 100)  # a byte outside the immutables
+    code["0xE"] = code["0xE"][:at] + bytes([code["0xE"][at] ^ 1]) + code["0xE"][at + 1 :]
+    del code["0xV"]
+    assert check() == [
+        f"engine.extension (PerpEngineExtension) at 0xE: runtime code differs from the artifact at byte {at} "
+        "(outside the immutables)",
+        "engine.marketParamsValidator (MarketParamsValidator): no code at 0xV",
+    ]
+
+
 def _user(ledger, who: str, amount: int) -> None:
     ledger.mint_and_approve(who, amount)
 
