@@ -94,7 +94,7 @@ def liquidation_pass(
         summary.checked += 1
         if isinstance(preview, ChainRevert):
             continue  # PositionHealthy, LiquidationCooldown, a stale oracle: nothing to do now
-        (_, execution, _, size_closed, realised, reward, penalty, refund, shortfall, f_if, f_sm, f_pool) = preview
+        (_, execution, _, size_closed, realised, reward, penalty, refund, shortfall, f_if, f_sm, f_pool, _) = preview
         if reward < gas_cost:
             summary.unprofitable += 1
             log(f"skip      {account} market {market_id}: reward {reward} < gas cost {gas_cost}")

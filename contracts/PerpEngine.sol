@@ -466,18 +466,7 @@ contract PerpEngine is IPerpEngine, PerpEngineCore {
     /// owes back; what even that balance cannot cover is cut from this liquidation's payouts
     /// (refund, then penalty, then keeper reward) and not recorded.
     function _advance(address account, uint256 marketId, Liquidation memory liq, uint256 unpaid) internal {
-        uint256 balance = collateral.balanceOf(address(this));
-        uint256 payouts = liq.reward + liq.penalty + liq.refund;
-        if (balance < payouts) {
-            uint256 cut = payouts - balance;
-            unpaid = cut < unpaid ? unpaid - cut : 0;
-            uint256 part = cut < liq.refund ? cut : liq.refund;
-            liq.refund -= part;
-            cut -= part;
-            part = cut < liq.penalty ? cut : liq.penalty;
-            liq.penalty -= part;
-            liq.reward -= cut - part;
-        }
+        unpaid = _cutToBalance(liq, collateral.balanceOf(address(this)), unpaid);
         if (unpaid == 0) return;
         uncoveredDeficit += unpaid;
         emit DeficitUncovered(account, marketId, unpaid, uncoveredDeficit);

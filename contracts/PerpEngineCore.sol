@@ -105,6 +105,23 @@ abstract contract PerpEngineCore is IPerpEngineTypes, Ownable {
         uint256 refund;
     }
 
+    /// @dev `_advance`'s cut, shared with `previewLiquidation`: payouts beyond `balance` (the
+    /// engine's, once the pool paid what it could) are cut from the refund, then the penalty, then
+    /// the keeper reward; returns what is left of `unpaid` to record as uncovered deficit.
+    function _cutToBalance(Liquidation memory liq, uint256 balance, uint256 unpaid) internal pure returns (uint256) {
+        uint256 payouts = liq.reward + liq.penalty + liq.refund;
+        if (balance >= payouts) return unpaid;
+        uint256 cut = payouts - balance;
+        unpaid = cut < unpaid ? unpaid - cut : 0;
+        uint256 part = cut < liq.refund ? cut : liq.refund;
+        liq.refund -= part;
+        cut -= part;
+        part = cut < liq.penalty ? cut : liq.penalty;
+        liq.penalty -= part;
+        liq.reward -= cut - part;
+        return unpaid;
+    }
+
     /// @dev The immutable behind one jump: each inline read of an immutable costs 33 bytes of code.
     function _scale() internal view returns (uint256) {
         return notionalScale;

@@ -95,6 +95,18 @@ contract PerpEngineExtension is PerpEngineCore {
             preview.fromSafetyModule = rest < cap ? rest : cap;
             preview.fromPool = rest - preview.fromSafetyModule;
         }
+        // The pool's part beyond its cash, and the cut: `liquidate`'s `_settleLiquidationWithPool`
+        // and `_advance` on the balances they would meet (the layers above pay the engine first).
+        int256 poolOwes = liq.pnl - liq.fundingPart + preview.fromPool.toInt256();
+        if (poolOwes > 0) {
+            uint256 cash = pool.cash();
+            uint256 paid = uint256(poolOwes) < cash ? uint256(poolOwes) : cash;
+            if (uint256(poolOwes) > paid) {
+                uint256 balance =
+                    collateral.balanceOf(address(this)) + preview.fromInsurance + preview.fromSafetyModule + paid;
+                preview.uncovered = _cutToBalance(liq, balance, uint256(poolOwes) - paid);
+            }
+        }
         preview.oraclePrice = liq.price;
         preview.executionPrice = liq.executionPrice;
         preview.bankruptcyPrice = liq.bankruptcyPrice;

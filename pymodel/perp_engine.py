@@ -148,6 +148,9 @@ class LiquidationPreview:
     from_insurance: int = 0
     from_safety_module: int = 0
     from_pool: int = 0
+    # What the pool could not pay and the engine would advance; when even the engine's balance
+    # falls short, keeper_reward/penalty/refund above are already cut.
+    uncovered: int = 0
 
     def as_tuple(self) -> tuple:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -1093,22 +1096,29 @@ class PerpEngine(Ownable):
         self.emit(BadDebtSettled(account, market_id, shortfall, from_insurance, from_safety_module, from_pool))
         return unpaid
 
+    @staticmethod
+    def _cut_to_balance(liq: Liquidation, balance: int, unpaid: int) -> int:
+        """Mirrors PerpEngineCore._cutToBalance: payouts beyond `balance` are cut from the refund,
+        then the penalty, then the keeper reward; returns what is left of `unpaid` to record."""
+        payouts = evm.add(evm.add(liq.reward, liq.penalty), liq.refund)
+        if balance >= payouts:
+            return unpaid
+        cut = payouts - balance
+        unpaid = unpaid - cut if cut < unpaid else 0
+        part = cut if cut < liq.refund else liq.refund
+        liq.refund -= part
+        cut -= part
+        part = cut if cut < liq.penalty else liq.penalty
+        liq.penalty -= part
+        liq.reward = evm.sub(liq.reward, cut - part)
+        return unpaid
+
     def _advance(self, account: str, market_id: int, liq: Liquidation, unpaid: int) -> None:
         """Never a revert for lack of funds: the engine advances what the pool could not pay out of
         its own balance (other traders' margins), recorded as uncovered deficit that the pool owes
         back; what even that balance cannot cover is cut from this liquidation's payouts (refund,
         then penalty, then keeper reward) and not recorded."""
-        balance = self.collateral.balance_of(self.address)
-        payouts = evm.add(evm.add(liq.reward, liq.penalty), liq.refund)
-        if balance < payouts:
-            cut = payouts - balance
-            unpaid = unpaid - cut if cut < unpaid else 0
-            part = cut if cut < liq.refund else liq.refund
-            liq.refund -= part
-            cut -= part
-            part = cut if cut < liq.penalty else liq.penalty
-            liq.penalty -= part
-            liq.reward = evm.sub(liq.reward, cut - part)
+        unpaid = self._cut_to_balance(liq, self.collateral.balance_of(self.address), unpaid)
         if unpaid == 0:
             return
         self.uncovered_deficit = evm.add(self.uncovered_deficit, unpaid)
@@ -1608,6 +1618,21 @@ class PerpEngine(Ownable):
             cap = self.safety_module.slash_cap(env)
             preview.from_safety_module = rest if rest < cap else cap
             preview.from_pool = rest - preview.from_safety_module
+        # The pool's part beyond its cash, and the cut: liquidate's _settle_liquidation_with_pool
+        # and _advance on the balances they would meet (the layers above pay the engine first).
+        pool_owes = evm.sadd(evm.ssub(liq.pnl, liq.funding_part), evm.to_int256(preview.from_pool))
+        if pool_owes > 0:
+            cash = self.pool.cash
+            paid = pool_owes if pool_owes < cash else cash
+            if pool_owes > paid:
+                balance = evm.add(
+                    evm.add(
+                        evm.add(self.collateral.balance_of(self.address), preview.from_insurance),
+                        preview.from_safety_module,
+                    ),
+                    paid,
+                )
+                preview.uncovered = self._cut_to_balance(liq, balance, pool_owes - paid)
         preview.oracle_price = liq.price
         preview.execution_price = liq.execution_price
         preview.bankruptcy_price = liq.bankruptcy_price

@@ -83,6 +83,9 @@ interface IPerpEngineTypes {
         uint256 fromInsurance;
         uint256 fromSafetyModule;
         uint256 fromPool;
+        // What the pool could not pay and the engine would advance (`DeficitUncovered`); when even
+        // the engine's balance falls short, keeperReward/penalty/refund above are already cut.
+        uint256 uncovered;
     }
 
     /* ERRORS */

@@ -36,11 +36,16 @@ def drained_pool_with_bankrupt_long(make_ledger, bystander: bool = True):
     return ledger, trader, keeper
 
 
+def chain_preview(ledger, trader: str) -> tuple:
+    return tuple(ledger.deployment.contracts["engine"].call("previewLiquidation", trader, ETH))
+
+
 def test_liquidate__pool_part_beyond_its_cash__no_revert_deficit_recorded(make_ledger):
     ledger, trader, keeper = drained_pool_with_bankrupt_long(make_ledger)
     engine, pool = ledger.system.c.engine, ledger.system.c.pool
     cash = pool.cash
     preview = engine.preview_liquidation(Env(keeper, ledger.now), trader, ETH)
+    assert chain_preview(ledger, trader) == preview.as_tuple()
     # The pool's part minus its claim as counterparty (margin - realised): the keeper reward beyond
     # the position's margin, since the insurance bucket and the safety module are empty.
     margin = engine.position_of(trader, ETH).margin
@@ -54,6 +59,7 @@ def test_liquidate__pool_part_beyond_its_cash__no_revert_deficit_recorded(make_l
     assert debt.shortfall == debt.from_insurance + debt.from_safety_module + debt.from_pool
     assert (uncovered.account, uncovered.market_id) == (trader, ETH)
     assert uncovered.amount == owed_by_pool - cash == uncovered.total == engine.uncovered_deficit
+    assert preview.uncovered == uncovered.amount  # the preview said so (the chain's equals the model's)
     assert out.event("Liquidated").keeper_reward == preview.keeper_reward  # paid in full
     assert engine.position_of(trader, ETH).size == 0  # closed: it stops losing
     assert pool.cash == 0
@@ -99,13 +105,17 @@ def test_liquidate__nothing_anywhere_to_advance__keeper_reward_cut_no_revert(mak
     ledger, trader, keeper = drained_pool_with_bankrupt_long(make_ledger, bystander=False)
     engine, pool = ledger.system.c.engine, ledger.system.c.pool
     margin, cash = engine.position_of(trader, ETH).margin, pool.cash
-    full = engine.preview_liquidation(Env(keeper, ledger.now), trader, ETH).keeper_reward
+    full = ledger.system.c.engine.market_params(ETH).keeper_fixed_reward  # what it would be with funds
+    preview = engine.preview_liquidation(Env(keeper, ledger.now), trader, ETH)
+    assert chain_preview(ledger, trader) == preview.as_tuple()
     wallet = ledger.system.c.token.balance_of(keeper)
 
     out = succeeded(ledger.act(keeper, "engine", "liquidate", trader, ETH))
 
     paid = out.event("Liquidated").keeper_reward
     assert paid == margin + cash < full
+    # The preview shows the cut reward a keeper would really get, and nothing left to record.
+    assert (preview.keeper_reward, preview.penalty, preview.refund, preview.uncovered) == (paid, 0, 0, 0)
     assert ledger.system.c.token.balance_of(keeper) - wallet == paid
     assert not out.events_named("DeficitUncovered") and engine.uncovered_deficit == 0
     assert engine.position_of(trader, ETH).size == 0
