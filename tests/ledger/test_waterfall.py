@@ -67,7 +67,8 @@ def test_waterfall__insurance_part_safety_module_to_cap_pool_rest(make_ledger):
     assert debt.from_pool == debt.shortfall - 500 * USD - cap > 0
     assert sm(ledger).total_assets == staked - cap
     # The view predicted exactly this split.
-    assert preview[8:] == (debt.shortfall, debt.from_insurance, debt.from_safety_module, debt.from_pool)
+    assert preview[8:] == (debt.shortfall, debt.from_insurance, debt.from_safety_module, debt.from_pool, 0)
+    assert not out.events_named("DeficitUncovered")  # the pool had the cash: nothing uncovered
 
 
 def test_slash__staker_in_cooldown_slashed_like_everyone(make_ledger):
