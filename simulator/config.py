@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ from pymodel.config import MarketConfig, SystemConfig, default_config, default_m
 from pymodel.config import SourceConfig as ProtocolSource
 from pymodel.oracle_adapter import MAX_SOURCES, MAX_SPREAD_BPS
 from pymodel.perp_engine import BPS
+from simulator.presets import PRESETS, check_preset, merge, preset_overrides
 
 DAY = 24 * 3600
 NonNegative = Annotated[float, Field(ge=0)]
@@ -109,7 +111,7 @@ class OracleConfig(_Strict):
 
 
 class PathConfig(_Strict):
-    """The real market price. `kind`: `preset` (a named incident of simulator.paths.PRESETS),
+    """The real market price. `kind`: `preset` (a named incident of simulator.presets.PRESETS),
     `gbm`, `merton` (jump diffusion) or `csv` (a user's series of timestamp,price).
 
     `sigma` is annualised; jumps arrive `jump_rate_per_hour` with log-size N(`jump_mean`,
@@ -133,10 +135,7 @@ class PathConfig(_Strict):
     @model_validator(mode="after")
     def _source(self) -> PathConfig:
         if self.kind == "preset":
-            from simulator.paths import PRESETS
-
-            if self.preset not in PRESETS:
-                raise ValueError(f"preset {self.preset!r} does not exist; known presets: {sorted(PRESETS)}")
+            check_preset(self.preset)
         if self.kind == "csv":
             if self.csv_file is None:
                 raise ValueError("a csv path needs csv_file")
@@ -216,8 +215,10 @@ class KeeperConfig(_Strict):
 class SimConfig(_Strict):
     """A scenario. `system` is the deployable protocol; `market_id` the market simulated.
 
-    `preset: <name>` in a file starts from that preset (simulator.paths.PRESETS: its protocol,
-    oracle, path shape and horizon) and the file's other fields override it."""
+    `preset: <name>` in a file starts from that preset (simulator.presets: its protocol,
+    oracle, path shape and horizon) and the file's other fields override it. `seed` draws the
+    price paths, the oracle's and the keepers' latencies; `population_seed` the traders, so a
+    new `seed` re-draws the market against the same book."""
 
     preset: str | None = None
 
@@ -233,17 +234,13 @@ class SimConfig(_Strict):
     step_s: Annotated[int, Field(gt=0, le=DAY)] = 60
     paths: Annotated[int, Field(ge=1, le=10_000_000)] = 1_000
     seed: Annotated[int, Field(ge=0)] = 0
+    population_seed: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="before")
     @classmethod
     def _from_preset(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("preset") is not None:
-            from simulator.paths import PRESETS, merge, preset_overrides
-
-            name = data["preset"]
-            if name not in PRESETS:
-                raise ValueError(f"preset {name!r} does not exist; known presets: {sorted(PRESETS)}")
-            data = merge(preset_overrides(name), data)
+            data = merge(preset_overrides(data["preset"]), data)
         return data
 
     @model_validator(mode="after")
@@ -257,6 +254,17 @@ class SimConfig(_Strict):
             )
         if self.horizon_s % self.step_s:
             raise ValueError(f"horizon_s={self.horizon_s} must be a multiple of step_s={self.step_s}")
+        if self.path.kind == "csv":
+            times, _ = read_price_csv(self.path.csv_file)
+            span = times[-1] - times[0]
+            if span < self.horizon_s:
+                warnings.warn(
+                    ShortSeriesWarning(
+                        f"csv_file {self.path.csv_file} covers {span} s but horizon_s={self.horizon_s}: "
+                        f"its last price is held for the last {self.horizon_s - span} s"
+                    ),
+                    stacklevel=2,
+                )
         return self
 
     def market(self) -> MarketConfig:
@@ -294,12 +302,62 @@ class SimConfig(_Strict):
 
     @classmethod
     def load(cls, path: str | Path) -> SimConfig:
-        """From a YAML or JSON file (by extension)."""
-        text = Path(path).read_text(encoding="utf-8")
-        if str(path).endswith((".yaml", ".yml")):
-            import yaml
+        """From a YAML or JSON file (by extension). A relative `path.csv_file` is read from the
+        file's folder. A file that does not parse, is empty or is not a mapping raises
+        ConfigFileError naming the file; a bad field, pydantic's ValidationError."""
+        return cls.model_validate(read_config_data(path))
 
+
+class ConfigFileError(ValueError):
+    """A scenario file that is unreadable, empty, not YAML/JSON or not a mapping."""
+
+
+class ShortSeriesWarning(UserWarning):
+    """A CSV price series shorter than the horizon: its last price is held to the end."""
+
+
+def read_config_data(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML or JSON scenario file, with a relative `path.csv_file` resolved
+    against the file's folder (not the working directory)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigFileError(f"config file {path}: {error.strerror or error}") from None
+    if not text.strip():
+        raise ConfigFileError(f"config file {path} is empty")
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
             data = yaml.safe_load(text)
-        else:
+        except yaml.YAMLError as error:
+            where = getattr(error, "problem_mark", None)
+            line = f" line {where.line + 1}" if where is not None else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ConfigFileError(f"config file {path}{line}: not valid YAML ({problem})") from None
+    else:
+        try:
             data = json.loads(text)
-        return cls.model_validate(data)
+        except json.JSONDecodeError as error:
+            raise ConfigFileError(f"config file {path} line {error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"config file {path}: expected a mapping of SimConfig fields, got {type(data).__name__}")
+    csv_file = data.get("path", {}).get("csv_file") if isinstance(data.get("path"), dict) else None
+    if csv_file is not None and not Path(csv_file).is_absolute():
+        data["path"] = dict(data["path"], csv_file=str(path.resolve().parent / csv_file))
+    return data
+
+
+def preset_config_data(name: str, **overrides: Any) -> dict[str, Any]:
+    """The SimConfig data of a preset, with top-level `overrides` merged (nested dicts merge)."""
+    check_preset(name)
+    data = merge(SimConfig().model_dump(), preset_overrides(name))
+    return merge(data, overrides)
+
+
+def preset_config(name: str, **overrides: Any) -> SimConfig:
+    return SimConfig.model_validate(preset_config_data(name, **overrides))
+
+
+__all__ = ["PRESETS", "ConfigFileError", "ShortSeriesWarning", "SimConfig", "preset_config", "preset_config_data"]

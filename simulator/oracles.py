@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.config import LatencyConfig, SimConfig, SourceConfig
-from simulator.paths import STREAM_ORACLE, block_rows
+from simulator.rng import STREAM_ORACLE, block_rows
 
 BPS = 10_000
 # Why a step cannot liquidate (0: it can).

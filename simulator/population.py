@@ -1,5 +1,6 @@
-"""The traders and the backstop's capital of a scenario, drawn once per seed (the same for every
-path and every grid point of a sweep: common random numbers).
+"""The traders and the backstop's capital of a scenario, drawn once per `population_seed` (the
+same for every path, every price-path seed and every grid point of a sweep: common random
+numbers).
 
 Draws are floats (lognormal notional, uniform leverage); they become integers in on-chain units
 here, once, so the exact tier only ever sees integers.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.config import SimConfig
-from simulator.paths import STREAM_KEEPER, STREAM_POPULATION, block_rows, path_rng
+from simulator.rng import STREAM_KEEPER, STREAM_POPULATION, block_rows, path_rng
 
 BPS = 10_000
 WAD = 10**18
@@ -43,7 +44,7 @@ def sample_population(config: SimConfig, start_answer: int) -> Population:
     unit = 10**decimals
     scale = 10 ** (36 - decimals)
     price = start_answer * 10 ** (18 - market.feed_decimals)
-    rng = path_rng(config.seed, 0, STREAM_POPULATION)
+    rng = path_rng(config.population_seed, 0, STREAM_POPULATION)
     n = pop.positions
     is_long = rng.random(n) < pop.long_fraction
     notional_usd = np.minimum(
