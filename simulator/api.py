@@ -20,7 +20,7 @@ from simulator.metrics import summarise
 from simulator.sweep import open_interest_usd
 from simulator.vectorised import ChunkResult, run_vectorised
 
-EXACT_MAX_POSITIONS = 300  # tier 1 copies the whole system per action until the journal lands
+EXACT_MAX_POSITIONS = 300  # tier 1 on the worst paths only up to this many positions (its keeper scan)
 
 
 @dataclass
@@ -79,32 +79,47 @@ def write_outputs(report: Report, out: Path) -> None:
 
 
 def median_vs_single(config: SimConfig, healthy: int = 2, spread_bps: int = 500) -> dict[str, Any]:
-    """Bad debt with the market's single source stuck (frozen at the crash) against a median of
-    that stuck source and `healthy` independent healthy ones (quorum: a majority)."""
+    """Bad debt under four oracles, on the same paths: the market's single source healthy, that
+    source stuck (frozen at the crash), a median of three healthy sources, and a median of the
+    stuck source and `healthy` healthy ones (quorum: a majority; spread bound `spread_bps`;
+    each source's staleness bound its heartbeat plus 10 minutes). Bad debt counted: realised
+    shortfall plus the negative equity still open at the horizon (what a stuck oracle hides)."""
     data = config.model_dump()
-    source = data["oracle"]["sources"][0]
-    if source.get("frozen_at_s") is None:
-        source["frozen_at_s"] = config.path.drop_start_s
-    single = SimConfig.model_validate(data)
-    # Each source's own staleness bound: its heartbeat plus 10 minutes (consumers use 1.1-1.2x).
-    stuck = SourceConfig.model_validate(source | {"max_age_s": source["heartbeat_s"] + 600})
+    source = dict(data["oracle"]["sources"][0])
+    frozen_at = source.get("frozen_at_s")
+    if frozen_at is None:
+        frozen_at = config.path.drop_start_s
+    stuck = SourceConfig.model_validate(source | {"frozen_at_s": frozen_at, "max_age_s": source["heartbeat_s"] + 600})
     fresh = stuck.model_copy(update={"frozen_at_s": None, "resume_at_s": None})
-    sources = [stuck] + [fresh] * healthy
-    data["oracle"] = dict(
-        sources=[s.model_dump() for s in sources],
-        quorum=len(sources) // 2 + 1,
-        max_spread_bps=spread_bps,
-        sequencer=data["oracle"]["sequencer"],
-    )
-    median = SimConfig.model_validate(data)
-    one = run_vectorised(single).values
-    many = run_vectorised(median).values
-    return {
-        "paths": config.paths,
-        "single_feed_stuck": {k: float(one[k].mean()) for k in ("shortfall", "from_pool", "unrealised_shortfall")},
-        "median_of_3": {k: float(many[k].mean()) for k in ("shortfall", "from_pool", "unrealised_shortfall")},
-        "bad_debt_saved_usd": float(
-            (one["shortfall"] + one["unrealised_shortfall"]).mean()
-            - (many["shortfall"] + many["unrealised_shortfall"]).mean()
-        ),
+
+    def with_sources(sources: list[SourceConfig]) -> SimConfig:
+        oracle = dict(
+            sources=[s.model_dump() for s in sources],
+            quorum=len(sources) // 2 + 1 if len(sources) > 1 else 1,
+            max_spread_bps=spread_bps if len(sources) > 1 else data["oracle"]["max_spread_bps"],
+            sequencer=data["oracle"]["sequencer"],
+        )
+        if len(sources) == 1:
+            oracle["sources"][0]["max_age_s"] = source.get("max_age_s")
+        return SimConfig.model_validate(data | {"oracle": oracle})
+
+    cases = {
+        "single_feed_healthy": with_sources([fresh.model_copy(update={"max_age_s": source.get("max_age_s")})]),
+        "single_feed_stuck": with_sources([stuck.model_copy(update={"max_age_s": source.get("max_age_s")})]),
+        "median_of_3_healthy": with_sources([fresh] * (healthy + 1)),
+        "median_of_3": with_sources([stuck] + [fresh] * healthy),  # one stuck
     }
+    keys = ("shortfall", "from_pool", "unrealised_shortfall")
+    out: dict[str, Any] = {"paths": config.paths}
+    bad_debt = {}
+    for name, case in cases.items():
+        values = run_vectorised(case).values
+        out[name] = {k: float(values[k].mean()) for k in keys}
+        total = values["shortfall"] + values["unrealised_shortfall"]
+        out[name]["bad_debt"] = float(total.mean())
+        bad_debt[name] = total
+    one, many = bad_debt["single_feed_stuck"], bad_debt["median_of_3"]
+    out["bad_debt_saved_usd"] = float(one.mean() - many.mean())  # vs the stuck single feed
+    out["median_stuck_vs_single_healthy_usd"] = float(many.mean() - bad_debt["single_feed_healthy"].mean())
+    out["median_stuck_vs_median_healthy_usd"] = float(many.mean() - bad_debt["median_of_3_healthy"].mean())
+    return out

@@ -75,7 +75,7 @@ class LiquidationRow:
     from_insurance: int
     from_safety_module: int
     from_pool: int
-    oracle_lag: int  # seconds between the round's updatedAt and the block
+    oracle_lag: int  # seconds between the market's observation of the price on chain and the block
 
 
 @dataclass
@@ -315,7 +315,7 @@ class ExactRun:
         liq = outcome.event("Liquidated")
         bad = outcome.events_named("BadDebtSettled")
         debt = bad[0] if bad else None
-        updated = GENESIS + int(self.timeline.updated_at[0, step])
+        updated = GENESIS + int(self.timeline.observed_at[0, step])
         return LiquidationRow(
             step=step,
             trader=i,

@@ -10,8 +10,9 @@ sorted), with at least `quorum` fresh and at least `quorum` within `max_spread_b
 median, else the market is degraded.
 
 Times are whole steps (a latency lands at the first step boundary at or after it). Vectorised
-over paths with NumPy; a loop over steps carries each feed's state (last triggered price,
-round in flight).
+over paths with NumPy; a loop over steps carries each feed's publication state (last triggered
+price and time). Push rounds are each in flight on their own latency draw, several at once; a
+newer round may land before an older one, and the feed keeps the newest observation.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class OracleTimeline:
     decimals: int
     # Per source of a multi-source set: (answer, updated_at, lands), what is posted to its feed.
     sources: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    # int64 seconds: when the price on chain was observed (published) in the market; a set: the
+    # oldest agreeing source's. `t - observed_at` is the price lag in seconds.
+    observed_at: np.ndarray | None = None
 
     def price(self) -> np.ndarray:
         """The on-chain price in USD (floats, for the approximate tier and plots)."""
@@ -72,8 +76,10 @@ def sequencer_blocked(config: SimConfig) -> tuple[np.ndarray, np.ndarray]:
 
 def simulate_source(
     source: SourceConfig, prices: np.ndarray, config: SimConfig, first: int, index: int, decimals: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(answer, updated_at, lands) of one source on paths `first..` (rows of `prices`)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(answer, updated_at, lands, observed_at) of one source on paths `first..` (rows of
+    `prices`): `observed_at` is when the round on chain was published (the price it carries is
+    the market's then), `updated_at` the block it landed in (pull: both its publish time)."""
     count, columns = prices.shape
     dt = config.step_s
     scale = 10.0**decimals
@@ -105,7 +111,7 @@ def simulate_source(
             answer[:, s] = span[rows, pick]
             updated[:, s] = (lo_step + pick) * dt
             lands[:, s] = True
-        return answer, updated, lands
+        return answer, updated, lands, updated.copy()
 
     base = block_rows(
         config.seed,
@@ -120,40 +126,51 @@ def simulate_source(
         latency = np.minimum(latency, source.latency.max_seconds)
     land_step = np.arange(columns)[None, :] + np.ceil(latency / dt).astype(np.int64)
 
+    # Publication is sequential (the last triggered answer and time carry from step to step);
+    # landing is not: every round is in flight on its own latency draw, several at once.
     last_price = answers[:, 0].copy()
     last_time = np.zeros(count, dtype=np.int64)
-    pending = np.zeros(count, dtype=bool)
-    pending_step = np.zeros(count, dtype=np.int64)
-    pending_answer = np.zeros(count)
-    landed = np.zeros((count, columns))  # the answer of the round landing at each step
+    published = np.zeros((count, columns), dtype=bool)
     threshold = source.deviation_bps / BPS
     for s in range(1, columns):
         t = s * dt
-        if not (frozen_from <= t < frozen_to):
-            column = answers[:, s]
-            trigger = np.abs(column - last_price) >= threshold * last_price
-            if t >= source.heartbeat_s:
-                trigger |= t - last_time >= source.heartbeat_s
-            trigger &= ~pending
-            if trigger.any():
-                pending |= trigger
-                pending_step[trigger] = land_step[trigger, s]
-                pending_answer[trigger] = column[trigger]
-                last_price[trigger] = column[trigger]
-                last_time[trigger] = t
-        if down[s] or not pending.any():
+        if frozen_from <= t < frozen_to:
             continue
-        land = pending & (pending_step <= s)
-        if land.any():
-            landed[land, s] = pending_answer[land]
-            lands[land, s] = True
-            pending &= ~land
-    # Forward-fill: each step shows the last round landed (updatedAt: the block it landed in).
-    last = np.maximum.accumulate(np.where(lands, np.arange(columns)[None, :], 0), axis=1)
-    landed[:, 0] = answer[:, 0]
-    answer = np.take_along_axis(landed, last, axis=1)
-    updated = last * dt
-    return answer, updated, lands
+        column = answers[:, s]
+        trigger = np.abs(column - last_price) >= threshold * last_price
+        if t >= source.heartbeat_s:
+            trigger |= t - last_time >= source.heartbeat_s
+        published[:, s] = trigger
+        last_price = np.where(trigger, column, last_price)
+        last_time = np.where(trigger, t, last_time)
+    observed = newest_landed(published, land_step, down)
+    # Each step shows the newest round landed by then; `updatedAt` is the block it landed in.
+    lands[:, 1:] = observed[:, 1:] != observed[:, :-1]
+    landed_at = np.maximum.accumulate(np.where(lands, np.arange(columns)[None, :], 0), axis=1)
+    answer = np.take_along_axis(answers, observed, axis=1)
+    answer[:, 0] = answers[:, 0]
+    return answer, landed_at * dt, lands, observed * dt
+
+
+def newest_landed(published: np.ndarray, land_step: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """Per path and step: the publication step of the newest round on chain. A round published
+    at step p lands at `land_step[:, p]`, or at the first step after it when the sequencer is
+    down then; rounds land in any order, and the feed keeps the newest observation (the OCR
+    aggregator refuses a report older than the one it holds), so a newer round that lands first
+    wins and the older one, landing later, changes nothing. Step 0's opening round is on chain
+    from the start."""
+    count, columns = published.shape
+    up = np.flatnonzero(~down)
+    # The first step at or after t where the sequencer is up (columns: never, within the run).
+    next_up = np.full(columns + 1, columns, dtype=np.int64)
+    if up.size:
+        index = np.searchsorted(up, np.arange(columns), side="left")
+        next_up[:columns] = np.where(index < up.size, up[np.minimum(index, up.size - 1)], columns)
+    arrive = next_up[np.minimum(land_step, columns)]
+    best = np.zeros((count, columns + 1), dtype=np.int64)  # the newest publication landing at each step
+    rows, steps = np.nonzero(published)
+    np.maximum.at(best, (rows, arrive[rows, steps]), steps)
+    return np.maximum.accumulate(best[:, :columns], axis=1)
 
 
 def simulate_oracle(config: SimConfig, prices: np.ndarray, first: int = 0) -> OracleTimeline:
@@ -163,23 +180,37 @@ def simulate_oracle(config: SimConfig, prices: np.ndarray, first: int = 0) -> Or
     sources = config.oracle.sources
     times = np.arange(prices.shape[1], dtype=np.int64) * config.step_s
     _, seq_blocked = sequencer_blocked(config)
-    results = [simulate_source(s, prices, config, first, i, decimals) for i, s in enumerate(sources)]
+    full = [simulate_source(s, prices, config, first, i, decimals) for i, s in enumerate(sources)]
+    results = [r[:3] for r in full]
     if len(results) == 1:
-        answer, updated, lands = results[0]
+        answer, updated, lands, observed = full[0]
         newest = updated
         blocked = np.where(times[None, :] - updated > market.oracle_max_age, STALE, OK).astype(np.int8)
     else:
-        answer, updated, lands, blocked, newest = median_mark(config, results, times)
+        answer, updated, lands, blocked, newest, observed = median_mark(config, results, times, [r[3] for r in full])
         lands = np.logical_or.reduce([r[2] for r in results])
     blocked[:, seq_blocked] = SEQUENCER
     if config.keepers.update_mark:
         blocked = price_band(config, answer, newest, lands, blocked, times)
-    return OracleTimeline(answer, updated, lands, blocked, decimals, results if len(results) > 1 else [])
+    return OracleTimeline(answer, updated, lands, blocked, decimals, results if len(results) > 1 else [], observed)
+
+
+def price_lag(timeline: OracleTimeline, prices: np.ndarray, step_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per path and step: how far the chain's price is behind the market's, in seconds (now
+    minus when the price on chain was observed) and in bps of the market price (positive: the
+    chain shows more than the market, as in a crash)."""
+    times = np.arange(prices.shape[1], dtype=np.int64)[None, :] * step_s
+    seconds = times - timeline.observed_at
+    bps = (timeline.price() - prices) / prices * BPS
+    return seconds, bps
 
 
 def median_mark(
-    config: SimConfig, results: list[tuple[np.ndarray, np.ndarray, np.ndarray]], times: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    config: SimConfig,
+    results: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    times: np.ndarray,
+    observed: list[np.ndarray] | None = None,
+) -> tuple[np.ndarray, ...]:
     """The adapter's mark at every step (OracleAdapter._evaluate): a source is fresh when
     `now - updatedAt <= max_age`; the mark is the LOWER median of the fresh answers (the one at
     index (fresh - 1) // 2 sorted ascending: an even count takes the lower middle one, no
@@ -209,11 +240,14 @@ def median_mark(
         raise ValueError("the oracle set is degraded at t=0: no opening price")
     newest = np.where(agree, updated, -1).max(axis=0)
     newest = np.take_along_axis(np.where(degraded, 0, newest), last, axis=1)
+    seen = np.stack(observed) if observed is not None else updated
+    seen = np.where(agree, seen, np.iinfo(np.int64).max).min(axis=0)
+    seen = np.take_along_axis(np.where(degraded, 0, seen), last, axis=1)
     lands = np.zeros(mark.shape, dtype=bool)
     lands[:, 0] = True
     lands[:, 1:] = (mark[:, 1:] != mark[:, :-1]) | (oldest[:, 1:] != oldest[:, :-1])
     blocked = np.where(degraded, DEGRADED, OK).astype(np.int8)
-    return mark, oldest, lands, blocked, newest
+    return mark, oldest, lands, blocked, newest, seen
 
 
 def price_band(

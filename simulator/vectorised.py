@@ -304,7 +304,7 @@ def run_chunk(
     adl = xp.any(~blocked & ((profit_long > trigger) | (profit_short > trigger)), axis=1)
 
     # Execution-minus-bankruptcy gap (bps of the bankruptcy price, against the position) by lag.
-    updated = xp.asarray(timeline.updated_at)
+    updated = xp.asarray(timeline.observed_at)  # the price lag: now minus when the chain's price was seen
     oracle_lag = at * dt - xp.take_along_axis(updated, at, axis=1)
     gap = xp.where(size[None, :] > 0, bankruptcy - execution, execution - bankruptcy) / xp.maximum(bankruptcy, 1e-18)
     buckets = xp.asarray(np.array(LAG_BUCKETS[1:], dtype=float))

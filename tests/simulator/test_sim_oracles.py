@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from simulator.config import SimConfig
 from simulator.oracles import DEGRADED, OK, SEQUENCER, STALE, simulate_oracle
@@ -102,3 +103,48 @@ def test_median__below_quorum__degraded():
     source = dict(deviation_bps=10, heartbeat_s=60, max_age_s=100, frozen_at_s=60)
     tl = simulate_oracle(config([source, source, source | {"frozen_at_s": None}], quorum=2), series(*[100.0] * 11))
     assert tl.blocked[0, -1] == DEGRADED
+
+
+def gap_series(steps: int = 11, gap_at: int = 5) -> np.ndarray:
+    """A market that wiggles by 2 bps a step, then gaps down 10% and stays there."""
+    wiggle = [100.0 * (1 + 0.0002 * (i % 2)) for i in range(steps)]
+    return series(*[p if i < gap_at else p * 0.9 for i, p in enumerate(wiggle)])
+
+
+def test_push__a_tighter_deviation_threshold_posts_a_gap_no_later():
+    """With one round in flight, a 1 bps feed was still waiting for its last wiggle's round when
+    the gap came and posted it later than a 50 bps feed; every round is now in flight on its own."""
+    prices = gap_series()
+    first_gap = {}
+    for deviation in (1, 50):
+        tl = simulate_oracle(config([dict(deviation_bps=deviation, latency=dict(seconds=120))]), prices)
+        first_gap[deviation] = int(np.flatnonzero(tl.answer[0] < 95 * FEED)[0])
+    assert first_gap[1] <= first_gap[50] == 5 + 2
+
+
+def test_newest_landed__out_of_order_rounds():
+    """A newer round landing first wins; the older one landing later changes nothing (the feed
+    keeps the newest observation)."""
+    from simulator.oracles import newest_landed
+
+    published = np.array([[False, True, True, False, False, False, False]])
+    land_step = np.array([[0, 6, 3, 0, 0, 0, 0]])  # step 1's round lands at 6, step 2's at 3
+    down = np.zeros(7, dtype=bool)
+    assert newest_landed(published, land_step, down)[0].tolist() == [0, 0, 0, 2, 2, 2, 2]
+    # the sequencer down over steps 3-4: step 2's round lands at 5, then step 1's at 6 is older
+    down[3:5] = True
+    assert newest_landed(published, land_step, down)[0].tolist() == [0, 0, 0, 0, 0, 2, 2]
+    # in order, each lands in turn
+    land_step = np.array([[0, 2, 4, 0, 0, 0, 0]])
+    assert newest_landed(published, land_step, np.zeros(7, dtype=bool))[0].tolist() == [0, 0, 1, 1, 2, 2, 2]
+
+
+def test_price_lag__seconds_and_bps_from_the_real_price_at_landing():
+    from simulator.oracles import price_lag
+
+    prices = FLAT_THEN_DROP
+    tl = simulate_oracle(config([dict(deviation_bps=50, latency=dict(seconds=90))]), prices)
+    seconds, bps = price_lag(tl, prices, 60)
+    # the 99.0 observed at step 5 lands at step 7: 120 s old, and the chain shows 100 at step 6
+    assert seconds[0, 7] == 120 and bps[0, 7] == 0
+    assert seconds[0, 6] == 360 and bps[0, 6] == pytest.approx((100 - 99) / 99 * 10_000)
