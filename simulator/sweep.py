@@ -171,7 +171,7 @@ def with_values(config: SimConfig, assignment: dict[str, Any]) -> SimConfig:
     try:
         return SimConfig.model_validate(data)
     except ValidationError as error:
-        where = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in error.errors())
+        where = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'config'}: {e['msg']}" for e in error.errors())
         point = ", ".join(f"{k}={v!r}" for k, v in assignment.items())
         raise SweepValueError(f"--sweep {point} is refused: {where}") from None
 
@@ -192,11 +192,15 @@ def run_point(config: SimConfig) -> dict[str, Any]:
     return summarise(config, run_vectorised(config), open_interest_usd(config), warn=False)
 
 
-def connect(scheduler: str | Any, timeout: float = 10.0) -> Any:
+SCHEDULER_TIMEOUT_S = 10.0
+
+
+def connect(scheduler: str | Any, timeout: float | None = None) -> Any:
     """A distributed.Client on `scheduler` (an address, or a Client passed through);
-    SchedulerUnreachable when nothing answers within `timeout` seconds."""
+    SchedulerUnreachable when nothing answers within `timeout` seconds (SCHEDULER_TIMEOUT_S)."""
     from distributed import Client
 
+    timeout = SCHEDULER_TIMEOUT_S if timeout is None else timeout
     if isinstance(scheduler, Client):
         return scheduler
     try:

@@ -88,3 +88,14 @@ def test_presets__are_the_data_files():
 
     assert sorted(PRESETS) == sorted(p.stem for p in FOLDER.glob("*.yaml"))
     assert len(PRESETS) >= 6
+
+
+def test_preset_file__wrong_keys_or_name__named(tmp_path):
+    from simulator.presets import PresetFileError, load_presets
+
+    (tmp_path / "mine.yaml").write_text("name: other\ntitle: t\nsource: s\nassumptions: a\nmarket: {}\noverrides: {}\n")
+    with pytest.raises(PresetFileError, match=r"name 'other' differs from the file name"):
+        load_presets(tmp_path)
+    (tmp_path / "mine.yaml").write_text("name: mine\n")
+    with pytest.raises(PresetFileError, match=r"needs exactly the keys"):
+        load_presets(tmp_path)

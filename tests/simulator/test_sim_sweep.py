@@ -22,13 +22,14 @@ def small(name: str = "oct_10_2025_cascade", paths: int = 40, **extra):
 
 
 def test_sweep__common_random_numbers__only_the_swept_layer_moves():
-    points = sweep(small(), "insurance_usd", [0, 5_000, 50_000], workers=1)
+    points = sweep(small(), "insurance_usd", [0, 1_000, 50_000], workers=1)
     shortfall = [p["summary"]["distribution_usd"]["shortfall"]["mean"] for p in points]
     insurance = [p["summary"]["distribution_usd"]["from_insurance"]["mean"] for p in points]
     pool = [p["summary"]["distribution_usd"]["from_pool"]["mean"] for p in points]
     assert shortfall[0] > 0 and shortfall == pytest.approx([shortfall[0]] * 3, rel=1e-12)  # same paths, same draws
     assert insurance[0] < insurance[1] < insurance[2]
     assert pool[0] >= pool[1] >= pool[2]
+    assert [p["insurance_usd"] for p in points] == [0, 1_000, 50_000]
 
 
 def test_sweep__dask_local_cluster_two_workers__same_as_local_processes():
@@ -45,13 +46,18 @@ def test_sweep__dask_local_cluster_two_workers__same_as_local_processes():
 
 
 def test_break_even__interpolated_between_grid_points():
-    def point(value, mean):
-        return {"value": value, "summary": {"distribution_usd": {"shortfall": {"mean": mean}}}}
+    def point(value, mean, bucket=None):
+        out = {"value": value, "summary": {"distribution_usd": {"shortfall": {"mean": mean}}}}
+        return out if bucket is None else out | {"insurance_usd": bucket}
 
     points = [point(0, 1_000), point(60, 3_000), point(120, 9_000)]
-    assert break_even(points, 6_000) == pytest.approx(90)
-    assert break_even(points, 500) == 0
-    assert break_even(points, 10_000) is None
+    assert break_even(points, 6_000) == {"kind": "exceeds_above", "value": pytest.approx(90)}
+    assert break_even(points, 500) == {"kind": "always_exceeds", "value": None}
+    assert break_even(points, 10_000) == {"kind": "never_exceeds", "value": None}
+    # A sweep of the bucket itself: each point against its own bucket, so the bad debt (the same
+    # on every point) is covered from the bucket equal to it, not "0" against the base config's.
+    buckets = [point(v, 4_000, bucket=v) for v in (0, 2_000, 8_000, 16_000)]
+    assert break_even(buckets, 8_000) == {"kind": "covered_from", "value": pytest.approx(4_000)}
 
 
 def test_parse_sweep__unknown_parameter_or_values_rejected():
