@@ -34,7 +34,16 @@ from rich.table import Table  # noqa: E402
 from simulator import PRESETS, SimConfig, median_vs_single, simulate  # noqa: E402
 from simulator.config import ConfigFileError, preset_config_data, read_config_data  # noqa: E402
 from simulator.sizing import SizingError, size_backstop  # noqa: E402
-from simulator.sweep import SweepError, break_even, connect, describe_break_even, parse_sweep, sweep_grid  # noqa: E402
+from simulator.sweep import (  # noqa: E402
+    SweepError,
+    break_even,
+    break_even_interval,
+    connect,
+    describe_break_even,
+    for_json,
+    parse_sweep,
+    sweep_grid,
+)
 
 
 class SimulateError(click.ClickException):
@@ -174,12 +183,13 @@ def run_sweep(console, config, name, specs, scheduler, workers, out) -> None:
         )
     even = break_even(points, config.population.insurance_usd) if len(names) == 1 else None
     if even is not None:
+        even["interval"] = break_even_interval(points, config.population.insurance_usd, config.seed)
         console.print(describe_break_even(names[0], even))
     if out is not None:
         from simulator import export, plots
 
         out.mkdir(parents=True, exist_ok=True)
-        written = [export.write_json(out / "sweep.json", {"points": points, "break_even": even})]
+        written = [export.write_json(out / "sweep.json", {"points": for_json(points), "break_even": even})]
         if len(names) == 1:
             written.append(
                 plots.sensitivity(

@@ -186,10 +186,11 @@ def open_interest_usd(config: SimConfig) -> float:
     return sum(abs(s) for s in pop.sizes) / 1e18 * config.path.start_price
 
 
-def run_point(config: SimConfig) -> dict[str, Any]:
+def run_point(config: SimConfig) -> tuple[dict[str, Any], Any]:
     """One grid point: the tier-2 summary (intervals included, no warnings: the caller
-    reports convergence per point)."""
-    return summarise(config, run_vectorised(config), open_interest_usd(config), warn=False)
+    reports convergence per point) and the per-path bad debt (for the break-even's interval)."""
+    result = run_vectorised(config)
+    return summarise(config, result, open_interest_usd(config), warn=False), result.values["shortfall"]
 
 
 SCHEDULER_TIMEOUT_S = 10.0
@@ -250,17 +251,22 @@ def sweep_grid(
         raise SweepError(f"--sweep: {names} repeats a parameter")
     assignments = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(v for _, v in axes))]
     configs = [with_values(config, a) for a in assignments]  # all refused values fail before anything runs
-    summaries = run_configs(configs, scheduler, workers)
+    results = run_configs(configs, scheduler, workers)
     return [
         {
             "parameter": names[0],
             "value": a[names[0]],
             "values": a,
             "insurance_usd": c.population.insurance_usd,
-            "summary": s,
+            "summary": summary,
+            "shortfall_per_path": shortfall,  # not written to sweep.json (see `for_json`)
         }
-        for a, c, s in zip(assignments, configs, summaries, strict=True)
+        for a, c, (summary, shortfall) in zip(assignments, configs, results, strict=True)
     ]
+
+
+def for_json(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in p.items() if k != "shortfall_per_path"} for p in points]
 
 
 def break_even(points: list[dict[str, Any]], insurance_usd: float | None = None) -> dict[str, Any]:
@@ -282,11 +288,50 @@ def break_even(points: list[dict[str, Any]], insurance_usd: float | None = None)
     return {"kind": "always_exceeds" if over else "never_exceeds", "value": None}
 
 
+def break_even_interval(
+    points: list[dict[str, Any]], insurance_usd: float | None = None, seed: int = 0, level: float = 0.95
+) -> dict[str, Any] | None:
+    """The break-even's Monte Carlo interval: the paths resampled (the same resamples at every
+    grid point, as the points share their paths), the crossing found in each resample; the
+    share of resamples with a crossing of the same kind is given too. None without per-path
+    values or a crossing."""
+    import numpy as np
+
+    from simulator import stats
+
+    even = break_even(points, insurance_usd)
+    if even["value"] is None or any(p.get("shortfall_per_path") is None for p in points):
+        return None
+    per_path = np.stack([np.asarray(p["shortfall_per_path"]) for p in points])  # points x paths
+    indices = stats.resample_indices(per_path.shape[1], seed)
+    means = per_path[:, indices].mean(axis=2)  # points x resamples
+    found = []
+    for column in means.T:
+        fake = [
+            {"value": p["value"], "insurance_usd": p.get("insurance_usd", insurance_usd),
+             "summary": {"distribution_usd": {"shortfall": {"mean": float(m)}}}}
+            for p, m in zip(points, column, strict=True)
+        ]  # fmt: skip
+        other = break_even(fake, insurance_usd)
+        if other["kind"] == even["kind"]:
+            found.append(other["value"])
+    if not found:
+        return None
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(found, [tail, 100 - tail])
+    return {"low": float(low), "high": float(high), "level": level, "share": len(found) / len(indices)}
+
+
 def describe_break_even(parameter: str, even: dict[str, Any]) -> str:
     value = even["value"]
+    ci = even.get("interval")
+    if ci is not None:
+        value_text = f"{value:,.4g} ({ci['level']:.0%} interval {ci['low']:,.4g} - {ci['high']:,.4g})"
+    else:
+        value_text = f"{value:,.4g}" if value is not None else ""
     return {
-        "exceeds_above": f"break-even {parameter}: {value:,.4g} (expected bad debt exceeds the insurance bucket above)",
-        "covered_from": f"break-even {parameter}: {value:,.4g} (the insurance bucket covers expected bad debt from)",
+        "exceeds_above": f"break-even {parameter}: {value_text}: expected bad debt exceeds the insurance bucket above",
+        "covered_from": f"break-even {parameter}: {value_text}: the insurance bucket covers expected bad debt from",
         "always_exceeds": f"break-even {parameter}: none on the grid (expected bad debt exceeds the bucket everywhere)",
         "never_exceeds": f"break-even {parameter}: none on the grid (expected bad debt stays under the bucket)",
     }[even["kind"]]
