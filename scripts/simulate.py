@@ -34,6 +34,7 @@ from rich.table import Table  # noqa: E402
 from simulator import PRESETS, SimConfig, median_vs_single, simulate  # noqa: E402
 from simulator.config import ConfigFileError, preset_config_data, read_config_data  # noqa: E402
 from simulator.sizing import SizingError, size_backstop  # noqa: E402
+from simulator.stats import ConvergenceWarning  # noqa: E402
 from simulator.sweep import (  # noqa: E402
     SweepError,
     break_even,
@@ -86,9 +87,19 @@ def load_config(
         raise SimulateError("ValidationError", f"invalid scenario: {one_line(error)}") from None
 
 
-def show_warnings(console: Console, caught: list[warnings.WarningMessage]) -> None:
+def show_warnings(console: Console, caught: list[warnings.WarningMessage], convergence: dict | None = None) -> None:
+    """One line per warning; the convergence check's, one line for all its figures."""
     for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            continue
         console.print(f"[yellow]warning[/]: {w.category.__name__}: {w.message}", highlight=False)
+    if convergence and convergence["paths_needed"]:
+        needs = ", ".join(f"{name} ~{paths:,}" for name, paths in convergence["paths_needed"].items())
+        console.print(
+            f"[yellow]warning[/]: ConvergenceWarning: 95% intervals wider than +/-{convergence['tolerance']:.0%} "
+            f"of the estimate; paths needed: {needs}",
+            highlight=False,
+        )
 
 
 def usd(value: float | None) -> str:
@@ -337,7 +348,7 @@ def cli(
     )
     console.print(risk_table(report.summary))
     console.print(interval_table(report.summary))
-    show_warnings(console, caught)
+    show_warnings(console, caught, report.summary["convergence"])
     if report.exact:
         worst = report.exact[0]
         totals = worst.totals()
