@@ -141,11 +141,19 @@ def risk_table(summary: dict) -> Table:
     backstop = summary["backstop_to_p99_loss"]
     table.add_row("(insurance + safety module) / p99 loss", "-" if backstop is None else f"{backstop:.2f}")
     table.add_row("liquidations per path (mean)", f"{summary['liquidations_per_path']:.1f}")
+    lag = summary.get("oracle_lag_at_landing")
+    if lag is not None:
+        table.add_row(
+            "oracle price lag at landing, p50 / p99",
+            f"{lag['seconds']['p50']:,.0f} / {lag['seconds']['p99']:,.0f} s; "
+            f"{lag['bps']['p50']:,.0f} / {lag['bps']['p99']:,.0f} bps",
+        )
     return table
 
 
 def interval_table(summary: dict) -> Table:
-    table = Table(title="headline figures, 95% intervals (bootstrap over paths)", title_justify="left")
+    methods = sorted({ci["method"] for ci in summary["intervals"].values()})
+    table = Table(title=f"headline figures, 95% intervals ({', '.join(methods)} over paths)", title_justify="left")
     for column in ("figure", "estimate", "95% interval"):
         table.add_column(column, justify="right" if column != "figure" else "left")
     for name, ci in summary["intervals"].items():
