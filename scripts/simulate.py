@@ -387,10 +387,15 @@ def cli(
         ):
             table.add_row(label, *(usd(comparison[case][key]) for case, _ in cases))
         console.print(table)
+        ci = comparison["intervals"]
+
+        def money(key: str) -> str:
+            return f"${comparison[key]:,.0f} (${ci[key]['low']:,.0f} - ${ci[key]['high']:,.0f})"
+
         console.print(
-            f"the median with one stuck source saves ${comparison['bad_debt_saved_usd']:,.0f} per path against the "
-            f"stuck single feed, and costs ${comparison['median_stuck_vs_single_healthy_usd']:,.0f} against a healthy "
-            f"single feed (${comparison['median_stuck_vs_median_healthy_usd']:,.0f} against three healthy sources)"
+            f"the median with one stuck source saves {money('bad_debt_saved_usd')} per path against the stuck single "
+            f"feed, and costs {money('median_stuck_vs_single_healthy_usd')} against a healthy single feed "
+            f"({money('median_stuck_vs_median_healthy_usd')} against three healthy sources); 95% intervals"
         )
         if out is not None:
             from simulator import export

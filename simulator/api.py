@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator import stats
 from simulator.config import SimConfig, SourceConfig
 from simulator.exact import ExactResult, run_exact
 from simulator.metrics import summarise
@@ -119,7 +120,15 @@ def median_vs_single(config: SimConfig, healthy: int = 2, spread_bps: int = 500)
         out[name]["bad_debt"] = float(total.mean())
         bad_debt[name] = total
     one, many = bad_debt["single_feed_stuck"], bad_debt["median_of_3"]
-    out["bad_debt_saved_usd"] = float(one.mean() - many.mean())  # vs the stuck single feed
-    out["median_stuck_vs_single_healthy_usd"] = float(many.mean() - bad_debt["single_feed_healthy"].mean())
-    out["median_stuck_vs_median_healthy_usd"] = float(many.mean() - bad_debt["median_of_3_healthy"].mean())
+    differences = {
+        "bad_debt_saved_usd": one - many,  # vs the stuck single feed
+        "median_stuck_vs_single_healthy_usd": many - bad_debt["single_feed_healthy"],
+        "median_stuck_vs_median_healthy_usd": many - bad_debt["median_of_3_healthy"],
+    }
+    # Paired intervals: the four oracles share their paths, so each difference is resampled by path.
+    indices = stats.resample_indices(len(one), config.seed) if 1 < len(one) <= stats.BOOTSTRAP_MAX_PATHS else None
+    out["intervals"] = {}
+    for name, per_path in differences.items():
+        out[name] = float(per_path.mean())
+        out["intervals"][name] = stats.interval(per_path, stats.mean, config.seed, indices=indices)
     return out

@@ -117,3 +117,16 @@ def test_median_vs_single__four_baselines():
     stuck, healthy = result["single_feed_stuck"]["bad_debt"], result["single_feed_healthy"]["bad_debt"]
     assert stuck > healthy  # a stuck feed hides the crash's bad debt until the horizon
     assert result["bad_debt_saved_usd"] == pytest.approx(stuck - result["median_of_3"]["bad_debt"])
+    saved = result["intervals"]["bad_debt_saved_usd"]
+    assert saved["low"] <= result["bad_debt_saved_usd"] <= saved["high"]
+
+
+def test_break_even__has_an_interval_from_the_paths():
+    from simulator.sweep import break_even_interval
+
+    config = preset_config("oct_10_2025_cascade", population=dict(positions=30, insurance_usd=1000), paths=60)
+    points = sweep(config, "latency_s", [0, 600, 1800], workers=1)
+    even = break_even(points)
+    ci = break_even_interval(points, seed=0)
+    assert even["kind"] == "exceeds_above" and ci is not None
+    assert ci["low"] <= even["value"] <= ci["high"] and 0 < ci["share"] <= 1
