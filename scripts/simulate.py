@@ -389,8 +389,11 @@ def cli(
         console.print(table)
         ci = comparison["intervals"]
 
+        def dollars(value: float) -> str:
+            return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+
         def money(key: str) -> str:
-            return f"${comparison[key]:,.0f} (${ci[key]['low']:,.0f} - ${ci[key]['high']:,.0f})"
+            return f"{dollars(comparison[key])} ({dollars(ci[key]['low'])} - {dollars(ci[key]['high'])})"
 
         console.print(
             f"the median with one stuck source saves {money('bad_debt_saved_usd')} per path against the stuck single "
