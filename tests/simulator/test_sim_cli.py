@@ -158,3 +158,15 @@ def test_cli__two_parameter_grid__heat_map(tmp_path):
         {"latency_s": a, "population.leverage_max": b} for a in (0, 600) for b in (3, 9)
     ]
     assert (tmp_path / "heat_map.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli__seeds__the_path_seed_and_the_population_seed_apart(tmp_path):
+    runs = {}
+    for name, flags in {"base": [], "seed": ["--seed", "4"], "book": ["--population-seed", "4"]}.items():
+        out = tmp_path / name
+        result = invoke("--preset", "may_19_2021", "--paths", "5", "--exact-paths", "0", *flags, "--out", str(out))
+        assert result.exit_code == 0, result.output
+        runs[name] = json.loads((out / "summary.json").read_text())["open_interest_usd"]
+        config = json.loads((out / "config.json").read_text())
+        assert (config["seed"], config["population_seed"]) == {"base": (0, 0), "seed": (4, 0), "book": (0, 4)}[name]
+    assert runs["seed"] == runs["base"] != runs["book"]  # a new path seed keeps the book
