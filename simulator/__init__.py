@@ -4,7 +4,7 @@ from simulator.api import Report, median_vs_single, simulate
 from simulator.config import SimConfig, preset_config
 from simulator.presets import PRESETS
 from simulator.sizing import size_backstop
-from simulator.sweep import sweep, sweep_grid
+from simulator.sweep import sweep_grid  # not `sweep`: that stays the module (simulator.sweep.sweep)
 
 __all__ = [
     "PRESETS",
@@ -14,6 +14,5 @@ __all__ = [
     "preset_config",
     "simulate",
     "size_backstop",
-    "sweep",
     "sweep_grid",
 ]
