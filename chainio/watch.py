@@ -411,17 +411,26 @@ class Watcher:
 
 def record_for_chain(directory: Path, chain_id: int) -> DeploymentRecord:
     """The complete record of `chain_id` in `directory`; ValueError (one line) otherwise."""
+    from chainio import deploy_record
+
+    path = deploy_record.record_path(directory, chain_id)
+    if not path.exists():
+        raise ValueError(f"no deployment recorded for chain {chain_id} in {directory}")
+    return watchable(path)
+
+
+def watchable(path: Path) -> DeploymentRecord:
+    """The record in `path` if the model can mirror it; ValueError (one line) otherwise."""
     from pydantic import ValidationError
 
     from chainio import deploy_record
 
-    path = deploy_record.record_path(directory, chain_id)
     try:
         record = deploy_record.load(path)
-    except ValidationError as error:
-        raise ValueError(f"{path} is not a valid deployment record: {error.errors()[0]['msg']}") from None
+    except (ValidationError, ValueError) as error:
+        raise ValueError(f"{path} is not a valid deployment record: {error}") from None
     if record is None or not record.complete:
-        raise ValueError(f"no complete deployment recorded for chain {chain_id} in {directory}")
+        raise ValueError(f"{path}: the deployment is not complete (resume `ape run deploy` first)")
     if not record.deployment_config().uses_mocks_only:
         raise ValueError(
             f"{path}: the model mirrors only deployments with the mock token and mock feeds (this one adopts "

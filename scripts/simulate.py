@@ -111,9 +111,29 @@ def risk_table(summary: dict) -> Table:
 @click.option(
     "--median-vs-single", "median_vs_single_", is_flag=True, help="also report the bad debt a median of 3 sources saves"
 )
-def cli(preset, config_file, paths, seed, out, sweep_spec, scheduler, workers, exact_paths, median_vs_single_) -> None:
+@click.option(
+    "--from-deployment",
+    help="a chain id, deployment record or watcher checkpoint: the scenario on the book on chain (exact tier)",
+)
+def cli(
+    preset,
+    config_file,
+    paths,
+    seed,
+    out,
+    sweep_spec,
+    scheduler,
+    workers,
+    exact_paths,
+    median_vs_single_,
+    from_deployment,
+) -> None:
     console = Console(width=120)
     config = load_config(preset, config_file, paths, seed)
+    if from_deployment:
+        from simulator.from_chain import run_cli
+
+        return run_cli(from_deployment, config, console, out, ROOT / "deployments")
     name = config.path.preset or config.path.kind
     console.print(
         f"[bold]{name}[/]: {config.paths:,} paths x {config.steps:,} steps of {config.step_s} s, "

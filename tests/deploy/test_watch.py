@@ -1,8 +1,9 @@
-"""`ape run watch` on the rehearsal node: a deployment by `ape run deploy`, a scenario sent by
-three clients (the project's lean JSON-RPC code from the node's unlocked accounts, Foundry's
-`cast`, and ape itself through `push-prices` with the keyfile account), held to the model block
-by block; then what it must catch: state changed with no transaction (`anvil_setStorageAt`)
-and a feed the model has no model of swapped in with cast (`setFeed`).
+"""`ape run watch` on the rehearsal node: a deployment by `ape run deploy` (ape, the keyfile
+account), a scenario sent by two other clients (the project's lean JSON-RPC code from the
+node's unlocked accounts, and Foundry's `cast`, with the deployer's key for the feed), held to
+the model block by block; then what it must catch: state changed with no transaction
+(`anvil_setStorageAt`) and a feed the model has no model of swapped in with cast (`setFeed`).
+And `simulate --from-deployment` on the book the scenario left.
 
 The tests share one node and run in order (one xdist group)."""
 
@@ -20,6 +21,8 @@ from chainio import deploy_record
 from chainio.project import lean, project_registry
 from chainio.watch import Checkpoint, Divergence, watcher_for
 from pymodel.evm import UINT256_MAX
+from simulator.config import SimConfig
+from simulator.from_chain import book_from_chain, book_from_checkpoint, simulate_deployment
 
 pytestmark = pytest.mark.xdist_group("watch")
 
@@ -28,7 +31,9 @@ CONFIG = "configs/sepolia-mocks.json"
 USD = 10**6
 ETH = 10**18
 FEED = 10**8  # the config's ETH-USD feed has 8 decimals
-CAST = Path(__file__).resolve().parents[2] / "node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
+ROOT = Path(__file__).resolve().parents[2]
+CAST = ROOT / "node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
+APE = ROOT / ".venv/bin/ape"
 
 
 def record(node) -> deploy_record.DeploymentRecord:
@@ -50,6 +55,10 @@ def cast_send(node, to: str, *args: str, key: str | None = None, sender: str | N
 def mine(node, seconds: int) -> None:
     node.rpc.request("evm_increaseTime", [seconds])
     node.rpc.request("evm_mine")
+
+
+def default_checkpoint(node) -> Path:
+    return node.deployments / str(SEPOLIA) / "watch.checkpoint.json"
 
 
 def watch(node, *args: str) -> subprocess.CompletedProcess:
@@ -82,23 +91,24 @@ def deployed(node, project):
     return rec, handles
 
 
-def test_scenario_from_three_clients__watch_matches_to_the_wei(node, deployed, workdir, project):
+def test_scenario_from_lean_code_and_cast__watch_matches_to_the_wei(node, deployed, workdir, project):
     rec, h = deployed
     a = rec.addresses
     token, pool, engine, router = h["token"], h["pool"], h["engine"], h["orderRouter"]
     deployer_key = node.keys["deployer"]
-    lp, staker, long_trader, short_trader = map(to_checksum_address, node.rpc.request("eth_accounts")[1:5])
+    lp, staker, long_trader, short_trader, holder = map(to_checksum_address, node.rpc.request("eth_accounts")[1:6])
     fee = router.call("executionFee")
 
     # The project's code (raw JSON-RPC): the LP and the traders' orders.
     token.transact("mint", lp, 100_000 * USD, sender=lp)
     token.transact("approve", a["pool"], UINT256_MAX, sender=lp)
     pool.transact("deposit", 100_000 * USD, lp, sender=lp)
-    for trader, margin in ((long_trader, 1_000 * USD), (short_trader, 2_000 * USD)):
+    for trader, margin in ((long_trader, 1_000 * USD), (short_trader, 2_000 * USD), (holder, 1_000 * USD)):
         token.transact("mint", trader, margin + fee, sender=trader)
         token.transact("approve", a["orderRouter"], UINT256_MAX, sender=trader)
     router.transact("submitOrder", 1, 3 * ETH, 1_000 * USD, UINT256_MAX, sender=long_trader)  # $9,000 at $3,000
     router.transact("submitOrder", 1, -1 * ETH, 2_000 * USD, 0, sender=short_trader)
+    router.transact("submitOrder", 1, 2 * ETH, 1_000 * USD, UINT256_MAX, sender=holder)  # survives the crash
 
     # cast: the staker, the fill round (deployer key), the keeper's fills, a reverted liquidation.
     cast_send(node, a["token"], "mint(address,uint256)", staker, str(2_000 * USD), sender=staker)
@@ -106,7 +116,7 @@ def test_scenario_from_three_clients__watch_matches_to_the_wei(node, deployed, w
     cast_send(node, a["safetyModule"], "stake(uint256)", str(2_000 * USD), sender=staker)
     mine(node, 3)
     cast_send(node, a["feed1"], "setAnswer(int256)", str(3_000 * FEED), key=deployer_key)
-    for trader in (long_trader, short_trader):
+    for trader in (long_trader, short_trader, holder):
         cast_send(node, a["orderRouter"], "executeOrder(address,uint256)", trader, "1", sender=lp)
     assert engine.call("positionOf", long_trader, 1)[0] == 3 * ETH
     healthy = cast_send(
@@ -114,18 +124,13 @@ def test_scenario_from_three_clients__watch_matches_to_the_wei(node, deployed, w
     )
     assert int(healthy["status"], 16) == 0  # PositionHealthy, on chain
 
-    # ape: the crash round, signed with the keyfile account by `push-prices`.
-    (workdir / "crash.csv").write_text("timestamp,price\n0,2640\n")
-    push = node.ape(
-        "push-prices", "--account", "deployer", "--deployments", str(node.deployments), "--market", "1",
-        "--csv", str(workdir / "crash.csv"), "--delay", "0", "--confirmations", "0",
-    )  # fmt: skip
-    assert push.returncode == 0, push.stdout + push.stderr
+    cast_send(node, a["feed1"], "setAnswer(int256)", str(2_640 * FEED), key=deployer_key)  # the crash
     engine.transact("liquidate", long_trader, 1, sender=lp)  # the project's code again: bad debt
+    assert engine.call("positionOf", holder, 1)[0] == 2 * ETH and not engine.call("isLiquidatable", holder, 1)
 
     # The watcher, through the CLI, from the deployment block to the head.
-    checkpoint = workdir / "watch.json"
-    result = watch(node, "--checkpoint", str(checkpoint))
+    checkpoint = default_checkpoint(node)
+    result = watch(node)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "match: blocks" in out and "every event and the state after every block equal to the model" in out
@@ -137,7 +142,7 @@ def test_scenario_from_three_clients__watch_matches_to_the_wei(node, deployed, w
     saved = Checkpoint.load(checkpoint)
     assert saved.next_block == node.head() + 1
     functions = [tx.contract + "." + bytes.fromhex(tx.input[2:10]).hex() for tx in saved.transactions]
-    assert len(functions) == 18, functions  # every transaction above, cast's reverted one included
+    assert len(functions) == 22, functions  # every transaction above, cast's reverted one included
 
     # Resumable: half-way, then from that checkpoint to the head, equals the whole run.
     middle = saved.transactions[8].block
@@ -163,7 +168,7 @@ def _balance_slot(node, token: str, holder: str) -> int:
 def test_state_changed_without_a_transaction__caught_at_its_block(node, deployed, workdir, project):
     rec, _ = deployed
     a = rec.addresses
-    checkpoint = Checkpoint.load(workdir / "watch.json")
+    checkpoint = Checkpoint.load(default_checkpoint(node))
     snapshot = node.rpc.request("evm_snapshot")
     try:
         slot = _balance_slot(node, a["token"], a["pool"])
@@ -182,6 +187,43 @@ def test_state_changed_without_a_transaction__caught_at_its_block(node, deployed
         node.rpc.request("evm_revert", [snapshot])
 
 
+def test_simulate_from_deployment__a_gap_on_the_book_on_chain(node, deployed, workdir, project):
+    """What a 20% gap with 120 s of oracle latency does to this deployment now: from the chain
+    (held to the model up to the head), from the watcher's checkpoint offline, and by the CLI."""
+    rec, h = deployed
+    scenario = {
+        "path": {"kind": "gbm", "sigma": 0.3, "drop": -0.2, "drop_start_s": 300, "drop_duration_s": 60},
+        "oracle": {"sources": [{"heartbeat_s": 3600, "deviation_bps": 50, "latency": {"seconds": 120}}]},
+        "keepers": {"gas_cost_usd": 0},
+        "horizon_s": 1800,
+        "paths": 3,
+    }
+    book = book_from_chain(project, node.rpc, rec)
+    assert book.block == node.head() and len(book.traders(1)) == 2  # the short and the survivor
+    report = simulate_deployment(SimConfig.model_validate(scenario), rec, book)
+    summary = report.summary()
+    assert summary["book"]["positions"] == 2 and summary["book"]["start_price"] == 2640.0
+    assert summary["liquidations_per_path"] >= 1 and summary["distribution_usd"]["shortfall"]["max"] > 0
+    # The gap starts at 300 s; its first round lands 120 s after it is published.
+    assert all(r.liquidations[0].step * 60 >= 300 + 120 for r in report.results), [
+        r.liquidations for r in report.results
+    ]
+    assert book.system.c.engine.position_of(book.traders(1)[1], 1).size == 2 * ETH  # paths ran on copies
+
+    offline = book_from_checkpoint(project, rec, default_checkpoint(node))
+    assert offline.block == book.block
+    again = simulate_deployment(SimConfig.model_validate(scenario), rec, offline).summary()
+    assert again["distribution_usd"] == summary["distribution_usd"]
+
+    (workdir / "gap.json").write_text(json.dumps(scenario))
+    command = [str(APE), "run", "simulate", "--config", str(workdir / "gap.json")]
+    command += ["--from-deployment", str(default_checkpoint(node))]
+    result = subprocess.run(command, env=node.env, capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"from block {book.block}" in result.stdout and "bad debt (shortfall)" in result.stdout
+    assert "exact tier" in result.stdout
+
+
 def test_feed_swapped_behind_the_models_back__exit_1_with_block_tx_and_field(
     node, deployed, workdir, tmp_path, project
 ):
@@ -189,7 +231,7 @@ def test_feed_swapped_behind_the_models_back__exit_1_with_block_tx_and_field(
     a = rec.addresses
     key = node.keys["deployer"]
     checkpoint = tmp_path / "watch.json"
-    checkpoint.write_text((workdir / "watch.json").read_text())
+    checkpoint.write_text((default_checkpoint(node)).read_text())
     initcode = project.MockPriceFeed.contract_type.deployment_bytecode.bytecode
     created = cast_send(node, "--create", initcode + encode(["uint8", "int256"], [8, 3_000 * FEED]).hex(), key=key)
     feed = to_checksum_address(created["contractAddress"])
