@@ -32,8 +32,11 @@ def short(address: str) -> str:
     return address[:8] + "…"
 
 
-def _event_line(event: Any, decimals: int, names: dict[str, str], by_name: dict[str, Any]) -> str | None:
-    """One event worth a reader's attention, or None. `by_name`: the transaction's events by name."""
+def _event_line(
+    event: Any, decimals: int, names: dict[str, str], feed_decimals: dict[str, int], by_name: dict[str, Any]
+) -> str | None:
+    """One event worth a reader's attention, or None. `names`: the model's name of each system
+    address; `feed_decimals`: each feed's; `by_name`: the transaction's events by name."""
     a = dict(event.args)
     name = event.name
     size = lambda v: amount(v, 18, 4)  # noqa: E731 (base units: 1e18)
@@ -91,13 +94,16 @@ def _event_line(event: Any, decimals: int, names: dict[str, str], by_name: dict[
     if name == "BucketFunded":
         return f"insurance m{a['marketId']} +{usd(a['amount'], decimals)}"
     if name == "AnswerUpdated":
-        return f"{names.get(event.emitter, short(event.emitter))} round {a['roundId']}: {a['current']}"
+        feed = names.get(event.emitter, short(event.emitter))
+        return f"{feed} round {a['roundId']}: {usd(a['current'], feed_decimals.get(event.emitter, 0))}"
+    if name == "Transfer" and names.get(event.emitter) == "token" and int(a["from"], 16) == 0:
+        return f"mint {usd(a['value'], decimals)} to {short(a['to'])}"
     if name == "SourceSet":
         return f"oracle m{a['marketId']} source {a['index']} = {a['feed']}"
     return None
 
 
-def tx_line(tx: TxReport, decimals: int, names: dict[str, str]) -> str:
+def tx_line(tx: TxReport, decimals: int, names: dict[str, str], feed_decimals: dict[str, int]) -> str:
     head = f"{tx.contract}.{tx.function} from {short(tx.sender)}"
     if tx.outcome.reverted:
         error = tx.outcome.error
@@ -105,16 +111,26 @@ def tx_line(tx: TxReport, decimals: int, names: dict[str, str]) -> str:
     by_name: dict[str, list[Any]] = {}
     for event in tx.events:
         by_name.setdefault(event.name, []).append(event)
-    parts = [line for e in tx.events if (line := _event_line(e, decimals, names, by_name)) is not None]
+    parts = [line for e in tx.events if (line := _event_line(e, decimals, names, feed_decimals, by_name)) is not None]
     return f"{head}: " + "; ".join(parts) if parts else head
 
 
-def block_lines(report: BlockReport, decimals: int, names: dict[str, str]) -> list[str]:
-    """`block N t=T: k tx, state = model` then one indented line per transaction."""
-    steps = f", {report.deployment_steps} deployment step(s)" if report.deployment_steps else ""
+def block_lines(report: BlockReport, system: System, deployed_block: int) -> list[str]:
+    """`block N t=T: k tx, state = model` then one indented line per transaction (blocks of the
+    deployment's own steps print nothing until the last: `deployed`)."""
+    if report.number < deployed_block and not report.transactions:
+        return []
+    decimals = system.config.collateral_decimals
+    names = {address: name for name, address in system.addresses.by_name().items()}
+    feed_decimals = {
+        address: system.c.by_name(name).decimals for address, name in names.items() if name.startswith("feed")
+    }
+    what = f"{len(report.transactions)} tx"
+    if report.number == deployed_block:
+        what = "deployed" + (f", {what}" if report.transactions else "")
     compared = "state = model" if report.state_compared else "state not compared (deploying)"
-    lines = [f"block {report.number} t={report.timestamp}: {len(report.transactions)} tx{steps}, {compared}"]
-    lines += [f"  {tx_line(tx, decimals, names)}" for tx in report.transactions]
+    lines = [f"block {report.number} t={report.timestamp}: {what}, {compared}"]
+    lines += [f"  {tx_line(tx, decimals, names, feed_decimals)}" for tx in report.transactions]
     return lines
 
 
@@ -124,7 +140,7 @@ def risk_panel(system: System, timestamp: int, title: str) -> Table:
     decimals = system.config.collateral_decimals
     engine = c.engine
     table = Table(title=title, title_justify="left")
-    for column in ("market", "feed price", "long OI", "short OI", "positions L/S", "ADL ratio L/S", "insurance"):
+    for column in ("market", "feed price", "long OI", "short OI", "positions L/S", "ADL ratio L/S bps", "insurance"):
         table.add_column(column, justify="right")
     open_interest = 0
     for market in system.config.markets:
@@ -158,7 +174,7 @@ def risk_panel(system: System, timestamp: int, title: str) -> Table:
     bps = insurance * 10_000 // open_interest if open_interest else None
     ratio = f"{bps // 100}.{bps % 100:02d}%" if bps is not None else "-"
     table.caption = (
-        f"pool cash {usd(c.pool.cash, decimals)} ({amount(c.pool.total_supply, decimals)} shares), "
+        f"pool cash {usd(c.pool.cash, decimals)}, "
         f"safety module {usd(c.safety_module.total_assets, decimals)}, insurance/OI {ratio}, "
         f"uncovered deficit {usd(engine.uncovered_deficit, decimals)}, socialised loss "
         f"{usd(engine.socialised_loss, decimals)}"

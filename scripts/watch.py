@@ -83,8 +83,6 @@ def cli(
         raise SystemExit(1) from None
     except (RpcError, OSError) as error:
         raise Refusal(f"cannot read chain {chain_id} at {chain.provider.uri}: {error}") from None
-    decimals = record.deployment_config().system.collateral_decimals
-    names = {address: name for name, address in watcher.system.addresses.by_name().items()}
     start = watcher.next_block
     how = f"resumed from {path} at block {start}" if watcher.resumed else f"from deployment block {start}"
     console.print(
@@ -98,7 +96,7 @@ def cli(
         blocks += 1
         transactions += len(report.transactions)
         if not quiet:
-            for line in block_lines(report, decimals, names):
+            for line in block_lines(report, watcher.system, watcher.deployed_block):
                 console.print(line)
 
     def save() -> None:

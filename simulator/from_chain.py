@@ -199,15 +199,21 @@ def book_from_checkpoint(project: Any, record: DeploymentRecord, path: Path) -> 
     return Book(system, checkpoint.block_timestamp, checkpoint.next_block - 1, record.deployer, str(path))
 
 
+def header(report: DeploymentReport) -> str:
+    from chainio.watch_view import usd
+
+    c, market, d = report.book.system.c, report.config.market_id, report.config.system.collateral_decimals
+    feed = c.sources[market][0]
+    return (
+        f"from block {report.book.block} ({report.book.source}): {len(report.book.traders(market))} positions in "
+        f"market {market} at {usd(feed.latest_round_data()[1], feed.decimals)}, pool {usd(c.pool.cash, d)}, "
+        f"insurance {usd(c.insurance_fund.bucket_of(market), d)}, safety module {usd(c.safety_module.total_assets, d)}"
+    )
+
+
 def tables(report: DeploymentReport) -> list[Table]:
     s = report.summary()
-    book = s["book"]
-    title = (
-        f"from block {s['block']} ({report.book.source}): {book['positions']} positions, "
-        f"start ${book['start_price']:,.2f}, "
-        f"pool ${book['pool_cash_usd']:,.0f}, insurance ${book['insurance_usd']:,.0f}, "
-        f"safety module ${book['safety_module_usd']:,.0f}; {s['paths']} paths, exact tier"
-    )
+    title = f"{s['paths']:,} paths x {report.config.steps} steps of {report.config.step_s} s, exact tier"
     table = Table(title=title, title_justify="left")
     table.add_column("USD per path")
     for column in ("mean", "p50", "p95", "p99", "max"):
@@ -282,6 +288,7 @@ def run_cli(source: str, config: SimConfig, console: Any, out: Path | None, depl
             report = simulate_deployment(config, record, book)
     except (ValueError, ValidationError, Divergence, RpcError, OSError, ApeException) as error:
         raise click.ClickException(f"--from-deployment {source}: {error}") from None
+    console.print(header(report))
     for table in tables(report):
         console.print(table)
     if out is not None:
