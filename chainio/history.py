@@ -69,16 +69,28 @@ def _block(rpc: RpcClient, number: int, full: bool = False) -> dict[str, Any]:
     return rpc.request("eth_getBlockByNumber", [hex(number), full])
 
 
+def deployment_stamps(rpc: RpcClient, record: DeploymentRecord) -> dict[int, int]:
+    """Each recorded step's block time (by step index; adopted contracts have none)."""
+    blocks = {s.index: s.block for s in record.steps if s.block is not None}
+    numbers = sorted(set(blocks.values()))
+    replies = rpc.batch([("eth_getBlockByNumber", [hex(b), False]) for b in numbers])
+    times = {b: int(reply["timestamp"], 16) for b, reply in zip(numbers, replies, strict=True)}
+    return {index: times[block] for index, block in blocks.items()}
+
+
 def model_of_deployment(rpc: RpcClient, record: DeploymentRecord) -> System:
     """The model right after the recorded deployment, at the chain's own deployment times."""
+    return model_from_stamps(record, deployment_stamps(rpc, record))
+
+
+def model_from_stamps(record: DeploymentRecord, stamp: dict[int, int]) -> System:
+    """`model_of_deployment` from the steps' block times (`deployment_stamps`): no chain needed."""
     config = record.deployment_config()
     if not config.uses_mocks_only:
         raise ValueError("the model mirrors only deployments with the mock token and mock feeds")
     from chainio.deploy import addresses_of
 
     addresses = addresses_of(config, record.addresses)
-    blocks = {s.index: s.block for s in record.steps}
-    stamp = {i: int(_block(rpc, b)["timestamp"], 16) for i, b in blocks.items() if b is not None}
     system = System(config.system, addresses, record.deployer, min(stamp.values()))
     # Deployment-time values the single-timestamp model sets differently: each feed's first
     # round and each market's funding clock carry the time of their own transaction.

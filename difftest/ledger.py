@@ -428,19 +428,20 @@ class Ledger:
     def _decode_state(self, values: list[Any]) -> dict[str, Any]:
         return {key: value for (key, *_), value in zip(self._queries(), values, strict=True)}
 
-    def chain_state(self) -> dict[str, Any]:
+    def chain_state(self, block: str = "latest") -> dict[str, Any]:
+        """The compared state as the chain holds it (at `block`: a tag or a hex number)."""
         self.flush()
-        return self._chain_state_now()
+        return self._chain_state_now(block)
 
-    def _chain_state_now(self) -> dict[str, Any]:
+    def _chain_state_now(self, block: str = "latest") -> dict[str, Any]:
         calls = self._state_calls()
         if self.multicall is None:
-            values = call_batch(calls)
+            values = call_batch(calls, block)
         else:
             # The queries never change for a ledger: their calldata is encoded once.
             if self._state_calldata is None:
                 self._state_calldata = self.multicall.prepare(calls)
-            values = self.multicall.call(calls, prepared=self._state_calldata)
+            values = self.multicall.call(calls, block, prepared=self._state_calldata)
         return self._decode_state(values)
 
     def model_state(self) -> dict[str, Any]:

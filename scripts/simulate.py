@@ -303,6 +303,10 @@ def run_sizing(console, config, name, layer, target_p, target_cvar, workers, out
 @click.option(
     "--median-vs-single", "median_vs_single_", is_flag=True, help="also report the bad debt a median of 3 sources saves"
 )
+@click.option(
+    "--from-deployment",
+    help="a chain id, deployment record or watcher checkpoint: the scenario on the book on chain (exact tier)",
+)
 def cli(
     preset,
     config_file,
@@ -318,12 +322,17 @@ def cli(
     workers,
     exact_paths,
     median_vs_single_,
+    from_deployment,
 ) -> None:
     console = Console(width=120)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         config = load_config(preset, config_file, paths, seed, population_seed)
     show_warnings(console, caught)
+    if from_deployment:
+        from simulator.from_chain import run_cli
+
+        return run_cli(from_deployment, config, console, out, ROOT / "deployments")
     if sweep_specs and size_layer:
         raise SimulateError("UsageError", "--sweep and --size are separate runs: give one")
     if len(sweep_specs) > 2:
