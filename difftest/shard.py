@@ -58,6 +58,25 @@ class CampaignWorld(FuzzWorld):
         return super().fresh_ledger()
 
 
+class CampaignMachine(LedgerMachine):
+    """The fuzz machine, keeping a regression vector also when the shrunk example's difference
+    shows at its last block, compared in `teardown` (`LedgerMachine.act` keeps one for a
+    difference raised by an action)."""
+
+    def teardown(self) -> None:
+        from hypothesis.control import current_build_context
+
+        try:
+            super().teardown()
+        except ParityError as error:
+            if current_build_context().is_final and error.action is not None:
+                from difftest.vectors import save_regression
+
+                description = "stateful fuzzing: first model/chain difference"
+                save_regression(self.ledger, self.world.vectors_dir, description, failing=error.action)
+            raise
+
+
 class ShardRun:
     def __init__(self, spec: ShardSpec, report: Report | None) -> None:
         self.spec = spec
@@ -147,7 +166,7 @@ class ShardRun:
             self.world = world
             if self.spec.fault is not None and self.attempt == 0:
                 self.arm_fault(anvil, world)
-            machine = type(f"LedgerMachineShard{self.spec.shard}", (LedgerMachine,), {"world": world})
+            machine = type(f"LedgerMachineShard{self.spec.shard}", (CampaignMachine,), {"world": world})
             while not self.spent():
                 self.run_chunk(world, machine)
                 if self.result.status != "passed":
@@ -176,7 +195,7 @@ class ShardRun:
         anvil.rpc.before_write = before_write
 
     def run_chunk(self, world: CampaignWorld, machine: type[LedgerMachine]) -> None:
-        from hypothesis import seed, settings
+        from hypothesis import Phase, seed, settings
         from hypothesis.reporting import with_reporter
         from hypothesis.stateful import get_state_machine_test
 
@@ -184,7 +203,11 @@ class ShardRun:
 
         size, seed_value = self.chunk_size(), chunk_seed(self.spec.seed, self.chunk)
         base = settings.get_profile(self.spec.profile)
-        chosen = settings(base, max_examples=size, stateful_step_count=self.spec.steps_per_sequence, database=None)
+        # No explain phase: it reruns the shrunk example under a tracer, slow on a chain, and the
+        # shrunk steps and the regression vector say what failed.
+        phases = [phase for phase in base.phases if phase != Phase.explain]
+        per_sequence = self.spec.steps_per_sequence
+        chosen = settings(base, max_examples=size, stateful_step_count=per_sequence, database=None, phases=phases)
         test = seed(seed_value)(get_state_machine_test(machine, settings=chosen))
         steps, examples, runs = world.steps, world.examples, len(world.rules_per_example)
         outcomes = Counter(world.outcomes)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from difftest.campaign import CampaignOptions, run_campaign
-from difftest.campaign_record import CampaignRecord, Fault
+from difftest.campaign import ROOT, CampaignOptions, run_campaign
+from difftest.campaign_record import CampaignRecord, Fault, ShardSpec
 from difftest.fuzz_report import summary_lines
+from difftest.ledger import GENESIS
+from difftest.shard import chunk_seed, run_shard
+from pymodel.mock_price_feed import MockPriceFeed
 
 pytestmark = pytest.mark.xdist_group("campaign")
 
@@ -84,3 +87,26 @@ def test_killed_and_stalled_anvils__reported_restarted_retried(cluster_record):
     assert "failed" in killed
     assert f"did not answer within {STALL_TIMEOUT:.1f} s" in stalled
     assert "infrastructure error, retried" in "\n".join(summary_lines(record))
+
+
+def test_a_seeded_model_bug__shrunk_sequence_and_regression_vector_collected(monkeypatch):
+    """A shard (run in this process, so the model can be broken here) whose model's feed is one
+    wei off after deployment: the shard fails with a mismatch, the seeds that reproduce it, the
+    shrunk sequence, and the regression vector the machine wrote, read back into the result."""
+    set_round_data = MockPriceFeed.set_round_data
+
+    def one_wei_off(self, env, answer, updated_at):
+        set_round_data(self, env, answer + (env.timestamp > GENESIS), updated_at)
+
+    monkeypatch.setattr(MockPriceFeed, "set_round_data", one_wei_off)
+    spec = ShardSpec(shard=0, seed=3, profile="dev", steps_per_sequence=3, max_sequences=10, root=str(ROOT))
+    result = run_shard(spec)
+    failure = result.failure
+    assert result.status == "failed" and failure is not None and failure.kind == "mismatch"
+    assert (failure.shard, failure.seed, failure.chunk_seed) == (0, 3, chunk_seed(3, failure.chunk))
+    assert failure.error.startswith("ParityError: ") and "setRoundData" in failure.error
+    steps = [line for line in failure.shrunk_sequence if line.startswith("state.")]
+    assert steps and steps[-1] == "state.teardown()"
+    (vector,) = failure.regression_vectors
+    assert vector.name.startswith("regression-") and vector.vector["actions"]
+    assert vector.vector["actions"][-1]["function"] == "setRoundData"
