@@ -23,15 +23,17 @@ demo: compile
 bench: compile
 	@$(APE) run bench
 
-# make fuzz-deep [FUZZ_MINUTES=30]: the `deep` profile on both cores (two shards, one Anvil each),
-# a progress line per shard every 10 s, then one summary; with FUZZ_MINUTES it stops cleanly when
-# the budget is spent. Exits non-zero if either shard failed.
+# make fuzz-deep [FUZZ_MINUTES=30] [FUZZ_STEPS=1000000] [FUZZ_SHARDS=2] [SCHEDULER=tcp://host:8786]:
+# a campaign of the `deep` profile (`ape run fuzz`, difftest/campaign.py): FUZZ_SHARDS shards,
+# one Anvil and Hypothesis seed each, on local processes or the Dask cluster at SCHEDULER; a
+# live progress line, one summary, and the record in FUZZ_RECORD. FUZZ_MINUTES / FUZZ_STEPS stop
+# it cleanly. Exits non-zero if any shard failed.
+FUZZ_SHARDS ?= 2
+FUZZ_RECORD ?= docs/fuzz-campaign.json
 fuzz-deep: compile
-	@report=$$(mktemp -d); export HYPOTHESIS_PROFILE=deep FUZZ_REPORT_DIR=$$report FUZZ_MINUTES=$(FUZZ_MINUTES); \
-	$(VENV)/pytest tests/fuzz -q -s -p no:cacheprovider -k shard_0 & first=$$!; \
-	$(VENV)/pytest tests/fuzz -q -s -p no:cacheprovider -k shard_1 & second=$$!; \
-	wait $$first; a=$$?; wait $$second; b=$$?; \
-	$(VENV)/python -m difftest.fuzz_report $$report; rm -rf $$report; [ $$a -eq 0 ] && [ $$b -eq 0 ]
+	@$(APE) run fuzz --profile deep --shards $(FUZZ_SHARDS) --out $(FUZZ_RECORD) \
+	  $(if $(FUZZ_MINUTES),--budget-minutes $(FUZZ_MINUTES)) $(if $(FUZZ_STEPS),--steps $(FUZZ_STEPS)) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # make replay VECTOR=tests/vectors/adl_step.json [ARGS="--json out.json"]
 replay: compile

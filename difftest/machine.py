@@ -31,6 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from chainio import ChainRevert
 from difftest.ledger import Action, Ledger, ParityError
 from difftest.orders import reason_name
+from difftest.snapshots import ChainSnapshot
 from pymodel.adl import adl_plan
 from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.core import Env
@@ -110,7 +111,7 @@ class FuzzWorld:
         self.base = ledger
         self.base_system = copy.deepcopy(ledger.system)
         self.base_now = ledger.now
-        self.snapshot = rpc.request("evm_snapshot")
+        self.snapshot = ChainSnapshot(rpc)  # restored with nothing queued (difftest/snapshots.py)
         self.examples = 0
         self.steps = 0  # transactions
         self.rules_per_example: list[int] = []
@@ -128,8 +129,7 @@ class FuzzWorld:
         )
 
     def fresh_ledger(self) -> Ledger:
-        self.rpc.request("evm_revert", [self.snapshot])
-        self.snapshot = self.rpc.request("evm_snapshot")
+        self.snapshot.restore()
         ledger = Ledger(
             self.base.deployment, copy.deepcopy(self.base_system), self.rpc, self.base.actors, self.base.multicall
         )

@@ -35,11 +35,20 @@ class Stateful(NamedTuple):
 # Steps count rules after the opening `initialize` step. `ci` ran 300 sequences in one test
 # before batching and sharding (186 s of the suite for 400 after them); immediate ACKs on the
 # RPC socket (chainio/rpc.py) brought 400 to 69 s, and the time saved buys 1,000 now.
-STATEFUL = {
+_STATEFUL = {
     "dev": Stateful(20, 31, 1),
     "ci": Stateful(1_000, 31, 4),
     "deep": Stateful(5_000, 41, 2),
-}[PROFILE]
+}
+STATEFUL = _STATEFUL[PROFILE]
+
+
+def stateful_profile(name: str) -> Stateful:
+    """A profile's stateful settings by name (fuzz campaigns choose theirs per run)."""
+    if name not in _STATEFUL:
+        raise ValueError(f"profile: {name!r} is not one of {sorted(_STATEFUL)}")
+    return _STATEFUL[name]
+
 
 # `make fuzz-deep FUZZ_MINUTES=…`: a time budget for the whole run (each shard stops cleanly
 # with its summary when it is spent); unset, the profile's sequences run to the end.

@@ -357,6 +357,24 @@ def section_stateful(bench: Bench) -> None:
     bench.row("stateful fuzzing: sequences", _rate(world.examples, seconds))
 
 
+def section_campaign(bench: Bench) -> None:
+    """Issue 22: a short `ape run fuzz` campaign on local processes (two shards, one Anvil each,
+    started by the shards themselves): tx/s per shard while fuzzing, and for the campaign (all
+    transactions over its wall time, the shards' Anvil starts and deployments included)."""
+    from difftest.campaign import CampaignOptions, run_campaign
+
+    steps = bench.options["campaign_steps"]
+    record = run_campaign(CampaignOptions(shards=2, profile="deep", steps=steps, seed=22))
+    verdict = "" if record.passed else ", FAILED: see `ape run fuzz`"
+    bench.row(
+        f"fuzz campaign, 2 local shards, {record.totals.transactions:,} transactions{verdict}",
+        _rate(record.totals.transactions, max(record.wall_s, 1e-9), ", campaign wall time"),
+    )
+    for result in record.results:
+        label = f"  shard {result.shard}: transactions while fuzzing (model + chain + state + invariants)"
+        bench.row(label, _rate(result.transactions, result.fuzz_s) if result.fuzz_s else result.status)
+
+
 def section_simulator(bench: Bench) -> None:
     """Tier-2 throughput and memory, tier-1 actions/s, tier agreement (simulator.bench)."""
     print_bench(bench.console)
@@ -371,6 +389,7 @@ SECTIONS: list[Callable[[Bench], None]] = [
     section_ledger,
     section_stale_arbitrage,
     section_stateful,
+    section_campaign,
     section_simulator,
 ]
 
@@ -382,6 +401,7 @@ SECTIONS: list[Callable[[Bench], None]] = [
 @click.option("--rounds", default=20, show_default=True, help="rounds of 23 differential ledger actions")
 @click.option("--model-rounds", default=2_500, show_default=True, help="rounds of 4 pure-model actions")
 @click.option("--sequences", default=40, show_default=True, help="stateful fuzzing sequences")
+@click.option("--campaign-steps", default=2_000, show_default=True, help="transactions of the fuzz campaign")
 @click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
 def cli(**options: Any) -> None:
     bench = Bench(options)

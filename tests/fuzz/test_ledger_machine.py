@@ -5,6 +5,8 @@ over shards (one test each, so pytest-xdist runs them on both cores): `ci` runs 
 of 30 steps in 4 shards, `deep` (`make fuzz-deep`) 5,000 in 2, or as many as `FUZZ_MINUTES` allows.
 With a progress report (`deep`, or FUZZ_PROGRESS=1) each shard prints a line every 10 s and a
 summary at the end, and writes it to FUZZ_REPORT_DIR for `python -m difftest.fuzz_report`.
+Campaigns beyond this process (many shards, a Dask cluster, a record): `ape run fuzz`
+(difftest/campaign.py, tests/fuzz/test_campaign.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from difftest.ledger import Ledger, genesis_time
 from difftest.machine import FuzzWorld, LedgerMachine
 from difftest.profiles import FUZZ_MINUTES, PROFILE, STATEFUL
+from difftest.snapshots import ChainSnapshot
 
 REGRESSIONS = Path(__file__).resolve().parent.parent / "vectors" / "regressions"
 PROGRESS = PROFILE == "deep" or bool(os.environ.get("FUZZ_PROGRESS"))
@@ -73,7 +76,7 @@ def test_ledger_state_machine__model_equals_chain(project, accounts, rpc, regist
         logger.set_level(LogLevel.WARNING)  # no deployment logs between the progress lines
     examples = shard_examples(shard)
     deadline = None if FUZZ_MINUTES is None else time.monotonic() + FUZZ_MINUTES * 60
-    snapshot = rpc.request("evm_snapshot")
+    snapshot = ChainSnapshot(rpc)
     world = ProgressWorld(shard, project, accounts, rpc, registry, genesis_time(rpc), str(REGRESSIONS))
     LedgerMachine.world = world
     done = 0
@@ -85,7 +88,7 @@ def test_ledger_state_machine__model_equals_chain(project, accounts, rpc, regist
             )
             done += chunk
     finally:
-        rpc.request("evm_revert", [snapshot])
+        snapshot.restore(retake=False)
     print(f"\n[shard {shard}] stateful fuzzing: {world.summary()}")
     print(f"[shard {shard}] {world.progress()}")
     print(sorted(world.outcomes.items(), key=lambda kv: -kv[1]))
