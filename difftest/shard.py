@@ -191,6 +191,7 @@ class ShardRun:
                 anvil.process.wait()
             else:
                 anvil.signal(signal.SIGSTOP)
+                anvil.wait_stopped()  # stopped before the write, however loaded the machine
 
         anvil.rpc.before_write = before_write
 
