@@ -148,6 +148,18 @@ class Anvil:
     def signal(self, number: int) -> None:
         os.kill(self.pid, number)
 
+    def wait_stopped(self, seconds: float = 10.0) -> None:
+        """Until the kernel reports the process stopped (after SIGSTOP; Linux, else at once)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                return
+            if state in ("T", "t"):
+                return
+            time.sleep(0.01)
+
     def stop(self) -> None:
         """SIGKILL (a stopped process takes it too) and reap: nothing on the chain is kept."""
         if getattr(self, "rpc", None) is not None:

@@ -111,7 +111,8 @@ class ShardRun:
         if spec.max_sequences is not None:
             size = min(size, spec.max_sequences - r.sequences)
         if spec.max_transactions is not None:
-            per_sequence = r.transactions / r.sequences if r.sequences else spec.steps_per_sequence
+            # Rules send one to several transactions (about 1.5 a step): observed once a chunk ran.
+            per_sequence = r.transactions / r.sequences if r.sequences else spec.steps_per_sequence * 3 // 2
             size = min(size, max(1, -(-int(spec.max_transactions - r.transactions) // max(1, int(per_sequence)))))
         return max(1, size)
 
@@ -191,6 +192,7 @@ class ShardRun:
                 anvil.process.wait()
             else:
                 anvil.signal(signal.SIGSTOP)
+                anvil.wait_stopped()  # stopped before the write, however loaded the machine
 
         anvil.rpc.before_write = before_write
 

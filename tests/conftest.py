@@ -12,6 +12,7 @@ from chainio import RpcClient
 from chainio.project import lean, project_registry
 from difftest import profiles  # noqa: F401  (registers and loads the Hypothesis profile)
 from difftest.ledger import Ledger, genesis_time
+from difftest.snapshots import ChainSnapshot
 from pymodel.config import SystemConfig, default_config
 
 
@@ -40,14 +41,14 @@ def math_harness(project, deployer, rpc, registry):
 
 @pytest.fixture
 def make_ledger(project, accounts, rpc, registry) -> Iterator[Callable[[SystemConfig], Ledger]]:
-    snapshot = rpc.request("evm_snapshot")
+    snapshot = ChainSnapshot(rpc)  # restored with nothing queued (difftest/snapshots.py)
 
     def build(config: SystemConfig | None = None) -> Ledger:
         actors = [account.address for account in accounts[:8]]
         return Ledger.deploy(project, accounts[0], actors, config or default_config(), rpc, registry, genesis_time(rpc))
 
     yield build
-    rpc.request("evm_revert", [snapshot])
+    snapshot.restore(retake=False)
 
 
 @pytest.fixture

@@ -77,14 +77,15 @@ def test_killed_and_stalled_anvils__reported_restarted_retried(cluster_record):
         (error,) = result.infrastructure_errors
         assert error.status == "infrastructure error, retried" and error.attempt == 0
         assert error.sequence >= 1, "the fault fired inside a sequence"
-        assert "the pipelined block write" in error.error and "mining the next one at t=" in error.error
+        assert "after block " in error.error, "the block is named"
         assert (result.sequences, result.transactions, result.outcomes) == (
             baseline.sequences,
             baseline.transactions,
             baseline.outcomes,
         )
     killed, stalled = (r.infrastructure_errors[0].error for r in record.results)
-    assert "failed" in killed
+    assert "the pipelined block write" in killed and "mining the next one at t=" in killed and "failed" in killed
+    assert "the pipelined block write" in stalled and "mining the next one at t=" in stalled
     assert f"did not answer within {STALL_TIMEOUT:.1f} s" in stalled
     assert "infrastructure error, retried" in "\n".join(summary_lines(record))
 
