@@ -100,6 +100,7 @@ class ExactResult:
     sold_usd: np.ndarray | None = None  # per step: net USD the liquidations and ADL sold (depth model)
     depth_rounds: int = 1  # fixed-point rounds of the depth model (1: no depth)
     adl_trades: list[tuple[int, int, int]] = field(default_factory=list)  # (step, trader, signed size)
+    scan_seconds: float = 0.0  # of the path's wall time, in the keepers' per-block scans
 
     def totals(self) -> dict[str, int]:
         rows = self.liquidations
@@ -138,6 +139,8 @@ class ExactRun:
         self.sold = np.zeros(config.steps + 1)  # net USD sold per step (liquidations and ADL)
         self.adl_trades: list[tuple[int, int, int]] = []
         self._index: tuple[list[int], list[int], list[int], list[int]] | None = None  # see liquidatable
+        self._largest = 0  # the largest open |size| when the index was built
+        self.scan_seconds = 0.0  # wall time of the keepers' per-block scans (liquidatable)
         self._account = {address: i for i, address in enumerate(self.traders)}
 
     # Actions
@@ -218,7 +221,9 @@ class ExactRun:
                 self.post_step(step, at)
                 if self.config.keepers.update_mark and self.landed(step) and tl.blocked[0, step] != SEQUENCER:
                     self.act("keeper", at, "oracle", "updateMark", self.market)
+            started = time.perf_counter()
             seen.append(self.liquidatable(at) if tl.blocked[0, step] == OK else set())
+            self.scan_seconds += time.perf_counter() - started
             if step == 0 or tl.blocked[0, step] != OK:
                 continue
             if self.keepers_down[step]:
@@ -235,7 +240,7 @@ class ExactRun:
                     row = self.liquidation_row(step, at, i, outcome)
                     rows.append(row)
                     self.sold[step] += row.size_closed / 1e18 * row.oracle_price / 1e18
-                    self._index = None
+                    self._forget(i)
                     done += 1
             if self.config.keepers.adl:
                 notional, count = self.deleverage(at, step)
@@ -266,6 +271,7 @@ class ExactRun:
             execute_seconds=self.execute_seconds,
             sold_usd=self.sold,
             adl_trades=self.adl_trades,
+            scan_seconds=self.scan_seconds,
         )
 
     # Keeper views (read-only: views never change the model)
@@ -291,7 +297,8 @@ class ExactRun:
         if self._index is None:
             self._index = self._build_index()
         long_keys, long_ids, short_keys, short_ids = self._index
-        top = max(params.tier_maintenance_bps)
+        # The highest tier any open position is in at this price bounds every position's rate.
+        top = engine._tier_bps(params, self._largest * price // engine.notional_scale + 1)
         slack = price // 10**6 + 10**6  # far wider than any rounding of the exact check
         bound_long = price * (10_000 - top) // 10_000 - index - slack
         bound_short = price * (10_000 + top) // 10_000 - index + slack
@@ -303,6 +310,18 @@ class ExactRun:
             if position.size != 0 and engine._is_liquidatable(params, position, price, index):
                 found.add(i)
         return found
+
+    def _forget(self, i: int) -> None:
+        """After a liquidation: a closed position leaves the index; a partly closed one re-sorts it."""
+        if self._index is None:
+            return
+        if self.system.c.engine.position_of(self.traders[i], self.market).size != 0:
+            self._index = None
+            return
+        for keys, ids in ((self._index[0], self._index[1]), (self._index[2], self._index[3])):
+            if i in ids:
+                k = ids.index(i)
+                del keys[k], ids[k]
 
     def _build_index(self) -> tuple[list[int], list[int], list[int], list[int]]:
         """Per side, the open positions sorted by bankruptcy key."""
@@ -321,6 +340,9 @@ class ExactRun:
                 shorts.append((base + cushion, i))
         longs.sort()
         shorts.sort()
+        self._largest = max(
+            (abs(engine.position_of(self.traders[i], self.market).size) for _, i in longs + shorts), default=0
+        )
         return [k for k, _ in longs], [i for _, i in longs], [k for k, _ in shorts], [i for _, i in shorts]
 
     def worth_it(self, at: int, i: int, gas: int | None = None) -> bool:

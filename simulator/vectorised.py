@@ -214,18 +214,34 @@ class _Chunk:
         self.reward_cap = m.keeper_reward_cap / unit
         safe = xp.where(self.size == 0, 1.0, self.size)
         self.threshold = self.entry - self.margin / safe
+        self.high = float(xp.max(oracle)) if oracle.size else 0.0
+        self.low = float(xp.min(oracle)) if oracle.size else 0.0
         a = xp.abs(self.size)
-        high = float(xp.max(oracle)) if oracle.size else 0.0
-        low = float(xp.min(oracle)) if oracle.size else 0.0
-        # The tier at the highest price is the loosest rule (rates grow with notional): its first
-        # passage bounds the true one from below. Positions whose tier can change over the chunk's
-        # prices, or whose reward can fall under the gas cost, are settled step by step from it.
-        self.r_loose = self.rate_of(a * high)
-        reward_low = xp.minimum(self.fixed + a * low * self.reward_bps, self.reward_cap)
-        self.check = (self.r_loose != self.rate_of(a * low)) | (reward_low < float(xp.max(self.gas)))
+        reward_low = xp.minimum(self.fixed + a * self.low * self.reward_bps, self.reward_cap)
+        self.gas_binds = reward_low < float(xp.max(self.gas))
         self.F = None
 
     # The liquidation rule
+
+    def bound_rates(self) -> None:
+        """Per position, at the current funding: the loosest tier rate it can be liquidated at
+        (rates grow with notional, so the tier at the highest price of its liquidation region),
+        whose first passage bounds the true one from below, and whether the per-step rule must
+        settle it (its tier can change inside that region, or its reward fall under the gas).
+        A long can only be liquidatable below (threshold + max F) / (1 - top rate), a short only
+        above (threshold + min F) / (1 + top rate): the tier elsewhere does not matter."""
+        xp = self.xp
+        a = xp.abs(self.size)
+        top = float(xp.max(self.rates))
+        f_high, f_low = float(xp.max(self.F)), float(xp.min(self.F))
+        longs = self.size > 0
+        ceiling = xp.minimum(self.high, xp.maximum((self.threshold + f_high) / (1 - top), self.low))
+        floor = xp.maximum(self.low, xp.minimum((self.threshold + f_low) / (1 + top), self.high))
+        loose = xp.where(longs, ceiling, self.high)
+        tight = xp.where(longs, self.low, floor)
+        self.r_loose = self.rate_of(a * loose)
+        self.r_tight = self.rate_of(a * tight)
+        self.check = (self.r_loose != self.r_tight) | self.gas_binds
 
     def rate_of(self, notional: Any) -> Any:
         """PerpEngine._maintenance_margin's tier: the first whose cap covers the notional rounded up."""
@@ -249,24 +265,25 @@ class _Chunk:
         reward = xp.minimum(self.fixed + a * p * self.reward_bps, self.reward_cap)
         return now & then & ~self.excluded[rows, cols] & (reward >= self.gas[rows, cols])
 
-    def scan(self, rows: Any, pos: Any, start: Any) -> Any:
+    def scan(self, rows: Any, pos: Any, start: Any, stop: Any = None) -> Any:
         """Per pair (path, position): the first step at or after `start` where `cond` holds
-        (`steps` when none), in doubling windows."""
+        (`steps` when none; `stop` when none before it, where given), in doubling windows."""
         xp = self.xp
         steps = self.steps
-        out = xp.full(rows.shape[0], steps, dtype=xp.int64)
         start = xp.array(start, dtype=xp.int64, copy=True)
-        active = xp.nonzero(start < steps)[0]
+        stop = xp.full(rows.shape[0], steps, dtype=xp.int64) if stop is None else xp.minimum(stop, steps)
+        out = xp.array(stop, copy=True)
+        active = xp.nonzero(start < stop)[0]
         width = SCAN_WINDOW
         while active.shape[0]:
             cols = start[active][:, None] + xp.arange(width)[None, :]
-            inside = cols < steps
+            inside = cols < stop[active][:, None]
             c = self.cond(rows[active][:, None], xp.minimum(cols, steps - 1), pos[active][:, None]) & inside
             found = xp.any(c, axis=1)
             first = xp.argmax(c, axis=1)
             out[active[found]] = (start[active] + first)[found]
             start[active] = start[active] + width
-            active = active[~found & (start[active] < steps)]
+            active = active[~found & (start[active] < stop[active])]
             width = min(2 * width, 1024)
         return out
 
@@ -306,31 +323,44 @@ class _Chunk:
         )
         funding_then = xp.take_along_axis(funding, sel(self.earlier), axis=1)
         count = oracle.shape[0]
-        tau = xp.full((count, self.n), steps, dtype=xp.int64)
-        ties = xp.zeros((count, self.n), dtype=bool)
-        for longs in (True, False):
-            side = (size > 0) if longs else (size < 0)
-            for r in sorted({float(x) for x in to_np(self.r_loose[side])}):
-                mine = side & (self.r_loose == r)
-                # long: p (1 - r) - F < entry - margin / size; short: p (1 + r) - F > entry + margin / |size|
-                factor = (1 - r) if longs else (1 + r)
-                now, then = oracle * factor - funding, oracle_then * factor - funding_then
-                worst = xp.maximum(now, then) if longs else xp.minimum(now, then)
-                worst[excluded] = xp.inf if longs else -xp.inf
-                threshold = self.threshold[mine]
-                index = xp.nonzero(mine)[0]
-                hit = first_passage(xp, worst, xp.broadcast_to(threshold, (count, threshold.shape[0])), longs)
-                tau[:, index] = hit
-                value = xp.take_along_axis(worst, xp.clip(hit, 0, steps - 1), axis=1)
-                near = xp.abs(value - threshold[None, :]) <= 1e-9 * xp.abs(threshold[None, :]) + 1e-12
-                ties[:, index] = near & (hit < steps)
+        self.bound_rates()
+
+        def first(rates: Any, chosen: Any, record_ties: bool) -> tuple[Any, Any]:
+            """First passages of the positions in `chosen`, each at its rate in `rates`."""
+            tau = xp.full((count, self.n), steps, dtype=xp.int64)
+            ties = xp.zeros((count, self.n), dtype=bool)
+            for longs in (True, False):
+                side = chosen & ((size > 0) if longs else (size < 0))
+                for r in sorted({float(x) for x in to_np(rates[side])}):
+                    mine = side & (rates == r)
+                    # long: p (1 - r) - F < entry - margin / size; short: p (1 + r) - F > entry + margin / |size|
+                    factor = (1 - r) if longs else (1 + r)
+                    now, then = oracle * factor - funding, oracle_then * factor - funding_then
+                    worst = xp.maximum(now, then) if longs else xp.minimum(now, then)
+                    worst[excluded] = xp.inf if longs else -xp.inf
+                    threshold = self.threshold[mine]
+                    index = xp.nonzero(mine)[0]
+                    hit = first_passage(xp, worst, xp.broadcast_to(threshold, (count, threshold.shape[0])), longs)
+                    tau[:, index] = hit
+                    if record_ties:
+                        value = xp.take_along_axis(worst, xp.clip(hit, 0, steps - 1), axis=1)
+                        near = xp.abs(value - threshold[None, :]) <= 1e-9 * xp.abs(threshold[None, :]) + 1e-12
+                        ties[:, index] = near & (hit < steps)
+            return tau, ties
+
+        everyone = xp.ones(self.n, dtype=bool)
+        tau, ties = first(self.r_loose, everyone, True)
+        # A tier-only check is bounded above by the first passage at its tightest tier (that rule
+        # implies the true one); gas has no such bound.
+        bounded = self.check & ~self.gas_binds
+        stop = first(self.r_tight, bounded, False)[0] if bool(xp.any(bounded)) else None
         global_rows = xp.arange(count) if rows is None else rows
-        tau = self.settle(tau, global_rows)
+        tau = self.settle(tau, global_rows, stop)
         return self.queue(tau, global_rows), ties
 
-    def settle(self, tau: Any, rows: Any) -> Any:
+    def settle(self, tau: Any, rows: Any, stop: Any = None) -> Any:
         """The positions whose first passage is only a lower bound (tier or gas may differ at
-        it), stepped forward from it with the per-step rule."""
+        it), stepped forward from it with the per-step rule, up to `stop` where given."""
         xp = self.xp
         checked = xp.nonzero(self.check)[0]
         if checked.shape[0] == 0:
@@ -338,7 +368,13 @@ class _Chunk:
         sub = tau[:, checked]
         r, c = xp.nonzero(sub < self.steps)
         if r.shape[0]:
-            sub[r, c] = self.scan(rows[r], checked[c], sub[r, c])
+            # The loose rule is necessary, so its first passage is the true one where the exact
+            # rule holds there; only the others step on.
+            at = sub[r, c]
+            fail = ~self.cond(rows[r], at, checked[c])
+            r, c = r[fail], c[fail]
+            limit = None if stop is None else stop[:, checked][r, c]
+            sub[r, c] = self.scan(rows[r], checked[c], at[fail] + 1, limit)
             tau[:, checked] = sub
         return tau
 
