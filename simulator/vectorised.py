@@ -1,27 +1,27 @@
-"""Tier 2, vectorised and APPROXIMATE: many paths at once, in floats, against an array namespace.
+"""Tier 2, vectorised: many paths at once, in floats, against an array namespace.
 
 What it computes the same way as tier 1: the oracle timeline (simulator.oracles, shared), the
-population and its opening prices, fees and fee split, the keepers' lag rule, the liquidation
-condition with tiered maintenance, execution with slippage and impact, keeper reward, penalty
-to the insurance bucket, skew impact at the skew each trade meets, and the waterfall walked
-event by event (insurance bucket, safety module slashed up to `maxSlashBps` of its assets at the
-start of the slash window across all of the window's shortfalls, then the pool).
+population and the opening book as the router fills it (open-interest and utilisation
+refusals), fees and fee split, funding at its fixed point (liquidations move the skew, the skew
+the rate), the keepers' rule at every step (lag, the engine's tier at each step's price, the
+reward against that step's gas, capacity per block, outages), execution with slippage and skew
+impact, keeper reward, penalty, and the waterfall walked event by event (insurance bucket,
+safety module slashed up to `maxSlashBps` of its assets at the start of the slash window across
+all of the window's shortfalls, then the pool); with market depth (simulator.cascade) the path
+the oracle watches moves with the liquidation flow, solved as a fixed point.
 
-What it approximates (docs/SIMULATOR.md explains the consequences):
-- floats instead of integer rounding (a price within a wei of a threshold may fall either way:
-  such ties are counted, not compared);
-- funding priced in two passes: at the opening skew, then at the skew the first pass's
-  liquidations leave (tier 1 re-prices the skew at every action);
-- a position's maintenance tier fixed at the tier of its liquidation price;
-- partial liquidation (positions above the threshold) closed in one step;
-- ADL reported as "triggered" from aggregates only (no ADL trades); no socialised-loss haircut.
+What it does not model in closed form, handed to tier 1 per path (simulator.fidelity,
+warning FastTierFallback): partial-liquidation tranches and ADL trades. Floats instead of
+integer rounding: a price within ~1e-9 of a threshold may fall either way (ties, counted).
 
-Liquidation steps are first passages: per path and maintenance tier, the series the
-liquidation condition compares against (oracle price, shifted by funding, worst of now and
-`lag` steps ago, blocked steps excluded) is reduced to its running minimum (longs) or maximum
-(shorts), and every position's threshold is found in it with one `searchsorted` over all paths
-(paths laid end to end at disjoint offsets). Written against `xp` (NumPy by default) with
-operations CuPy provides, so `xp=cupy` runs it unchanged.
+Liquidation steps are first passages: per path and rate, the series the liquidation condition
+compares against (oracle price, shifted by funding, worst of now and `lag` steps ago, blocked
+steps excluded) is reduced to its running minimum (longs) or maximum (shorts), and every
+position's threshold is found in it with one `searchsorted` over all paths (paths laid end to
+end at disjoint offsets); where the tier or the gas can change the answer, the first passages
+at the loosest and tightest tiers bound it and the exact per-step rule settles it in between.
+Written against `xp` (NumPy by default) with operations CuPy provides, so `xp=cupy` runs it
+unchanged.
 """
 
 from __future__ import annotations
