@@ -287,12 +287,14 @@ class _Chunk:
             width = min(2 * width, 1024)
         return out
 
-    def funding_after(self, tau: Any) -> Any:
+    def funding_after(self, tau: Any, rows: Any = None) -> Any:
         """The funding index per unit (USD) each step's liquidation would see, given the
-        liquidations in `tau`, as the engine accrues it: only when an action touches the market
-        (here: the liquidation steps), at the rate of the skew left by the previous action,
-        priced at the oracle of the accruing block."""
-        xp, count, steps, columns = self.xp, self.count, self.steps, self.columns
+        liquidations in `tau` (of paths `rows`; None: all), as the engine accrues it: only when
+        an action touches the market (here: the liquidation steps), at the rate of the skew left
+        by the previous action, priced at the oracle of the accruing block."""
+        xp, steps, columns = self.xp, self.steps, self.columns
+        count = tau.shape[0]
+        oracle = self.oracle if rows is None else self.oracle[rows]
         skew_scale, max_rate = self.m.skew_scale / 1e18, self.m.max_funding_rate_per_second / 1e18
         flat = (tau + xp.arange(count)[:, None] * (steps + 1)).reshape(-1)
         weights = xp.broadcast_to(self.size, tau.shape).reshape(-1)
@@ -304,7 +306,7 @@ class _Chunk:
         last = _running(xp, xp.where(acted, columns, 0), False)  # the last action at or before t
         before = xp.concatenate([xp.zeros((count, 1), dtype=last.dtype), last[:, :-1]], axis=1)  # strictly before
         rate_before = xp.take_along_axis(rate_after, before, axis=1)
-        pending = rate_before * (columns - before) * self.dt * self.oracle
+        pending = rate_before * (columns - before) * self.dt * oracle
         committed = xp.cumsum(xp.where(acted, pending, 0.0), axis=1)  # index after each action's accrual
         return xp.take_along_axis(committed, before, axis=1) + pending
 
@@ -412,20 +414,21 @@ class _Chunk:
         tau, ties = self.passages(None)
         unqueued = self.unqueued.copy()
         self.unsettled = xp.zeros(self.count, dtype=bool)
+        rows = xp.arange(self.count)  # the paths whose steps moved: their funding is re-priced
         for _ in range(MAX_FUNDING_PASSES):
-            funding = self.funding_after(tau)
-            changed = xp.nonzero(xp.any(funding != self.F, axis=1))[0]
-            self.F = funding
+            funding = self.funding_after(tau[rows], rows)
+            changed = rows[xp.any(funding != self.F[rows], axis=1)]
+            self.F[rows] = funding
             if changed.shape[0] == 0:
                 break
             moved, moved_ties = self.passages(changed)
             unqueued[changed] = self.unqueued
-            same = bool(xp.all(moved == tau[changed]))
+            rows = changed[xp.any(moved != tau[changed], axis=1)]
             tau[changed], ties[changed] = moved, moved_ties
-            if same:
+            if rows.shape[0] == 0:
                 break
         else:
-            self.unsettled[changed] = True
+            self.unsettled[rows] = True
         self.tau, self.ties, self.unqueued = tau, ties, unqueued
 
     def sold_usd(self) -> np.ndarray:
