@@ -212,6 +212,57 @@ class KeeperConfig(_Strict):
     update_mark: bool = False
 
 
+# ---------------------------------------------------------------------------------------------
+# Endogenous cascades (issue 20 item 2, simfid): market depth and keeper limits. Separate block:
+# `SimConfig` carries them as `depth` and `keeper_limits`; docs/SIMULATOR.md "Market depth and
+# keeper capacity" gives the model and its sources.
+# ---------------------------------------------------------------------------------------------
+
+
+class DepthConfig(_Strict):
+    """Square-root market impact of the liquidation and ADL flow on the real market price.
+
+    The net USD volume `Q` a step's liquidations and ADL trades close (longs closed: sold; shorts
+    closed: bought) moves the log price of every later step by `impact_bps / 10000 x sqrt(Q /
+    depth_usd)` (the square-root law: `depth_usd` is the volume that moves the market by
+    `impact_bps`), against the closed side, decaying with `half_life_s` (transient impact).
+    The next oracle round reports the moved price: the path is a function of the book.
+    Off (`enabled: false`) the path is exogenous, as before."""
+
+    enabled: bool = False
+    depth_usd: Annotated[float, Field(gt=0)] = 10_000_000.0
+    impact_bps: Annotated[float, Field(ge=0, le=BPS)] = 100.0
+    half_life_s: Annotated[float, Field(gt=0)] = 600.0
+
+
+class KeeperOutage(_Strict):
+    """Keepers down (no liquidation, no ADL) from `at_s` for `duration_s`."""
+
+    at_s: Annotated[int, Field(ge=0)]
+    duration_s: Annotated[int, Field(gt=0)]
+
+
+class KeeperLimits(_Strict):
+    """What keepers can do per block (step): at most `block_gas_budget // liquidation_gas`
+    liquidations (None: unlimited; the rest wait for the next block, in account order); the gas
+    cost of one liquidation `keepers.gas_cost_usd x (1 + gas_volatility x |move %| of the step)`
+    (gas prices rise in a crash); `outages`: windows where no keeper acts."""
+
+    block_gas_budget: Annotated[int, Field(gt=0)] | None = None
+    liquidation_gas: Annotated[int, Field(gt=0)] = 300_000  # docs/DESIGN.md: 295,323 (one source)
+    gas_volatility: NonNegative = 0.0
+    outages: Annotated[list[KeeperOutage], Field(max_length=100)] = []
+
+    def capacity(self) -> int | None:
+        """Liquidations per block, or None (unlimited)."""
+        if self.block_gas_budget is None:
+            return None
+        return max(1, self.block_gas_budget // self.liquidation_gas)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
 class SimConfig(_Strict):
     """A scenario. `system` is the deployable protocol; `market_id` the market simulated.
 
@@ -235,6 +286,8 @@ class SimConfig(_Strict):
     paths: Annotated[int, Field(ge=1, le=10_000_000)] = 1_000
     seed: Annotated[int, Field(ge=0)] = 0
     population_seed: Annotated[int, Field(ge=0)] = 0
+    depth: DepthConfig = DepthConfig()  # endogenous cascades (simfid block above)
+    keeper_limits: KeeperLimits = KeeperLimits()
 
     @model_validator(mode="before")
     @classmethod

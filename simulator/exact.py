@@ -16,16 +16,19 @@ revert stops them, read from the model's views.
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from eth_utils import to_checksum_address
 
 from pymodel.adl import adl_plan
 from pymodel.core import Env
 from pymodel.errors import Revert
 from pymodel.system import Addresses, Outcome, System, source_name
+from simulator.cascade import MAX_ROUNDS, depth_shift, gas_cost_usd, keeper_down, moved_prices
 from simulator.config import SimConfig
 from simulator.oracles import OK, SEQUENCER, OracleTimeline, simulate_oracle
 from simulator.paths import generate_paths
@@ -94,6 +97,10 @@ class ExactResult:
     first_insurance_empty_step: int | None
     actors: dict[str, str] = field(default_factory=dict)
     execute_seconds: float = 0.0  # of the path's wall time, inside System.execute
+    sold_usd: np.ndarray | None = None  # per step: net USD the liquidations and ADL sold (depth model)
+    depth_rounds: int = 1  # fixed-point rounds of the depth model (1: no depth)
+    adl_trades: list[tuple[int, int, int]] = field(default_factory=list)  # (step, trader, signed size)
+    scan_seconds: float = 0.0  # of the path's wall time, in the keepers' per-block scans
 
     def totals(self) -> dict[str, int]:
         rows = self.liquidations
@@ -109,10 +116,10 @@ class ExactResult:
 class ExactRun:
     """One path of a scenario on the exact model."""
 
-    def __init__(self, config: SimConfig, path: int) -> None:
+    def __init__(self, config: SimConfig, path: int, prices: np.ndarray | None = None) -> None:
         self.config = config
         self.path = path
-        rows = generate_paths(config, path, 1)
+        rows = generate_paths(config, path, 1) if prices is None else np.asarray(prices, dtype=float).reshape(1, -1)
         self.timeline = simulate_oracle(config, rows, path)
         self.prices = [float(x) for x in rows[0]]
         self.population = sample_population(config, int(self.timeline.answer[0, 0]))
@@ -125,6 +132,16 @@ class ExactRun:
         self.system = System(config.protocol(), self.addresses, self.actors["owner"], GENESIS)
         self.actions: list[RecordedAction] = []
         self.execute_seconds = 0.0  # wall time inside System.execute (the bench's model actions/s)
+        unit = 10**config.system.collateral_decimals
+        self.gas = [int(g * unit) for g in gas_cost_usd(config, rows)[0]]  # per step, collateral units
+        self.keepers_down = keeper_down(config)
+        self.capacity = config.keeper_limits.capacity()
+        self.sold = np.zeros(config.steps + 1)  # net USD sold per step (liquidations and ADL)
+        self.adl_trades: list[tuple[int, int, int]] = []
+        self._index: tuple[list[int], list[int], list[int], list[int]] | None = None  # see liquidatable
+        self._largest = 0  # the largest open |size| when the index was built
+        self.scan_seconds = 0.0  # wall time of the keepers' per-block scans (liquidatable)
+        self._account = {address: i for i, address in enumerate(self.traders)}
 
     # Actions
 
@@ -204,18 +221,29 @@ class ExactRun:
                 self.post_step(step, at)
                 if self.config.keepers.update_mark and self.landed(step) and tl.blocked[0, step] != SEQUENCER:
                     self.act("keeper", at, "oracle", "updateMark", self.market)
+            started = time.perf_counter()
             seen.append(self.liquidatable(at) if tl.blocked[0, step] == OK else set())
+            self.scan_seconds += time.perf_counter() - started
             if step == 0 or tl.blocked[0, step] != OK:
                 continue
+            if self.keepers_down[step]:
+                continue
             before = max(0, step - self.lag)
+            done = 0
             for i in sorted(seen[before] & seen[step]):
-                if not self.worth_it(at, i):
+                if self.capacity is not None and done >= self.capacity:
+                    break  # the block is full: the rest wait for the next one
+                if not self.worth_it(at, i, self.gas[step]):
                     continue
                 outcome = self.act("keeper", at, "engine", "liquidate", self.traders[i], self.market)
                 if not outcome.reverted:
-                    rows.append(self.liquidation_row(step, at, i, outcome))
+                    row = self.liquidation_row(step, at, i, outcome)
+                    rows.append(row)
+                    self.sold[step] += row.size_closed / 1e18 * row.oracle_price / 1e18
+                    self._forget(i)
+                    done += 1
             if self.config.keepers.adl:
-                notional, count = self.deleverage(at)
+                notional, count = self.deleverage(at, step)
                 adl_notional += notional
                 adl_steps += count
             if empty_step is None and self.population.insurance > 0:
@@ -241,6 +269,9 @@ class ExactRun:
             first_insurance_empty_step=empty_step,
             actors=self.actors,
             execute_seconds=self.execute_seconds,
+            sold_usd=self.sold,
+            adl_trades=self.adl_trades,
+            scan_seconds=self.scan_seconds,
         )
 
     # Keeper views (read-only: views never change the model)
@@ -251,26 +282,75 @@ class ExactRun:
     def liquidatable(self, at: int) -> set[int]:
         """The positions `isLiquidatable` shows at `at` (none when the price reverts). The view's
         context (oracle price, funding index) is read once for the block, then the engine's own
-        `_is_liquidatable` per position: what `isLiquidatable` computes, without re-reading the
-        oracle per position."""
+        `_is_liquidatable` on the candidates of an index: a long is liquidatable when
+        `price x (1 - rate) - index < k`, a short when `price x (1 + rate) - index > k`, with `k`
+        the position's bankruptcy key (entry - funding index -/+ scale x cushion / size, unchanged
+        by funding settlement), so with the highest tier's rate as a bound only the positions past
+        it in the per-side order of `k` (sorted once, re-sorted after a position changes) can
+        be; each is then checked exactly. What `isLiquidatable` computes, per block, without
+        reading every position."""
         engine = self.system.c.engine
         try:
             params, price, index = engine._view_context(self.env(at), self.market)
         except Revert:
             return set()
+        if self._index is None:
+            self._index = self._build_index()
+        long_keys, long_ids, short_keys, short_ids = self._index
+        # The highest tier any open position is in at this price bounds every position's rate.
+        top = engine._tier_bps(params, self._largest * price // engine.notional_scale + 1)
+        slack = price // 10**6 + 10**6  # far wider than any rounding of the exact check
+        bound_long = price * (10_000 - top) // 10_000 - index - slack
+        bound_short = price * (10_000 + top) // 10_000 - index + slack
+        candidates = long_ids[bisect.bisect_right(long_keys, bound_long) :]
+        candidates += short_ids[: bisect.bisect_left(short_keys, bound_short)]
         found = set()
-        for i, trader in enumerate(self.traders):
-            position = engine.position_of(trader, self.market)
+        for i in candidates:
+            position = engine.position_of(self.traders[i], self.market)
             if position.size != 0 and engine._is_liquidatable(params, position, price, index):
                 found.add(i)
         return found
 
-    def worth_it(self, at: int, i: int) -> bool:
+    def _forget(self, i: int) -> None:
+        """After a liquidation: a closed position leaves the index; a partly closed one re-sorts it."""
+        if self._index is None:
+            return
+        if self.system.c.engine.position_of(self.traders[i], self.market).size != 0:
+            self._index = None
+            return
+        for keys, ids in ((self._index[0], self._index[1]), (self._index[2], self._index[3])):
+            if i in ids:
+                k = ids.index(i)
+                del keys[k], ids[k]
+
+    def _build_index(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """Per side, the open positions sorted by bankruptcy key."""
+        engine = self.system.c.engine
+        scale = engine.notional_scale
+        longs, shorts = [], []
+        for i, trader in enumerate(self.traders):
+            position = engine.position_of(trader, self.market)
+            if position.size == 0:
+                continue
+            cushion = (position.margin - position.accrued_funding) * scale // abs(position.size)
+            base = position.entry_price - position.funding_index
+            if position.size > 0:
+                longs.append((base - cushion, i))
+            else:
+                shorts.append((base + cushion, i))
+        longs.sort()
+        shorts.sort()
+        self._largest = max(
+            (abs(engine.position_of(self.traders[i], self.market).size) for _, i in longs + shorts), default=0
+        )
+        return [k for k, _ in longs], [i for _, i in longs], [k for k, _ in shorts], [i for _, i in shorts]
+
+    def worth_it(self, at: int, i: int, gas: int | None = None) -> bool:
         try:
             preview = self.system.c.engine.preview_liquidation(self.env(at), self.traders[i], self.market)
         except Revert:
             return False
-        return preview.keeper_reward >= self.population.gas_cost
+        return preview.keeper_reward >= (self.population.gas_cost if gas is None else gas)
 
     def unrealised_shortfall(self, at: int) -> int:
         """Negative equity of the positions still open, at the real market price of the last step
@@ -289,7 +369,7 @@ class ExactRun:
                 total += -equity if equity < 0 else 0
         return total
 
-    def deleverage(self, at: int) -> tuple[int, int]:
+    def deleverage(self, at: int, step: int = 0) -> tuple[int, int]:
         """The keeper, granted the ADL-keeper role at setup (it holds no position): while a side is above
         its trigger (or above target once active), follow adl_plan."""
         engine = self.system.c.engine
@@ -309,6 +389,10 @@ class ExactRun:
                     event = outcome.event("AutoDeleveraged")
                     notional += reduction * event.oracle_price // self.system.c.engine.notional_scale
                     count += 1
+                    signed = reduction if is_long else -reduction
+                    self.sold[step] += signed / 1e18 * event.oracle_price / 1e18
+                    self.adl_trades.append((step, self._account.get(account, -1), signed))
+                    self._index = None
         return notional, count
 
     def liquidation_row(self, step: int, at: int, i: int, outcome: Outcome) -> LiquidationRow:
@@ -354,5 +438,22 @@ def open_population(run: ExactRun, at: int) -> list[Outcome]:
 
 
 def run_exact(config: SimConfig, path: int = 0) -> ExactResult:
-    """Tier 1 on path `path` of `config`."""
-    return ExactRun(config, path).run()
+    """Tier 1 on path `path` of `config`. With the depth model on, the path's price is moved by
+    its own liquidation and ADL flow (simulator.cascade): run, move, run again until the
+    liquidations and ADL trades no longer change (the causal fixed point)."""
+    if not config.depth.enabled:
+        return ExactRun(config, path).run()
+    base = generate_paths(config, path, 1)
+    shift = None
+    previous = None
+    rounds = 0
+    while rounds < MAX_ROUNDS:
+        rounds += 1
+        result = ExactRun(config, path, moved_prices(base, shift)).run()
+        flow = (tuple((r.step, r.trader, r.size_closed) for r in result.liquidations), tuple(result.adl_trades))
+        if flow == previous:
+            break
+        previous = flow
+        shift = depth_shift(config, result.sold_usd[None, :])
+    result.depth_rounds = rounds
+    return result
