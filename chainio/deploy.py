@@ -370,9 +370,11 @@ def execute(
     done: dict[int, StepResult] | None = None,
     on_step: Callable[[int, Step, StepResult], None] | None = None,
     clock: Callable[[], int] | None = None,
+    on_begin: Callable[[int, Step], None] | None = None,
 ) -> dict[str, str]:
     """Runs every step not in `done` (index -> result of an earlier run) and returns each
-    name's address. `on_step` sees each result as soon as it is on chain (the record)."""
+    name's address. `on_begin` sees each step before it is sent, `on_step` each result as soon
+    as it is on chain (the record)."""
     done = done or {}
     addresses = {"deployer": sender.address}
     contracts = contract_of(steps)
@@ -382,8 +384,12 @@ def execute(
         elif isinstance(step, Adopt):
             result = StepResult(address=step.address)
         elif isinstance(step, Deploy):
+            if on_begin is not None:
+                on_begin(index, step)
             result = sender.deploy(step.contract, resolve(step.args, addresses, clock))
         else:
+            if on_begin is not None:
+                on_begin(index, step)
             result = sender.call(
                 contracts[step.target], addresses[step.target], step.function, resolve(step.args, addresses, clock)
             )

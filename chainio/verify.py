@@ -216,3 +216,30 @@ def _created_differences(
             if theirs != ours:
                 differences.append(f"{label}.{immutable} = {theirs!r}, {name}'s is {ours!r}")
     return differences
+
+
+def step_reads_back(
+    step: Step, addresses: dict[str, str], contract_at: Callable[[str, str], LeanContract], contracts: dict[str, str]
+) -> bool:
+    """Whether the chain already shows `step`'s effect through its read-back (a deployment's
+    constructor arguments at `addresses[step.name]`, a call's wiring): how a resume tells a step
+    that landed under another transaction from one that never did. A step without a read-back
+    never counts as landed."""
+    if isinstance(step, Deploy):
+        readback = CONSTRUCTOR_READBACK.get(step.contract)
+        name, contract = step.name, step.contract
+    elif isinstance(step, Call):
+        readback = CALL_READBACK.get(step.function)
+        name, contract = step.target, contracts[step.target]
+    else:
+        return True
+    if readback is None:
+        return False
+    expectations = readback(resolve(step.args, addresses, clock=lambda: 0))
+    if not expectations:
+        return False
+    instance = contract_at(contract, addresses[name])
+    try:
+        return all(_matches(expected, instance.call(getter, *args)) for getter, args, expected in expectations)
+    except ChainRevert:
+        return False

@@ -1,4 +1,5 @@
-"""The testnet rehearsal: `ape run deploy` (in two instalments: resume), `verify-deployment`, a
+"""The testnet rehearsal: `ape run deploy` (killed at chosen points, resumed each time, then in
+two instalments), `verify-deployment`, a
 scenario through the operator scripts, and the chain read back with Foundry's `cast` equal to
 what `pymodel` predicts from the same transactions, to the wei. Refusals send nothing.
 
@@ -18,6 +19,7 @@ from eth_utils import keccak, to_checksum_address
 from chainio import deploy_record
 from chainio.contract import LeanContract
 from chainio.deploy import plan
+from chainio.deploy_tx import create_address
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history
 from chainio.ops import load_config
 from chainio.project import lean, project_registry
@@ -43,6 +45,10 @@ def record(node) -> deploy_record.DeploymentRecord:
 def deploy(node, *extra: str, config: str = CONFIG, account: str = "deployer", env=None):
     args = ("deploy", "--config", config, "--account", account, "--deployments", str(node.deployments))
     return node.ape(*args, "--confirmations", "0", *extra, env=env)
+
+
+def deploy_args(node, config: str = CONFIG) -> tuple[str, ...]:
+    return ("deploy", "--config", config, "--account", "deployer", "--deployments", str(node.deployments))
 
 
 def assert_refused(node, result, message: str, before: tuple[int, int]) -> None:
@@ -83,27 +89,58 @@ def test_refusals_send_nothing(node):
     assert not node.deployments.exists() or not list(node.deployments.iterdir())
 
 
-def test_deploy_resumes_then_is_a_no_op(node):
-    steps = len(plan(load_config(ROOT / CONFIG)))  # every step sends one transaction (all mocks)
-    first = deploy(node, "--max-steps", "8")
-    assert first.returncode == 0, first.stderr
-    assert f"stopped after step 8 of {steps}" in first.stdout
-    half = record(node)
-    assert (len(half.steps), half.complete) == (8, False)
+# Where the deploy is killed on its way (`chainio.deploy_tx.kill_point`): (phase, step index,
+# signal). `sent` at step 0: the token mined, not recorded (a resume once deployed a second
+# one); `sent` at 11: `pool.setEngine` mined, not recorded (every resume failed
+# `EngineAlreadySet`); `signed`: recorded, never broadcast; `boundary`: between two steps.
+KILLS = [("sent", 0, "KILL"), ("signed", 4, "TERM"), ("boundary", 9, "KILL"), ("sent", 11, "TERM")]
 
-    second = deploy(node)
+
+def test_deploy_killed_anywhere_resumes_then_is_a_no_op(node):
+    """The kill-and-resume matrix on the rehearsal node, then an instalment (`--max-steps`) and
+    the rest, without `--confirmations` (the automining node needs none: the default is 0)."""
+    steps = len(plan(load_config(ROOT / CONFIG)))  # every step sends one transaction (all mocks)
+    deployer = node.addresses["deployer"]
+    for phase, index, signal in KILLS:
+        env = node.env | {"PERP_DEPLOY_KILL": f"{phase}:{index}:{signal}"}
+        killed = node.ape(*deploy_args(node), env=env)
+        assert killed.returncode != 0, killed.stdout
+        if signal == "TERM":
+            assert "run the same command again to resume" in killed.stderr, killed.stderr
+        rec = record(node)
+        recorded = [s.index for s in rec.steps]
+        assert recorded == list(range(index + 1 if phase == "boundary" else index)), (phase, index, recorded)
+        assert (rec.pending is not None) == (phase != "boundary")
+        if phase == "sent":
+            assert node.nonce(deployer) == index + 1, "the killed step's transaction landed"
+    first = node.ape(*deploy_args(node), "--max-steps", "4")  # the reconciled step 11, then 4 more
+    assert first.returncode == 0, first.stderr
+    assert "reconciled step 11" in first.stdout  # from its receipt, not sent again
+    assert f"stopped after step 16 of {steps}" in first.stdout
+    half = record(node)
+    assert (len(half.steps), half.complete, half.pending) == (16, False, None)
+
+    second = node.ape(*deploy_args(node))
     assert second.returncode == 0, second.stderr
     done = record(node)
     assert done.complete and [s.index for s in done.steps] == list(range(steps))
-    assert done.steps[:8] == half.steps  # resumed, not redone
-    assert node.nonce(node.addresses["deployer"]) == steps  # one transaction each
-    assert done.deployer == node.addresses["deployer"] and len(done.git_commit) == 40
+    assert done.steps[:16] == half.steps  # resumed, not redone
+    # One transaction per step, each recorded: no duplicate, no orphaned contract.
+    assert node.nonce(deployer) == steps
+    hashes = [s.tx_hash for s in done.steps]
+    assert len(set(hashes)) == steps and None not in hashes
+    nonces = [int(node.rpc.request("eth_getTransactionByHash", [h])["nonce"], 16) for h in hashes]
+    assert nonces == list(range(steps))
+    for s, nonce in zip(done.steps, nonces, strict=True):
+        if s.step.startswith("deploy "):
+            assert s.address == create_address(deployer, nonce)
+    assert done.deployer == deployer and len(done.git_commit) == 40
     assert done.compiler["version"].startswith("0.8.28") and done.config_hash.startswith("0x")
 
-    before = (node.head(), node.nonce(node.addresses["deployer"]))
+    before = (node.head(), node.nonce(deployer))
     again = deploy(node)
     assert again.returncode == 0 and "nothing to do" in again.stdout
-    assert (node.head(), node.nonce(node.addresses["deployer"])) == before
+    assert (node.head(), node.nonce(deployer)) == before
 
     other = deploy(node, config="configs/sepolia.json")
     assert_refused(node, other, "records a deployment of another config", before)
