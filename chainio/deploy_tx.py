@@ -26,12 +26,11 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict
 
-from chainio.deploy import Call, Deploy, Step, StepResult
+from chainio.deploy import LOCAL_CHAIN_IDS, Call, Deploy, Step, StepResult
 from chainio.ops import OperatorError
 from chainio.rpc import RpcClient, RpcError
 
 KILL_VARIABLE = "PERP_DEPLOY_KILL"
-LOCAL_CHAIN_IDS = (31337, 1337)
 
 
 class PendingTx(BaseModel):

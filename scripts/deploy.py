@@ -24,9 +24,15 @@ from ape import accounts, chain, project  # noqa: E402
 from ape.cli import ConnectedProviderCommand  # noqa: E402
 from ape.logging import logger  # noqa: E402
 
+from chainio.preflight import preflight  # noqa: E402
+
+preflight()  # an unset or wrong RPC URL: one line, before ape connects
+
 from chainio import RpcClient, deploy_record  # noqa: E402
+from chainio.config_diff import refusal_lines  # noqa: E402
 from chainio.deploy import Adopt, DeploymentConfig, Step, StepResult, contract_of, execute, plan  # noqa: E402
 from chainio.deploy_tx import RecordedSender, default_confirmations, kill_point, reconcile  # noqa: E402
+from chainio.export import export  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, gas_budget, load_account, load_config  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 from chainio.verify import step_reads_back  # noqa: E402
@@ -103,9 +109,17 @@ def run(
     record = deploy_record.load(path)
     if record is not None and record.config_hash != config.digest():
         if not force_new:
+            lines = refusal_lines(
+                record.deployment_config(),
+                config,
+                {"deployer": record.deployer, **record.addresses},
+                config.network,
+                timelocked="timelock" in record.addresses,
+            )
             raise OperatorError(
                 f"{path} records a deployment of another config ({record.config_hash}, this one is "
-                f"{config.digest()}): refusing; pass --force-new to archive it and deploy anew"
+                f"{config.digest()}): refusing, nothing sent; pass --force-new to archive it and deploy anew\n"
+                + "\n".join(lines)
             )
         if not dry_run:
             click.echo(f"archived the old record as {deploy_record.archive(path)}")
@@ -185,7 +199,8 @@ def run(
     if stop < len(steps):
         click.echo(f"stopped after step {stop} of {len(steps)}: run again to resume, record {path}")
     else:
-        click.echo(f"deployed: engine {addresses['engine']}, record {path}")
+        abis = export(record, project, directory)
+        click.echo(f"deployed: engine {addresses['engine']}, record {path}, ABIs and addresses in {abis}")
 
 
 def _head_time(rpc: RpcClient) -> int:
