@@ -52,6 +52,24 @@ Address = Annotated[str, AfterValidator(_address)]
 KNOWN_CHAIN_IDS = {"ethereum:sepolia": 11155111, "ethereum:arbitrum-sepolia": 421614, "ethereum:base-sepolia": 84532}
 
 
+# The longest timelock delay a config may ask for (a change stays visible this long before it runs).
+MAX_TIMELOCK_DELAY = 30 * 24 * 3600
+LOCAL_CHAIN_IDS = (31337, 1337)
+
+
+class TimelockConfig(BaseModel):
+    """OpenZeppelin's `TimelockController`, owner of every owned contract on a deployed network."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Seconds between scheduling a change and its earliest execution.
+    min_delay: Annotated[int, Field(ge=0, le=MAX_TIMELOCK_DELAY)]
+    # May schedule (and cancel) changes; empty: the deployer.
+    proposers: tuple[Address, ...] = ()
+    # May execute a ready change; empty: anyone (OpenZeppelin's open executor role, address(0)).
+    executors: tuple[Address, ...] = ()
+
+
 class DeploymentConfig(BaseModel):
     """What to deploy where: the system's parameters plus the addresses it plugs into."""
 
@@ -71,6 +89,11 @@ class DeploymentConfig(BaseModel):
     guardian: Address | None = None
     # Accounts granted the ADL keeper role (PerpEngine.setAdlKeeper); ADL is closed to all others.
     adl_keepers: tuple[Address, ...] = ()
+    # May push prices to the mock feeds besides the deployer (MockPriceFeed.setPusher).
+    price_pushers: tuple[Address, ...] = ()
+    # Owner of every owned contract; required on deployed networks (none on a local chain: the
+    # harness calls the setters directly).
+    timelock: TimelockConfig | None = None
 
     @model_validator(mode="after")
     def _cross_rules(self) -> DeploymentConfig:
@@ -81,6 +104,11 @@ class DeploymentConfig(BaseModel):
         expected = KNOWN_CHAIN_IDS.get(":".join(self.network.split(":")[:2]))
         if expected is not None and expected != self.chain_id:
             raise ValueError(f"chain_id={self.chain_id} but network {self.network} has chain id {expected}")
+        if self.timelock is None and self.chain_id not in LOCAL_CHAIN_IDS:
+            raise ValueError(
+                f"timelock: required on chain {self.chain_id} (every parameter change goes through it); "
+                'e.g. "timelock": {"min_delay": 86400}'
+            )
         return self
 
     def digest(self) -> str:
@@ -189,6 +217,7 @@ def _oracle(config: DeploymentConfig) -> list[Step]:
                 steps.append(Adopt(name, "MockPriceFeed", config.feeds[m.market_id]))
             elif source.kind == "chainlink":
                 steps.append(Deploy(name, "MockPriceFeed", (source.decimals, source.initial_answer)))
+                steps += [Call(name, "setPusher", (pusher, True)) for pusher in config.price_pushers]
             else:
                 steps.append(Deploy(name, "MockPythSource", (PYTH_VALID_TIME_PERIOD, PYTH_UPDATE_FEE)))
                 initial = PythInitialPrice(m.market_id, i, source.decimals, source.initial_answer)
@@ -266,6 +295,22 @@ def _adl_keepers(config: DeploymentConfig) -> list[Step]:
     return [Call("engine", "setAdlKeeper", (keeper, True)) for keeper in config.adl_keepers]
 
 
+# Every contract with an owner, in plan order: each is handed to the timelock last.
+OWNED = ("oracle", "pool", "insuranceFund", "safetyModule", "engine", "orderRouter")
+
+
+def _timelock(config: DeploymentConfig) -> list[Step]:
+    """The timelock (it administers itself: no admin), then every owned contract handed to it:
+    from here on the deployer can change nothing (issue 19 item 5)."""
+    if config.timelock is None:
+        return []
+    t = config.timelock
+    proposers = t.proposers or (Ref("deployer"),)
+    executors = t.executors or (ZERO_ADDRESS,)
+    steps: list[Step] = [Deploy("timelock", "Timelock", (t.min_delay, proposers, executors, ZERO_ADDRESS))]
+    return steps + [Call(name, "transferOwnership", (Ref("timelock"),)) for name in OWNED]
+
+
 # The plan, stage by stage: a new contract or role is one more function here.
 STAGES: list[Callable[[DeploymentConfig], list[Step]]] = [
     _collateral,
@@ -275,6 +320,7 @@ STAGES: list[Callable[[DeploymentConfig], list[Step]]] = [
     _markets,
     _orders,
     _adl_keepers,
+    _timelock,
 ]
 
 
@@ -370,9 +416,11 @@ def execute(
     done: dict[int, StepResult] | None = None,
     on_step: Callable[[int, Step, StepResult], None] | None = None,
     clock: Callable[[], int] | None = None,
+    on_begin: Callable[[int, Step], None] | None = None,
 ) -> dict[str, str]:
     """Runs every step not in `done` (index -> result of an earlier run) and returns each
-    name's address. `on_step` sees each result as soon as it is on chain (the record)."""
+    name's address. `on_begin` sees each step before it is sent, `on_step` each result as soon
+    as it is on chain (the record)."""
     done = done or {}
     addresses = {"deployer": sender.address}
     contracts = contract_of(steps)
@@ -382,8 +430,12 @@ def execute(
         elif isinstance(step, Adopt):
             result = StepResult(address=step.address)
         elif isinstance(step, Deploy):
+            if on_begin is not None:
+                on_begin(index, step)
             result = sender.deploy(step.contract, resolve(step.args, addresses, clock))
         else:
+            if on_begin is not None:
+                on_begin(index, step)
             result = sender.call(
                 contracts[step.target], addresses[step.target], step.function, resolve(step.args, addresses, clock)
             )

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from chainio.deploy import Adopt, Deploy, DeploymentConfig, Step, StepResult
+from chainio.deploy_tx import PendingTx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,9 @@ class DeploymentRecord(BaseModel):
     total_steps: int
     steps: list[StepRecord]
     complete: bool = False
+    # The step whose transaction is signed and recorded but whose outcome is not (yet): a resume
+    # reconciles it with the chain before anything else is sent (`chainio.deploy_tx.reconcile`).
+    pending: PendingTx | None = None
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -70,6 +74,7 @@ class DeploymentRecord(BaseModel):
                 block=result.block,
             )
         )
+        self.pending = None
         self.updated_at = now()
         self.complete = len(self.steps) == self.total_steps
 
@@ -129,6 +134,8 @@ def resume_check(record: DeploymentRecord, steps: list[Step]) -> str | None:
     """Why `steps` cannot resume `record` (its steps must be this plan's first steps), or None."""
     if len(steps) != record.total_steps:
         return f"the record has {record.total_steps} steps, this plan {len(steps)}"
+    if record.pending is not None and record.pending.step != steps[record.pending.index].describe():
+        return f"step {record.pending.index}'s pending transaction was for `{record.pending.step}`"
     for recorded in record.steps:
         planned = steps[recorded.index].describe()
         if recorded.step != planned:

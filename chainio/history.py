@@ -116,6 +116,19 @@ def model_from_stamps(record: DeploymentRecord, stamp: dict[int, int]) -> System
     if config.guardian is not None:
         guardian_step = next(i for step, i in by_step.items() if step.startswith("call engine.setGuardian("))
         system.c.engine.set_guardian(Env(record.deployer, stamp[guardian_step]), config.guardian)
+    # The mocks' faucet caps and pusher role apply off the local chain (their `block.chainid`).
+    system.c.token.chain_id = record.chain_id
+    for market in config.system.markets:
+        for i, feed in enumerate(system.c.sources[market.market_id]):
+            feed.chain_id = record.chain_id
+            name = source_name(market.market_id, i)
+            for pusher in config.price_pushers:
+                granted = by_step[f"call {name}.setPusher({pusher!r}, True)"]
+                feed.set_pusher(Env(record.deployer, stamp[granted]), pusher, True)
+    if "timelock" in record.addresses:  # the plan's last steps hand every owned contract to it
+        c = system.c
+        for owned in (c.oracle, c.pool, c.insurance_fund, c.safety_module, c.engine, c.order_router):
+            owned.transfer_ownership(Env(record.deployer, max(stamp.values())), record.addresses["timelock"])
     system.c.log.take()
     return system
 

@@ -15,6 +15,23 @@ from typing import Any
 from chainio.contract import ChainRevert, LeanContract
 from chainio.rpc import RpcClient
 
+WAD = 10**18
+
+
+def decimal(value: int, decimals: int, places: int = 2) -> str:
+    """`value / 10**decimals` written exactly (ints only), thousands grouped, trailing zeros
+    dropped down to `places` fractional digits."""
+    sign = "-" if value < 0 else ""
+    whole, fraction = divmod(abs(value), 10**decimals)
+    digits = f"{fraction:0{decimals}d}".rstrip("0").ljust(places, "0") if decimals else ""
+    return f"{sign}{whole:,}" + (f".{digits}" if digits else "")
+
+
+def usd(units: int, decimals: int) -> str:
+    """Collateral units as dollars: `$5,521.130473`."""
+    text = decimal(units, decimals)
+    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
+
 
 @dataclass
 class Summary:
@@ -26,30 +43,55 @@ class Summary:
     adl_flags_cleared: int = 0
     bounds_refreshed: int = 0
     failed: int = 0
+    rewards: int = 0  # collateral units, from the Liquidated events
+    bad_debt: int = 0  # collateral units, from the BadDebtSettled events
     lines: list[str] = field(default_factory=list)
 
-    def line(self) -> str:
+    def line(self, decimals: int = 6) -> str:
         return (
             f"summary: {self.iterations} pass(es), {self.checked} position check(s), {self.liquidated} "
-            f"liquidated, {self.unprofitable} below the gas cost, {self.adl_steps} ADL step(s), "
+            f"liquidated (rewards {usd(self.rewards, decimals)}, bad debt {usd(self.bad_debt, decimals)}), "
+            f"{self.unprofitable} below the gas cost, {self.adl_steps} ADL step(s), "
             f"{self.adl_flags_cleared} ADL flag(s) cleared, {self.bounds_refreshed} bound(s) refreshed, "
             f"{self.failed} failed"
         )
 
+    def heartbeat(self, block: int, positions: int, before: Summary, seconds: float) -> str:
+        """One line per pass: what this pass did (against the counts `before` it)."""
+        return (
+            f"pass {self.iterations} at block {block}: {positions} open position(s), "
+            f"{self.liquidated - before.liquidated} liquidated, {self.adl_steps - before.adl_steps} ADL step(s), "
+            f"{self.bounds_refreshed - before.bounds_refreshed} bound(s), {self.failed - before.failed} failed "
+            f"({seconds:.1f} s)"
+        )
 
-# (function, args) -> tx hash; raises ChainRevert / any exception when the transaction fails.
-Send = Callable[[str, tuple[Any, ...]], str]
+
+@dataclass(frozen=True)
+class Sent:
+    """A mined transaction: its hash and its events as (name, values in ABI order)."""
+
+    tx_hash: str
+    events: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def event(self, name: str) -> tuple[Any, ...] | None:
+        return next((values for event, values in self.events if event == name), None)
 
 
-def _try_send(send: Send, function: str, args: tuple[Any, ...], what: str, summary: Summary, log: Any) -> str | None:
-    """The transaction's hash, or None when it failed (a race with another keeper, a price move):
+# (function, args) -> what was mined (a Sent, or just its hash); raises ChainRevert / any
+# exception when the transaction fails.
+Send = Callable[[str, tuple[Any, ...]], "Sent | str"]
+
+
+def _try_send(send: Send, function: str, args: tuple[Any, ...], what: str, summary: Summary, log: Any) -> Sent | None:
+    """What was mined, or None when it failed (a race with another keeper, a price move):
     counted, reported as `FAILED <function> <what>: <error>`, and the pass goes on."""
     try:
-        return send(function, args)
+        sent = send(function, args)
     except Exception as error:
         summary.failed += 1
-        log(f"FAILED    {function} {what}: {error}")
+        log(f"FAILED    {function} {what}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
         return None
+    return sent if isinstance(sent, Sent) else Sent(str(sent))
 
 
 class PositionIndex:
@@ -87,8 +129,17 @@ def open_positions(rpc: RpcClient, engine: LeanContract, from_block: int) -> lis
 
 
 def liquidation_pass(
-    engine: LeanContract, positions: list[tuple[str, int]], gas_cost: int, send: Send, summary: Summary, log: Any
+    engine: LeanContract,
+    positions: list[tuple[str, int]],
+    gas_cost: int,
+    send: Send,
+    summary: Summary,
+    log: Any,
+    decimals: int = 6,
 ) -> None:
+    """Liquidates each position whose preview pays at least `gas_cost` (collateral units); the
+    line reports what the chain's `Liquidated` / `BadDebtSettled` events say happened (the
+    preview's expectation where a sender gives no events), in dollars."""
     previews = engine.call_many([("previewLiquidation", pair) for pair in positions])
     for (account, market_id), preview in zip(positions, previews, strict=True):
         summary.checked += 1
@@ -97,16 +148,34 @@ def liquidation_pass(
         (_, execution, _, size_closed, realised, reward, penalty, refund, shortfall, f_if, f_sm, f_pool, _) = preview
         if reward < gas_cost:
             summary.unprofitable += 1
-            log(f"skip      {account} market {market_id}: reward {reward} < gas cost {gas_cost}")
+            log(
+                f"skip      {account} market {market_id}: reward {usd(reward, decimals)} "
+                f"< gas cost {usd(gas_cost, decimals)}"
+            )
             continue
-        tx = _try_send(send, "liquidate", (account, market_id), f"{account} market {market_id}", summary, log)
-        if tx is None:
+        sent = _try_send(send, "liquidate", (account, market_id), f"{account} market {market_id}", summary, log)
+        if sent is None:
             continue
         summary.liquidated += 1
-        debt = f", bad debt {shortfall} (insurance {f_if}, safety module {f_sm}, pool {f_pool})" if shortfall else ""
+        source = "events"
+        if (event := sent.event("Liquidated")) is not None:
+            (_, _, _, _, execution, _, size_closed, realised, reward, penalty, refund) = event
+            debt = sent.event("BadDebtSettled")
+            shortfall, f_if, f_sm, f_pool = debt[2:6] if debt is not None else (0, 0, 0, 0)
+        else:
+            source = "preview"
+        summary.rewards += reward
+        summary.bad_debt += shortfall
+        split = (
+            f", bad debt {usd(shortfall, decimals)} (insurance {usd(f_if, decimals)}, safety module "
+            f"{usd(f_sm, decimals)}, pool {usd(f_pool, decimals)})"
+            if shortfall
+            else ""
+        )
         log(
-            f"liquidated {account} market {market_id}: size {size_closed} at {execution}, realised {realised}, "
-            f"reward {reward}, penalty {penalty}, refund {refund}{debt} tx {tx}"
+            f"liquidated {account} market {market_id}: size {decimal(size_closed, 18, 0)} at "
+            f"{usd(execution, 18)}, realised {usd(realised, decimals)}, reward {usd(reward, decimals)}, "
+            f"penalty {usd(penalty, decimals)}, refund {usd(refund, decimals)}{split} ({source}) tx {sent.tx_hash}"
         )
 
 
@@ -154,11 +223,13 @@ def bound_pass(
                 log(f"bound     {name}: {len(side)} of {count} open positions found, next pass")
                 continue
             accounts = sorted((account for account, _ in side), key=lambda account: int(account, 16))
-            tx = _try_send(send, "refreshBankruptcyBound", (market_id, is_long, accounts), name, summary, log)
-            if tx is None:
+            sent = _try_send(send, "refreshBankruptcyBound", (market_id, is_long, accounts), name, summary, log)
+            if sent is None:
                 continue
             summary.bounds_refreshed += 1
-            log(f"bound     {name} refreshed from {stored} to {exact} ({len(accounts)} positions) tx {tx}")
+            if (event := sent.event("BankruptcyBoundRefreshed")) is not None:
+                exact = event[2]
+            log(f"bound     {name} refreshed from {stored} to {exact} ({len(accounts)} positions) tx {sent.tx_hash}")
 
 
 def adl_sides(engine: LeanContract, market_ids: list[int]) -> tuple[list[tuple[int, bool]], list[tuple[int, bool]]]:
@@ -191,6 +262,7 @@ def adl_pass(
     send: Send,
     summary: Summary,
     log: Any,
+    decimals: int = 6,
 ) -> None:
     """`syncAdl` on every side whose flag outlived its ratio, then ADL steps in `adl_plan`'s
     order on every triggered side. `model_now()` is the model of the deployment as the chain
@@ -202,11 +274,13 @@ def adl_pass(
     sides, stale = adl_sides(engine, market_ids)
     for market_id, is_long in stale:
         side = "long" if is_long else "short"
-        tx = _try_send(send, "syncAdl", (market_id, is_long), f"market {market_id} {side}", summary, log)
-        if tx is None:
+        sent = _try_send(send, "syncAdl", (market_id, is_long), f"market {market_id} {side}", summary, log)
+        if sent is None:
             continue
         summary.adl_flags_cleared += 1
-        log(f"ADL flag  market {market_id} {side} cleared (ratio at or below the target) tx {tx}")
+        synced = sent.event("AdlFlagSynced")
+        ratio = f" at {decimal(synced[2], 2)}%" if synced is not None else ""
+        log(f"ADL flag  market {market_id} {side} cleared (ratio{ratio} at or below the target) tx {sent.tx_hash}")
     if not sides:
         return
     if model_now is None:
@@ -225,8 +299,15 @@ def adl_pass(
         side = "long" if is_long else "short"
         for account, reduction in adl_plan(system.c.engine, env, market_id, is_long):
             what = f"{account} market {market_id} {side} by {reduction}"
-            tx = _try_send(send, "autoDeleverage", (account, market_id, reduction), what, summary, log)
-            if tx is None:
+            sent = _try_send(send, "autoDeleverage", (account, market_id, reduction), what, summary, log)
+            if sent is None:
                 break
             summary.adl_steps += 1
-            log(f"ADL       {account} market {market_id} {side} reduced by {reduction} tx {tx}")
+            step = sent.event("AutoDeleveraged")
+            result = (
+                f" (closed {decimal(abs(step[3]), 18, 0)} at {usd(step[4], 18)}, realised {usd(step[5], decimals)},"
+                f" ratio {decimal(step[7], 2)}% -> {decimal(step[8], 2)}%)"
+                if step is not None
+                else ""
+            )
+            log(f"ADL       {account} market {market_id} {side} reduced by {reduction}{result} tx {sent.tx_hash}")

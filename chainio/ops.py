@@ -90,7 +90,14 @@ def check_funds(balance: int, gas: int, gas_price: int, who: str) -> int:
     cost = gas * gas_price * 2
     if balance < cost:
         raise OperatorError(
-            f"{who} holds {balance} wei but the remaining steps may need up to {gas} gas at "
-            f"{2 * gas_price} wei ({cost} wei): fund it first, nothing sent"
+            f"{who} holds {_eth(balance)} ETH but may need up to {gas:,} gas at {2 * gas_price:,} wei "
+            f"({_eth(cost)} ETH): fund it first, nothing sent (send it at least {_eth(cost - balance)} ETH)"
         )
     return cost
+
+
+def _eth(wei: int) -> str:
+    """Wei as ETH, exactly, without trailing zeros."""
+    whole, fraction = divmod(wei, 10**18)
+    digits = f"{fraction:018d}".rstrip("0")
+    return f"{whole:,}" + (f".{digits}" if digits else "")

@@ -1,5 +1,5 @@
-"""Price paths for `ape run push-prices`: the simulator's `timestamp,price` CSV, built-in
-drill paths, and the hook for the simulator's presets. Prices become feed answers exactly."""
+"""Price paths for `ape run push-prices`: a `timestamp,price` CSV (seconds, USD) and built-in
+drill paths. Prices become feed answers exactly."""
 
 from __future__ import annotations
 
@@ -40,15 +40,6 @@ def csv_rows(path: Path) -> list[tuple[int, str]]:
     if not rows:
         raise OperatorError(f"{path}: no rows")
     return rows
-
-
-def preset_rows(name: str) -> list[tuple[int, str]]:
-    """The hook for the simulator's presets (issue 13): (seconds, USD price) rows of preset
-    `name`'s first path. Until the `simulator` package provides them, a preset is refused."""
-    raise OperatorError(
-        f"preset {name!r}: presets come from the simulator package; export its path as a "
-        "`timestamp,price` CSV (scripts/simulate.py) and pass --csv"
-    )
 
 
 def builtin_answers(current: int, path: str, steps: int, step_bps: int) -> list[int]:

@@ -150,9 +150,40 @@ class ERC20(ModelContract):
             self._approve(owner, spender, current - value, emit=False)
 
 
+@dataclass
+class FaucetCapExceeded(Revert):
+    to: str
+    amount: int
+    limit: int
+
+
 class MockStablecoin(ERC20):
-    """Mirrors contracts/mocks/MockStablecoin.sol."""
+    """Mirrors contracts/mocks/MockStablecoin.sol. `chain_id` is the chain's `block.chainid`:
+    the faucet is capped off the local chain."""
+
+    OPEN_CHAIN_ID = 31337
+    MAX_MINT_PER_CALL = 1_000_000  # whole tokens
+    MAX_MINT_PER_ACCOUNT = 10_000_000  # whole tokens
+
+    def __init__(
+        self, address: str, log: EventLog, name: str, symbol: str, decimals: int = 18, chain_id: int = OPEN_CHAIN_ID
+    ) -> None:
+        super().__init__(address, log, name, symbol, decimals)
+        self.chain_id = chain_id
+        self._minted_to: dict[str, int] = {}
+
+    def minted_to(self, account: str) -> int:
+        return self._minted_to.get(account, 0)
 
     def mint(self, env: Env, to: str, amount: int) -> None:
-        """Mirrors MockStablecoin.mint (open faucet)."""
+        """Mirrors MockStablecoin.mint (a faucet: anyone, within the caps)."""
+        if self.chain_id != self.OPEN_CHAIN_ID:
+            unit = 10**self.decimals
+            per_call = self.MAX_MINT_PER_CALL * unit
+            if amount > per_call:
+                raise FaucetCapExceeded(to, amount, per_call)
+            left = self.MAX_MINT_PER_ACCOUNT * unit - self.minted_to(to)
+            if amount > left:
+                raise FaucetCapExceeded(to, amount, left)
+            self._minted_to[to] = self.minted_to(to) + amount
         self._mint(to, amount)

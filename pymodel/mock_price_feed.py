@@ -48,6 +48,17 @@ class RoundNotFound(Revert):
     round_id: int
 
 
+@dataclass
+class NotPusher(Revert):
+    caller: str
+
+
+@dataclass(frozen=True)
+class PusherSet(ModelEvent):
+    pusher: str
+    allowed: bool
+
+
 @dataclass(frozen=True)
 class AnswerUpdated(ModelEvent):
     current: int
@@ -74,23 +85,49 @@ class MockPriceFeed(ModelContract):
 
     VERSION = 1
     DESCRIPTION = "MockPriceFeed"
+    OPEN_CHAIN_ID = 31337
 
-    def __init__(self, address: str, log: EventLog, env: Env, decimals: int, initial_answer: int) -> None:
-        """Round 1 carries `initial_answer`, started and updated at the deployment block."""
+    def __init__(
+        self, address: str, log: EventLog, env: Env, decimals: int, initial_answer: int, chain_id: int = OPEN_CHAIN_ID
+    ) -> None:
+        """Round 1 carries `initial_answer`, started and updated at the deployment block.
+        `chain_id` is the chain's `block.chainid` (anyone pushes on the local chain)."""
         super().__init__(address, log)
         self.decimals = decimals
+        self.deployer = env.sender
+        self.chain_id = chain_id
         self.latest_round_id = 0
         self._rounds: dict[int, _Round] = {}
-        self.set_answer(env, initial_answer)
+        self._is_pusher: dict[str, bool] = {}
+        self._set_round_data(env, initial_answer, env.timestamp)
 
-    # Setters (anyone)
+    # Setters (pushers)
+
+    def set_pusher(self, env: Env, pusher: str, allowed: bool) -> None:
+        """Mirrors MockPriceFeed.setPusher (deployer only)."""
+        if env.sender != self.deployer:
+            raise NotPusher(env.sender)
+        self._is_pusher[pusher] = allowed
+        self.emit(PusherSet(pusher, allowed))
 
     def set_answer(self, env: Env, answer: int) -> None:
         """Mirrors MockPriceFeed.setAnswer: a new round at `block.timestamp`."""
-        self.set_round_data(env, answer, env.timestamp)
+        self._check_pusher(env)
+        self._set_round_data(env, answer, env.timestamp)
 
     def set_round_data(self, env: Env, answer: int, updated_at: int) -> None:
         """Mirrors MockPriceFeed.setRoundData: a new round with `startedAt = updatedAt = updated_at`."""
+        self._check_pusher(env)
+        self._set_round_data(env, answer, updated_at)
+
+    def is_pusher(self, account: str) -> bool:
+        return self._is_pusher.get(account, False)
+
+    def _check_pusher(self, env: Env) -> None:
+        if self.chain_id != self.OPEN_CHAIN_ID and env.sender != self.deployer and not self.is_pusher(env.sender):
+            raise NotPusher(env.sender)
+
+    def _set_round_data(self, env: Env, answer: int, updated_at: int) -> None:
         round_id = evm.add(self.latest_round_id, 1, bits=80)
         self.latest_round_id = round_id
         self._rounds[round_id] = _Round(answer, updated_at, updated_at)

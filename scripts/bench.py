@@ -284,6 +284,27 @@ def section_compile(bench: Bench) -> None:
         bench.row("compile, forced (solc-js via ape-solidity)", f"{bench_compile():.2f} s")
 
 
+def section_sizes(bench: Bench) -> None:
+    """Each deployed contract's runtime size (EIP-170: 24,576 bytes) and initcode (EIP-3860:
+    49,152), from the artifacts: the contracts of a timelocked deployment's plan and those the
+    engine creates itself. The README quotes these rows, never typed numbers."""
+    from chainio.deploy import Deploy, DeploymentConfig, TimelockConfig, plan
+    from chainio.verify import CREATED
+    from pymodel.config import default_config
+
+    config = DeploymentConfig.local(default_config()).model_copy(update={"timelock": TimelockConfig(min_delay=0)})
+    names = list(dict.fromkeys(step.contract for step in plan(config) if isinstance(step, Deploy)))
+    names += [created for name in list(names) for _, created in CREATED.get(name, ())]
+    sizes = []
+    for name in names:
+        contract_type = getattr(project, name).contract_type
+        runtime = len(bytes(contract_type.runtime_bytecode.to_bytes()))
+        initcode = len(bytes(contract_type.deployment_bytecode.to_bytes()))
+        sizes.append((runtime, initcode, name))
+    for runtime, initcode, name in sorted(sizes, reverse=True):
+        bench.row(f"size {name}: runtime / initcode (bytes)", f"{runtime:,} / {initcode:,}")
+
+
 def section_rpc(bench: Bench) -> None:
     calls, txs = bench.options["calls"], bench.options["txs"]
     single, batched = bench_calls(bench.harness, calls)
@@ -383,6 +404,7 @@ def section_simulator(bench: Bench) -> None:
 # In order; append a section to add a measurement.
 SECTIONS: list[Callable[[Bench], None]] = [
     section_compile,
+    section_sizes,
     section_rpc,
     section_math,
     section_model,

@@ -12,6 +12,7 @@ same config resumes (or does nothing when complete); a different config is refus
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -23,9 +24,18 @@ from ape import accounts, chain, project  # noqa: E402
 from ape.cli import ConnectedProviderCommand  # noqa: E402
 from ape.logging import logger  # noqa: E402
 
-from chainio import deploy_record  # noqa: E402
-from chainio.deploy import Adopt, ApeSender, DeploymentConfig, Step, StepResult, execute, plan  # noqa: E402
+from chainio.preflight import preflight  # noqa: E402
+
+preflight()  # an unset or wrong RPC URL: one line, before ape connects
+
+from chainio import RpcClient, deploy_record  # noqa: E402
+from chainio.config_diff import refusal_lines  # noqa: E402
+from chainio.deploy import Adopt, DeploymentConfig, Step, StepResult, contract_of, execute, plan  # noqa: E402
+from chainio.deploy_tx import RecordedSender, default_confirmations, kill_point, reconcile  # noqa: E402
+from chainio.export import export  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, gas_budget, load_account, load_config  # noqa: E402
+from chainio.project import lean, project_registry  # noqa: E402
+from chainio.verify import step_reads_back  # noqa: E402
 
 DEPLOYMENTS = ROOT / "deployments"
 
@@ -68,10 +78,19 @@ def cli(
     max_steps: int | None,
 ) -> None:
     logger.set_level("ERROR")  # not ape's per-transaction lines (nor "Using cached key")
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)  # a `kill`: the same message as Ctrl-C
     try:
         run(config_path, alias, directory, confirmations, force_new, dry_run, max_steps)
     except OperatorError as refusal:
         raise click.ClickException(str(refusal)) from None
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "interrupted: every transaction sent so far is in the record; run the same command again to resume"
+        ) from None
 
 
 def run(
@@ -90,9 +109,17 @@ def run(
     record = deploy_record.load(path)
     if record is not None and record.config_hash != config.digest():
         if not force_new:
+            lines = refusal_lines(
+                record.deployment_config(),
+                config,
+                {"deployer": record.deployer, **record.addresses},
+                config.network,
+                timelocked="timelock" in record.addresses,
+            )
             raise OperatorError(
                 f"{path} records a deployment of another config ({record.config_hash}, this one is "
-                f"{config.digest()}): refusing; pass --force-new to archive it and deploy anew"
+                f"{config.digest()}): refusing, nothing sent; pass --force-new to archive it and deploy anew\n"
+                + "\n".join(lines)
             )
         if not dry_run:
             click.echo(f"archived the old record as {deploy_record.archive(path)}")
@@ -136,16 +163,49 @@ def run(
         where = f" at {result.address}" if result.address else ""
         sent = f" tx {result.tx_hash} block {result.block}" if result.tx_hash else ""
         click.echo(f"  [{index + 1:2d}/{len(steps)}] {shorten(step.describe())}{where}{sent}")
+        kill_point("boundary", index)
 
-    tx_kwargs = {} if confirmations is None else {"required_confirmations": confirmations}
-    sender = ApeSender(project, account, tx_kwargs=tx_kwargs, receipts=True)
+    rpc = RpcClient(chain.provider.uri)
+    if confirmations is None:
+        confirmations = default_confirmations(rpc, config.chain_id, chain.provider.network.required_confirmations)
+    registry = project_registry(project)
+    contracts = contract_of(steps)
+
+    def effect_on_chain(step: Step) -> bool:
+        named = {"deployer": account.address, **record.addresses}
+        if record.pending is not None and record.pending.expected_address and hasattr(step, "contract"):
+            named[step.name] = record.pending.expected_address  # type: ignore[union-attr]
+        return step_reads_back(
+            step, named, lambda c, a: lean(rpc, registry, getattr(project, c), a), contracts | {"deployer": ""}
+        )
+
+    if record.pending is not None:
+        pending = record.pending
+        step = steps[pending.index]
+        result = reconcile(rpc, pending, step, account.address, confirmations, effect_on_chain, click.echo)
+        on_step(pending.index, steps[pending.index], result)
+        done = record.done()
+
+    def on_pending(pending: deploy_record.PendingTx) -> None:
+        assert record is not None
+        record.pending = pending
+        deploy_record.save(record, path)
+
+    sender = RecordedSender(project, account, rpc, on_pending, confirmations, echo=click.echo)
     # Steps run in order, so what is done is a prefix: run the next `max_steps` of them.
     stop = len(steps) if max_steps is None else min(len(steps), len(done) + max_steps)
-    addresses = execute(steps[:stop], sender, done, on_step)
+    addresses = execute(steps[:stop], sender, done, on_step, clock=lambda: _head_time(rpc), on_begin=sender.begin)
+    rpc.close()
     if stop < len(steps):
         click.echo(f"stopped after step {stop} of {len(steps)}: run again to resume, record {path}")
     else:
-        click.echo(f"deployed: engine {addresses['engine']}, record {path}")
+        abis = export(record, project, directory)
+        click.echo(f"deployed: engine {addresses['engine']}, record {path}, ABIs and addresses in {abis}")
+
+
+def _head_time(rpc: RpcClient) -> int:
+    """A Pyth source's first update is dated at the head block's time (MockPyth accepts it)."""
+    return int(rpc.request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
 
 if __name__ == "__main__":

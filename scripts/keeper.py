@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,9 +23,13 @@ from ape.cli import ConnectedProviderCommand  # noqa: E402
 from ape.logging import logger  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
+from chainio.preflight import preflight  # noqa: E402
+
+preflight()  # an unset or wrong RPC URL: one line, before ape connects
+
 from chainio import RpcClient, deploy_record  # noqa: E402
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history  # noqa: E402
-from chainio.keeper import PositionIndex, Summary, adl_pass, bound_pass, liquidation_pass  # noqa: E402
+from chainio.keeper import PositionIndex, Sent, Summary, adl_pass, bound_pass, liquidation_pass, usd  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, load_account  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 
@@ -54,7 +59,9 @@ def load_record(directory: Path) -> deploy_record.DeploymentRecord:
 @click.option("--once", is_flag=True, help="one pass, then exit")
 @click.option("--interval", type=float, default=15.0, show_default=True, help="seconds between passes")
 @click.option("--max-iterations", type=int, default=None, help="stop after this many passes")
-@click.option("--gas-cost", type=int, default=0, show_default=True, help="least reward worth a liquidation (units)")
+@click.option(
+    "--gas-cost", type=int, default=0, show_default=True, help="least reward worth a liquidation (collateral units)"
+)
 @click.option("--confirmations", type=int, default=None, help="blocks to wait per transaction (default: the network's)")
 @click.option("--no-adl", is_flag=True, help="liquidations only")
 @click.option("--log-chunk", type=int, default=5_000, show_default=True, help="blocks per eth_getLogs request")
@@ -85,9 +92,12 @@ def cli(
     first_block = last_deployment_block(record) + 1
     decoders = decoders_for(project, record)
 
-    def send(function: str, args: tuple) -> str:
+    def send(function: str, args: tuple) -> Sent:
         receipt = getattr(engine_ape, function)(*args, sender=keeper, **tx_kwargs)
-        return str(receipt.txn_hash)
+        tx_hash = receipt.txn_hash if isinstance(receipt.txn_hash, str) else "0x" + bytes(receipt.txn_hash).hex()
+        logs = rpc.request("eth_getTransactionReceipt", [tx_hash])["logs"]
+        decoded = [registry.decode_log(log) for log in logs]
+        return Sent(tx_hash, tuple((event.name, tuple(v for _, v in event.args)) for event in decoded))
 
     def model_now():
         system = model_of_deployment(rpc, record)
@@ -97,20 +107,31 @@ def cli(
     market_ids = [m.market_id for m in record.deployment_config().system.markets]
     mirror = model_now if record.deployment_config().uses_mocks_only else None
     index = PositionIndex(rpc, engine, first_block, chunk=log_chunk)
+    decimals = lean(rpc, registry, project.MockStablecoin, record.addresses["token"]).call("decimals")
     summary = Summary()
     limit = 1 if once else max_iterations
-    click.echo(f"keeper {keeper.address} on chain {record.chain_id}, engine {engine.address}, gas cost {gas_cost}")
-    while limit is None or summary.iterations < limit:
-        if summary.iterations:
-            time.sleep(interval)
-        summary.iterations += 1
-        positions = index.refresh()
-        liquidation_pass(engine, positions, gas_cost, send, summary, click.echo)
-        bound_pass(engine, market_ids, positions, send, summary, click.echo)
-        if not no_adl:
-            adl_pass(rpc, engine, market_ids, mirror, keeper.address, send, summary, click.echo)
-    rpc.close()
-    click.echo(summary.line())
+    click.echo(
+        f"keeper {keeper.address} on chain {record.chain_id}, engine {engine.address}, "
+        f"gas cost {usd(gas_cost, decimals)}"
+    )
+    try:
+        while limit is None or summary.iterations < limit:
+            if summary.iterations:
+                time.sleep(interval)
+            started, before = time.monotonic(), replace(summary)
+            summary.iterations += 1
+            positions = index.refresh()
+            liquidation_pass(engine, positions, gas_cost, send, summary, click.echo, decimals)
+            bound_pass(engine, market_ids, positions, send, summary, click.echo)
+            if not no_adl:
+                adl_pass(rpc, engine, market_ids, mirror, keeper.address, send, summary, click.echo, decimals)
+            block = int(rpc.request("eth_blockNumber"), 16)
+            click.echo(summary.heartbeat(block, len(positions), before, time.monotonic() - started))
+    except KeyboardInterrupt:
+        click.echo("interrupted: the keeper keeps no state; run it again to go on")
+    finally:
+        rpc.close()
+        click.echo(summary.line(decimals))
     if summary.failed:
         raise SystemExit(1)
 

@@ -2,12 +2,14 @@
 [--delay S]`: pushes a price path, one new round per row, to a market's MOCK feed of the
 deployment recorded for the connected chain (testnet drills; a real Chainlink feed is refused).
 
-- `--csv FILE`: the simulator's `timestamp,price` format (a header line allowed; prices in
-  USD, decimals allowed). Rows are pushed `--delay` seconds apart (default: the gaps between
-  their timestamps, times `--speed`).
+- `--csv FILE`: `timestamp,price` rows (a header line allowed; timestamps in seconds,
+  increasing; prices in USD, decimals allowed). Rows are pushed `--delay` seconds apart
+  (default: the gaps between their timestamps, times `--speed`).
 - `--path crash|pump`: a built-in path from the feed's current answer, `--steps` rounds of
   `--step-bps` each, down or up.
-- `--preset NAME`: a simulator preset (`preset_rows`: the hook for the `simulator` package).
+
+Refused, nothing sent: an account that may not push (only the feed's deployer and the
+config's `price_pushers` may, off the local chain) or cannot pay for the rounds' gas.
 """
 
 from __future__ import annotations
@@ -24,9 +26,14 @@ from ape import accounts, chain, project  # noqa: E402
 from ape.cli import ConnectedProviderCommand  # noqa: E402
 from ape.logging import logger  # noqa: E402
 
+from chainio.preflight import preflight  # noqa: E402
+
+preflight()  # an unset or wrong RPC URL: one line, before ape connects
+
 from chainio import deploy_record  # noqa: E402
-from chainio.ops import OperatorError, check_chain, load_account  # noqa: E402
-from chainio.prices import answer_of, builtin_answers, csv_rows, preset_rows  # noqa: E402
+from chainio.keeper import decimal  # noqa: E402
+from chainio.ops import OperatorError, check_chain, check_funds, load_account  # noqa: E402
+from chainio.prices import answer_of, builtin_answers, csv_rows  # noqa: E402
 from pymodel.system import feed_name  # noqa: E402
 
 DEPLOYMENTS = ROOT / "deployments"
@@ -38,7 +45,6 @@ DEPLOYMENTS = ROOT / "deployments"
 @click.option("--market", "market_id", type=int, required=True)
 @click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--path", "builtin", type=click.Choice(["crash", "pump"]))
-@click.option("--preset")
 @click.option("--steps", type=int, default=5, show_default=True, help="rounds of a built-in path")
 @click.option("--step-bps", type=int, default=500, show_default=True, help="move per round of a built-in path")
 @click.option("--delay", type=float, default=None, help="seconds between rounds (default: the CSV's gaps)")
@@ -50,7 +56,6 @@ def cli(
     market_id: int,
     csv_path: Path | None,
     builtin: str | None,
-    preset: str | None,
     steps: int,
     step_bps: int,
     delay: float | None,
@@ -59,14 +64,20 @@ def cli(
 ) -> None:
     logger.set_level("ERROR")
     try:
-        run(alias, directory, market_id, csv_path, builtin, preset, steps, step_bps, delay, speed, confirmations)
+        run(alias, directory, market_id, csv_path, builtin, steps, step_bps, delay, speed, confirmations)
     except OperatorError as refusal:
         raise click.ClickException(str(refusal)) from None
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted: the rounds printed above were pushed; the rest were not") from None
 
 
-def run(alias, directory, market_id, csv_path, builtin, preset, steps, step_bps, delay, speed, confirmations) -> None:
-    if sum(x is not None for x in (csv_path, builtin, preset)) != 1:
-        raise OperatorError("give exactly one of --csv, --path, --preset")
+# Gas one round may use (setAnswer writes one round: ~60k measured).
+ROUND_GAS = 100_000
+
+
+def run(alias, directory, market_id, csv_path, builtin, steps, step_bps, delay, speed, confirmations) -> None:
+    if sum(x is not None for x in (csv_path, builtin)) != 1:
+        raise OperatorError("give exactly one of --csv, --path")
     chain_id = chain.provider.chain_id
     path = deploy_record.record_path(directory, chain_id)
     record = deploy_record.load(path)
@@ -82,8 +93,8 @@ def run(alias, directory, market_id, csv_path, builtin, preset, steps, step_bps,
     feed = project.MockPriceFeed.at(step.address)
     decimals = feed.decimals()
 
-    if csv_path is not None or preset is not None:
-        rows = csv_rows(csv_path) if csv_path is not None else preset_rows(preset)
+    if csv_path is not None:
+        rows = csv_rows(csv_path)
         answers = [answer_of(price, decimals) for _, price in rows]
         gaps = [0.0] + [(b[0] - a[0]) * speed for a, b in zip(rows, rows[1:], strict=False)]
     else:
@@ -93,14 +104,21 @@ def run(alias, directory, market_id, csv_path, builtin, preset, steps, step_bps,
         gaps = [0.0] + [delay] * (len(answers) - 1)
 
     account = load_account(accounts, alias)
+    if chain_id != feed.OPEN_CHAIN_ID() and account.address != feed.deployer() and not feed.isPusher(account.address):
+        raise OperatorError(
+            f"{account.address} may not push prices to {name} at {step.address} (only its deployer "
+            f"{feed.deployer()} and the config's price_pushers may): nothing sent"
+        )
+    check_funds(account.balance, ROUND_GAS * len(answers), chain.provider.gas_price, f"account {alias}")
     tx_kwargs = {} if confirmations is None else {"required_confirmations": confirmations}
     for index, (answer, gap) in enumerate(zip(answers, gaps, strict=True)):
         if gap > 0:
             time.sleep(gap)
         receipt = feed.setAnswer(answer, sender=account, **tx_kwargs)
+        tx = receipt.txn_hash if isinstance(receipt.txn_hash, str) else "0x" + bytes(receipt.txn_hash).hex()
         click.echo(
-            f"round {index + 1}/{len(answers)} market {market_id}: answer {answer} "
-            f"({decimals} decimals) block {receipt.block_number} tx {receipt.txn_hash}"
+            f"round {index + 1}/{len(answers)} market {market_id}: ${decimal(answer, decimals)} "
+            f"(answer {answer}, {decimals} decimals) block {receipt.block_number} tx {tx}"
         )
     click.echo(f"pushed {len(answers)} round(s) to {name} at {step.address}")
 

@@ -22,8 +22,13 @@ from ape import chain, project  # noqa: E402
 from ape.cli import ConnectedProviderCommand  # noqa: E402
 from ape.logging import logger  # noqa: E402
 
+from chainio.preflight import preflight  # noqa: E402
+
+preflight()  # an unset or wrong RPC URL: one line, before ape connects
+
 from chainio import RpcClient, deploy_record  # noqa: E402
 from chainio.deploy import Deploy, plan, resolve  # noqa: E402
+from chainio.export import export  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 from chainio.verify import verify  # noqa: E402
 
@@ -99,6 +104,7 @@ def cli(directory: Path, no_standard_json: bool) -> None:
         (out / "constructor-args.json").write_text(json.dumps(arguments, indent=2) + "\n", encoding="utf-8")
         click.echo(f"standard-JSON inputs: {len(written)} in {out / 'standard-json'}")
 
+    click.echo(f"ABIs and addresses: {export(record, project, directory)}")
     checked = len(steps)
     if differences:
         for line in differences:

@@ -4,10 +4,11 @@ pragma solidity 0.8.28;
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 
 /// @title MockPriceFeed
-/// @notice A settable Chainlink `AggregatorV3Interface` for local chains and testnets. Anyone may
-/// start a round with any `updatedAt` (delayed, future-dated or zero), which is how tests put an
-/// oracle delay on chain. With 0 decimals and answers 0 (up) / 1 (down) it is also the L2
-/// sequencer-uptime feed.
+/// @notice A settable Chainlink `AggregatorV3Interface` for local chains and testnets. A pusher
+/// may start a round with any `updatedAt` (delayed, future-dated or zero), which is how tests put
+/// an oracle delay on chain. Pushers: the deployer and the accounts it grants (`setPusher`, from
+/// the deployment config's `price_pushers`); on the local chain (id 31337, the test harness)
+/// anyone. With 0 decimals and answers 0 (up) / 1 (down) it is also the L2 sequencer-uptime feed.
 /// @dev Mirrored by `pymodel/mock_price_feed.py`.
 contract MockPriceFeed is AggregatorV3Interface {
     /* TYPES, ERRORS, EVENTS */
@@ -20,6 +21,11 @@ contract MockPriceFeed is AggregatorV3Interface {
 
     /// @notice `getRoundData` of a round that was never started.
     error RoundNotFound(uint80 roundId);
+    /// @notice A setter called by an account that is neither the deployer nor a granted pusher
+    /// (`setPusher`: by one that is not the deployer).
+    error NotPusher(address caller);
+
+    event PusherSet(address indexed pusher, bool allowed);
 
     /// @dev Same signatures, hence the same topics, as Chainlink's `AggregatorInterface` events.
     event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt);
@@ -30,6 +36,11 @@ contract MockPriceFeed is AggregatorV3Interface {
     uint8 public immutable decimals;
     uint256 public constant version = 1;
     string public constant description = "MockPriceFeed";
+    /// @notice The chain on which anyone may push (the local test chain).
+    uint256 public constant OPEN_CHAIN_ID = 31337;
+    address public immutable deployer;
+
+    mapping(address account => bool) public isPusher;
 
     uint80 public latestRoundId;
     mapping(uint80 roundId => Round) internal _rounds;
@@ -39,18 +50,38 @@ contract MockPriceFeed is AggregatorV3Interface {
     /// @dev Round 1 carries `initialAnswer`, started and updated at the deployment block.
     constructor(uint8 decimals_, int256 initialAnswer) {
         decimals = decimals_;
-        setAnswer(initialAnswer);
+        deployer = msg.sender;
+        _setRoundData(initialAnswer, block.timestamp);
     }
 
-    /* SETTERS (anyone) */
+    /* SETTERS (pushers) */
+
+    /// @notice Grants or revokes the pusher role (deployer only).
+    function setPusher(address pusher, bool allowed) external {
+        if (msg.sender != deployer) revert NotPusher(msg.sender);
+        isPusher[pusher] = allowed;
+        emit PusherSet(pusher, allowed);
+    }
 
     /// @notice Starts a new round with `startedAt = updatedAt = block.timestamp`.
-    function setAnswer(int256 answer) public {
-        setRoundData(answer, block.timestamp);
+    function setAnswer(int256 answer) external {
+        _checkPusher();
+        _setRoundData(answer, block.timestamp);
     }
 
     /// @notice Starts a new round with `startedAt = updatedAt = updatedAt`.
-    function setRoundData(int256 answer, uint256 updatedAt) public {
+    function setRoundData(int256 answer, uint256 updatedAt) external {
+        _checkPusher();
+        _setRoundData(answer, updatedAt);
+    }
+
+    function _checkPusher() internal view {
+        if (block.chainid != OPEN_CHAIN_ID && msg.sender != deployer && !isPusher[msg.sender]) {
+            revert NotPusher(msg.sender);
+        }
+    }
+
+    function _setRoundData(int256 answer, uint256 updatedAt) internal {
         uint80 roundId = latestRoundId + 1;
         latestRoundId = roundId;
         _rounds[roundId] = Round(answer, updatedAt, updatedAt);

@@ -13,7 +13,17 @@ import pytest
 from chainio import deploy
 from chainio.deploy import Adopt, Call, Deploy, DeploymentConfig, plan
 from chainio.deploy_record import DeploymentRecord, resume_check
-from chainio.keeper import PositionIndex, Summary, adl_pass, bound_pass, liquidation_pass, open_positions
+from chainio.keeper import (
+    PositionIndex,
+    Sent,
+    Summary,
+    adl_pass,
+    bound_pass,
+    decimal,
+    liquidation_pass,
+    open_positions,
+    usd,
+)
 from chainio.ops import OperatorError, check_chain, check_funds, load_account, load_config
 from chainio.verify import code_difference, immutable_mask
 from difftest.orders import cancel_reason, close, trade
@@ -42,11 +52,29 @@ def test_plan__adopts_given_contracts_and_wires_everything_once():
     adopted = {s.name: s.address for s in steps if isinstance(s, Adopt)}
     assert adopted == {"feed1": SEPOLIA_ETH_USD, "feed2": "0x1b44F3514812d835EB1BDB0acB33d3fA3351Ee43"}
     deployed = [s.name for s in steps if isinstance(s, Deploy)]
-    assert deployed == ["token", "oracle", "pool", "insuranceFund", "safetyModule", "engine", "orderRouter"]
+    owned = ["oracle", "pool", "insuranceFund", "safetyModule", "engine", "orderRouter"]
+    assert deployed == ["token", *owned, "timelock"]
     calls = [(s.target, s.function) for s in steps if isinstance(s, Call)]
     assert calls.count(("engine", "listMarket")) == 2 and ("engine", "setGuardian") not in calls
     assert calls.count(("oracle", "setOracle")) == 2  # each market's sources and aggregation rules
-    assert calls[-2:] == [("engine", "setOrderRouter"), ("orderRouter", "setExecutionParams")]
+    assert calls[-8:-6] == [("engine", "setOrderRouter"), ("orderRouter", "setExecutionParams")]
+    # Last: every owned contract handed to the timelock, which has no admin but itself.
+    assert calls[-6:] == [(name, "transferOwnership") for name in owned]
+    timelock = next(s for s in steps if isinstance(s, Deploy) and s.name == "timelock")
+    assert timelock.args == (86400, (deploy.Ref("deployer"),), (deploy.ZERO_ADDRESS,), deploy.ZERO_ADDRESS)
+
+
+def test_config__a_deployed_network_needs_a_timelock_and_pushers_are_granted():
+    raw = json.loads((ROOT / "configs/sepolia-mocks.json").read_text())
+    del raw["timelock"]
+    with pytest.raises(ValueError, match="timelock: required on chain 11155111"):
+        DeploymentConfig.model_validate(raw)
+    pusher = "0x" + "ab" * 20
+    raw |= {"timelock": {"min_delay": 0}, "price_pushers": [pusher]}
+    steps = plan(DeploymentConfig.model_validate(raw))
+    grants = [s for s in steps if isinstance(s, Call) and s.function == "setPusher"]
+    assert [(s.target, s.args[1]) for s in grants] == [("feed1", True), ("feed2", True)]
+    assert DeploymentConfig.local(default_config()).timelock is None  # the harness calls setters directly
     assert len({s.describe() for s in steps}) == len(steps)
 
 
@@ -92,8 +120,12 @@ def test_refusals__chain_funds_passphrase(monkeypatch):
         check_chain(84532, 11155111, "config")
     check_chain(5, 5, "config")
     assert check_funds(10**18, 1_000_000, 10**9, "me") == 2 * 10**15
-    with pytest.raises(OperatorError, match="holds 1 wei .* fund it first, nothing sent"):
-        check_funds(1, 1_000_000, 10**9, "me")
+    with pytest.raises(OperatorError) as poor:
+        check_funds(10**15, 1_000_000, 10**9, "me")
+    assert str(poor.value) == (
+        "me holds 0.001 ETH but may need up to 1,000,000 gas at 2,000,000,000 wei (0.002 ETH): "
+        "fund it first, nothing sent (send it at least 0.001 ETH)"
+    )
 
     class Keyfile:
         def set_autosign(self, enabled, passphrase=None):
@@ -201,6 +233,16 @@ def _recording_sender(ledger, keeper: str) -> tuple[list[tuple], Any]:
     return sent, send
 
 
+def test_money__exact_dollars_and_decimals():
+    assert usd(5_521_130_473, 6) == "$5,521.130473" and usd(-1_500_000, 6) == "-$1.50" and usd(0, 6) == "$0.00"
+    assert decimal(10 * WAD, 18, 0) == "10" and decimal(3_610, 2) == "36.10" and decimal(12_345, 0) == "12,345"
+    before = Summary(iterations=1, liquidated=1)
+    after = Summary(iterations=2, liquidated=3, failed=1)
+    assert after.heartbeat(77, 4, before, 0.31) == (
+        "pass 2 at block 77: 4 open position(s), 2 liquidated, 0 ADL step(s), 0 bound(s), 1 failed (0.3 s)"
+    )
+
+
 def test_keeper__liquidates_only_what_pays_and_finds_positions_from_events(make_ledger, rpc):
     ledger = make_ledger(default_config())
     _, lp, trader, healthy, keeper = ledger.actors[:5]
@@ -217,20 +259,26 @@ def test_keeper__liquidates_only_what_pays_and_finds_positions_from_events(make_
     assert sorted(positions) == sorted([(trader, 1), (healthy, 1)])
 
     sent: list[tuple] = []
+    outcomes = []
 
     def send(function, args):
         sent.append((function, args))
         outcome = ledger.act(keeper, "engine", function, *args)  # model == chain checked
         assert not outcome.reverted, outcome.error
-        return "0x"
+        outcomes.append(outcome)
+        return Sent("0xfeed", tuple((event.name, tuple(event.values)) for event in outcome.events))
 
     reward = engine.call("previewLiquidation", trader, 1)[5]
     summary, lines = Summary(), []
     liquidation_pass(engine, positions, reward + 1, send, summary, lines.append)
     assert (sent, summary.unprofitable, summary.checked) == ([], 1, 2)
+    assert lines[-1] == f"skip      {trader} market 1: reward {usd(reward, 6)} < gas cost {usd(reward + 1, 6)}"
     liquidation_pass(engine, positions, reward, send, summary, lines.append)
     assert sent == [("liquidate", (trader, 1))] and summary.liquidated == 1
-    assert lines[-1].startswith(f"liquidated {trader} market 1: size {10 * WAD}")
+    event = outcomes[-1].event("Liquidated")  # what the chain's event says, in dollars
+    assert lines[-1].startswith(f"liquidated {trader} market 1: size 10 at {usd(event.execution_price, 18)}")
+    assert f"reward {usd(event.keeper_reward, 6)}, penalty {usd(event.penalty, 6)}" in lines[-1]
+    assert lines[-1].endswith("(events) tx 0xfeed") and summary.rewards == event.keeper_reward
     assert open_positions(rpc, engine, 0) == [(healthy, 1)]
     index = PositionIndex(rpc, engine, 0, chunk=3)  # many small eth_getLogs ranges, same answer
     assert index.refresh() == [(healthy, 1)] and index.next_block == int(rpc.request("eth_blockNumber"), 16) + 1
@@ -358,7 +406,7 @@ def test_lock_lists_every_platform_package_so_npm_ci_never_rewrites_it():
 
 
 def test_prices__exact_answers_from_decimal_strings(tmp_path):
-    from chainio.prices import answer_of, builtin_answers, csv_rows, preset_rows
+    from chainio.prices import answer_of, builtin_answers, csv_rows
 
     assert answer_of("2500", 8) == 2500 * FEED
     assert answer_of("2412.12345678", 8) == 241_212_345_678
@@ -372,5 +420,76 @@ def test_prices__exact_answers_from_decimal_strings(tmp_path):
     with pytest.raises(OperatorError, match="line 2: timestamps must increase strictly"):
         csv_rows(tmp_path / "q.csv")
     assert builtin_answers(3000 * FEED, "crash", 2, 500) == [2850 * FEED, 2700 * FEED]
-    with pytest.raises(OperatorError, match="presets come from the simulator package"):
-        preset_rows("black_thursday_2020")
+
+
+def test_mocks_off_the_local_chain__pushers_only_and_a_capped_faucet():
+    """The model's side of the testnet mocks (the chain's: test_rehearsal.py, chain 11155111):
+    a stranger's round is `NotPusher`, a granted pusher's lands; the faucet refuses more than
+    1,000,000 tokens a call and 10,000,000 to one recipient, naming what the cap allows."""
+    from pymodel.core import EventLog
+    from pymodel.erc20 import FaucetCapExceeded, MockStablecoin
+    from pymodel.mock_price_feed import MockPriceFeed, NotPusher
+
+    deployer, pusher, stranger = ("0x" + c * 40 for c in "abc")
+    feed = MockPriceFeed("0x" + "f" * 40, EventLog(), Env(deployer, 100), 8, 3_000 * FEED, chain_id=11155111)
+    with pytest.raises(NotPusher) as refused:
+        feed.set_answer(Env(stranger, 101), 1)
+    assert refused.value.caller == stranger
+    with pytest.raises(NotPusher):
+        feed.set_pusher(Env(pusher, 101), pusher, True)  # only the deployer grants
+    feed.set_pusher(Env(deployer, 101), pusher, True)
+    feed.set_answer(Env(pusher, 102), 2_900 * FEED)
+    feed.set_round_data(Env(deployer, 103), 2_800 * FEED, 90)
+    assert feed.latest_round_data()[:2] == (3, 2_800 * FEED) and feed.is_pusher(pusher)
+    open_feed = MockPriceFeed("0x" + "e" * 40, EventLog(), Env(deployer, 100), 8, 1)
+    open_feed.set_answer(Env(stranger, 101), 2)  # the local chain: anyone (the harness)
+
+    token = MockStablecoin("0x" + "d" * 40, EventLog(), "Mock USD", "mUSD", 6, chain_id=11155111)
+    with pytest.raises(FaucetCapExceeded) as per_call:
+        token.mint(Env(stranger, 1), stranger, 1_000_000 * USD + 1)
+    assert (per_call.value.amount, per_call.value.limit) == (1_000_000 * USD + 1, 1_000_000 * USD)
+    for _ in range(10):
+        token.mint(Env(stranger, 1), stranger, 1_000_000 * USD)
+    with pytest.raises(FaucetCapExceeded) as per_account:
+        token.mint(Env(pusher, 1), stranger, 1)
+    assert per_account.value.limit == 0 and token.minted_to(stranger) == 10_000_000 * USD
+    token.mint(Env(stranger, 1), pusher, 5 * USD)  # another recipient has its own cap
+    local = MockStablecoin("0x" + "c" * 40, EventLog(), "Mock USD", "mUSD", 6)
+    local.mint(Env(stranger, 1), stranger, 10**30)  # uncapped on the local chain
+
+
+def test_status__views_in_plain_data_and_the_adl_queue_quantile(make_ledger, rpc):
+    """`ape run status`'s snapshot on a ledger deployment: the views as the chain answers them,
+    the model's ADL ranking as 1..5 lights (the leader 5), a losing position 0."""
+    from chainio.status import adl_lights, render, snapshot
+    from pymodel.adl import adl_ranking
+
+    assert [adl_lights(rank, 5) for rank in range(5)] == [5, 4, 3, 2, 1] and adl_lights(0, 1) == 5
+    ledger = make_ledger(default_config())
+    _, lp, t1, t2, short = ledger.actors[:5]
+    _user(ledger, lp, 1_000_000 * USD)
+    ledger.act(lp, "pool", "deposit", 1_000_000 * USD, lp)
+    opens = ((t1, 10 * WAD, 4_000 * USD), (t2, 10 * WAD, 20_000 * USD), (short, -5 * WAD, 9_000 * USD))
+    for who, size, margin in opens:
+        _user(ledger, who, margin + FEE)
+        assert cancel_reason(trade(ledger, who, 1, size, margin, 3_100 * WAD if size > 0 else 2_900 * WAD)) is None
+    ledger.advance(60)
+    ledger.set_price(1, 3_300 * FEED)
+    contracts = ledger.deployment.contracts
+    engine = contracts["engine"]
+
+    def ranking(market_id, is_long):
+        return [c.account for c in adl_ranking(ledger.system.c.engine, Env(t1, ledger.now), market_id, is_long)]
+
+    positions = open_positions(rpc, engine, 0)
+    data = snapshot(contracts, [1, 2], positions, 6, ranking)
+    by_account = {row["account"]: row for row in data["positions"]}
+    assert by_account[t1]["adl_queue"] == 5 and by_account[t2]["adl_queue"] == 3  # higher leverage leads
+    assert by_account[short]["adl_queue"] == 0  # losing: not in the queue
+    assert by_account[t1]["liquidation_price"] == engine.call("liquidationPrice", t1, 1)
+    market = data["markets"][0]
+    assert (market["mark"], market["mark_status"], market["long_positions"]) == (3_300 * WAD, "live", 2)
+    assert data["pool"]["cash"] == contracts["pool"].call("cash") and data["uncovered_deficit"] == 0
+    lines = render(data)
+    assert lines[0].startswith("market 1: mark $3,300.00 (live, 1 fresh, 1 agreeing), long 20 (2 pos)")
+    assert any(line.startswith(f"  {t1} market 1: size 10, margin $") and "ADL queue 5/5" in line for line in lines)

@@ -1,4 +1,5 @@
-"""The testnet rehearsal: `ape run deploy` (in two instalments: resume), `verify-deployment`, a
+"""The testnet rehearsal: `ape run deploy` (killed at chosen points, resumed each time, then in
+two instalments), `verify-deployment`, a
 scenario through the operator scripts, and the chain read back with Foundry's `cast` equal to
 what `pymodel` predicts from the same transactions, to the wei. Refusals send nothing.
 
@@ -12,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from chainio import deploy_record
-from chainio.contract import LeanContract
-from chainio.deploy import plan
+from chainio.contract import ChainRevert, LeanContract
+from chainio.deploy import OWNED, Call, contract_of, plan, resolve
+from chainio.deploy_tx import create_address
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history
 from chainio.ops import load_config
 from chainio.project import lean, project_registry
@@ -43,6 +44,10 @@ def record(node) -> deploy_record.DeploymentRecord:
 def deploy(node, *extra: str, config: str = CONFIG, account: str = "deployer", env=None):
     args = ("deploy", "--config", config, "--account", account, "--deployments", str(node.deployments))
     return node.ape(*args, "--confirmations", "0", *extra, env=env)
+
+
+def deploy_args(node, config: str = CONFIG) -> tuple[str, ...]:
+    return ("deploy", "--config", config, "--account", "deployer", "--deployments", str(node.deployments))
 
 
 def assert_refused(node, result, message: str, before: tuple[int, int]) -> None:
@@ -79,34 +84,76 @@ def test_refusals_send_nothing(node):
 
     result = deploy(node, account="poor")
     assert_refused(node, result, "fund it first, nothing sent", before)
+
+    # ape's `Invalid uri: ${SEPOLIA_RPC_URL}` traceback, now one line before ape connects.
+    unset = {k: v for k, v in node.env.items() if k != "SEPOLIA_RPC_URL"}
+    result = deploy(node, env=unset)
+    assert result.returncode == 1 and result.stderr.strip().splitlines() == [
+        "Error: set SEPOLIA_RPC_URL to an RPC URL of ethereum:sepolia:node (ape-config.yaml reads it): nothing sent"
+    ]
     assert node.nonce(node.addresses["poor"]) == 0
     assert not node.deployments.exists() or not list(node.deployments.iterdir())
 
 
-def test_deploy_resumes_then_is_a_no_op(node):
-    steps = len(plan(load_config(ROOT / CONFIG)))  # every step sends one transaction (all mocks)
-    first = deploy(node, "--max-steps", "8")
-    assert first.returncode == 0, first.stderr
-    assert f"stopped after step 8 of {steps}" in first.stdout
-    half = record(node)
-    assert (len(half.steps), half.complete) == (8, False)
+# Where the deploy is killed on its way (`chainio.deploy_tx.kill_point`): (phase, step index,
+# signal). `sent` at step 0: the token mined, not recorded (a resume once deployed a second
+# one); `sent` at 11: `pool.setEngine` mined, not recorded (every resume failed
+# `EngineAlreadySet`); `signed`: recorded, never broadcast; `boundary`: between two steps.
+KILLS = [("sent", 0, "KILL"), ("signed", 4, "TERM"), ("boundary", 9, "KILL"), ("sent", 11, "TERM")]
 
-    second = deploy(node)
+
+def test_deploy_killed_anywhere_resumes_then_is_a_no_op(node):
+    """The kill-and-resume matrix on the rehearsal node, then an instalment (`--max-steps`) and
+    the rest, without `--confirmations` (the automining node needs none: the default is 0)."""
+    steps = len(plan(load_config(ROOT / CONFIG)))  # every step sends one transaction (all mocks)
+    deployer = node.addresses["deployer"]
+    for phase, index, signal in KILLS:
+        env = node.env | {"PERP_DEPLOY_KILL": f"{phase}:{index}:{signal}"}
+        killed = node.ape(*deploy_args(node), env=env)
+        assert killed.returncode != 0, killed.stdout
+        if signal == "TERM":
+            assert "run the same command again to resume" in killed.stderr, killed.stderr
+        rec = record(node)
+        recorded = [s.index for s in rec.steps]
+        assert recorded == list(range(index + 1 if phase == "boundary" else index)), (phase, index, recorded)
+        assert (rec.pending is not None) == (phase != "boundary")
+        if phase == "sent":
+            assert node.nonce(deployer) == index + 1, "the killed step's transaction landed"
+    first = node.ape(*deploy_args(node), "--max-steps", "4")  # the reconciled step 11, then 4 more
+    assert first.returncode == 0, first.stderr
+    assert "reconciled step 11" in first.stdout  # from its receipt, not sent again
+    assert f"stopped after step 16 of {steps}" in first.stdout
+    half = record(node)
+    assert (len(half.steps), half.complete, half.pending) == (16, False, None)
+
+    second = node.ape(*deploy_args(node))
     assert second.returncode == 0, second.stderr
     done = record(node)
     assert done.complete and [s.index for s in done.steps] == list(range(steps))
-    assert done.steps[:8] == half.steps  # resumed, not redone
-    assert node.nonce(node.addresses["deployer"]) == steps  # one transaction each
-    assert done.deployer == node.addresses["deployer"] and len(done.git_commit) == 40
+    assert done.steps[:16] == half.steps  # resumed, not redone
+    # One transaction per step, each recorded: no duplicate, no orphaned contract.
+    assert node.nonce(deployer) == steps
+    hashes = [s.tx_hash for s in done.steps]
+    assert len(set(hashes)) == steps and None not in hashes
+    nonces = [int(node.rpc.request("eth_getTransactionByHash", [h])["nonce"], 16) for h in hashes]
+    assert nonces == list(range(steps))
+    for s, nonce in zip(done.steps, nonces, strict=True):
+        if s.step.startswith("deploy "):
+            assert s.address == create_address(deployer, nonce)
+    assert done.deployer == deployer and len(done.git_commit) == 40
     assert done.compiler["version"].startswith("0.8.28") and done.config_hash.startswith("0x")
 
-    before = (node.head(), node.nonce(node.addresses["deployer"]))
+    before = (node.head(), node.nonce(deployer))
     again = deploy(node)
     assert again.returncode == 0 and "nothing to do" in again.stdout
-    assert (node.head(), node.nonce(node.addresses["deployer"])) == before
+    assert (node.head(), node.nonce(deployer)) == before
 
     other = deploy(node, config="configs/sepolia.json")
     assert_refused(node, other, "records a deployment of another config", before)
+    assert "changed fields:" in other.stderr and '  feeds.1: null -> "0x694AA1769357215DE4FAC081bf1f309aDC325306"' in (
+        other.stderr
+    )
+    assert "--target oracle --function setOracle --args '[1, [[0, \"0x694AA" in other.stderr
 
 
 def test_verify_deployment(node):
@@ -119,6 +166,12 @@ def test_verify_deployment(node):
     assert standard["settings"]["optimizer"] == {"enabled": True, "runs": 200}
     arguments = json.loads((out / "constructor-args.json").read_text())
     assert arguments["engine"]["address"] == record(node).addresses["engine"]
+    # ABIs and addresses for cast, ethers, viem: plain ABI arrays, one per contract of the record.
+    listing = json.loads((out / "addresses.json").read_text())
+    assert listing["contracts"]["engine"]["address"] == record(node).addresses["engine"]
+    assert listing["timelock"] == record(node).addresses["timelock"]
+    engine_abi = json.loads((out / "abi" / "engine.json").read_text())
+    assert {"liquidate", "positionOf"} <= {item.get("name") for item in engine_abi}
 
     # What an explorer compiles from the input is the deployed code (the metadata hash included).
     solc = ROOT / ".toolchain/solc/solc-v0.8.28"
@@ -212,26 +265,98 @@ def test_scenario_matches_the_model_to_the_wei(node, project, tmp_path):
     assert words == split, f"chain split {words} != model split {split}"
     assert debt.from_insurance > 0 and debt.from_safety_module > 0 and debt.from_pool > 0  # all three layers
 
+    # `ape run status`: the same state through the operator's read-only CLI.
+    status = node.ape("status", "--deployments", str(node.deployments), "--json")
+    assert status.returncode == 0, status.stdout + status.stderr
+    shown = json.loads(status.stdout.splitlines()[-1])
+    assert shown["safety_module"]["assets"] == sm.call("totalAssets") and shown["pool"]["cash"] == pool.call("cash")
+    assert [(row["account"], row["adl_queue"]) for row in shown["positions"]] == [(short_trader, 5)]  # it won
+
+
+def _json(value):
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    return "0x" + value.hex() if isinstance(value, bytes) else value
+
+
+def timelock_cli(node, action: str, target: str, function: str, args: list, *extra: str):
+    return node.ape(
+        "timelock", action, "--account", "deployer", "--deployments", str(node.deployments),
+        "--target", target, "--function", function, "--args", json.dumps(_json(args)), *extra,
+    )  # fmt: skip
+
+
+def test_owner_attacks_are_delayed_by_the_timelock(node, project):
+    """Issue 19 item 5's `setOracle` to an owner-controlled feed: the deployer owns nothing any
+    more; through the timelock the change is scheduled, and neither the CLI nor the chain runs it
+    before the delay. The guardian pauses opens at once and can do nothing else."""
+    rec = record(node)
+    a = rec.addresses
+    registry = project_registry(project)
+    deployer = node.addresses["deployer"]
+    config = load_config(ROOT / CONFIG)
+    for name, contract in contract_of(plan(config)).items():
+        if name in OWNED:
+            assert lean(node.rpc, registry, getattr(project, contract), a[name]).call("owner") == a["timelock"]
+    oracle = lean(node.rpc, registry, project.OracleAdapter, a["oracle"])
+    timelock = lean(node.rpc, registry, project.Timelock, a["timelock"])
+    assert timelock.call("getMinDelay") == config.timelock.min_delay == 3600
+
+    step = next(s for s in plan(config) if isinstance(s, Call) and s.function == "setOracle")
+    market, specs, params = resolve(step.args, {"deployer": deployer, **a})
+    rogue = tuple((kind, a["feed2"], price_id, max_age) for kind, _, price_id, max_age in specs)  # BTC's feed
+    with pytest.raises(ChainRevert) as direct:
+        oracle.call("setOracle", market, rogue, params, sender=deployer)
+    assert direct.value.name == "OwnableUnauthorizedAccount"
+
+    scheduled = timelock_cli(node, "schedule", "oracle", "setOracle", [market, rogue, params])
+    assert scheduled.returncode == 0, scheduled.stdout + scheduled.stderr
+    assert "\nwaiting: oracle" in scheduled.stdout and "ready at" in scheduled.stdout
+    before = (node.head(), node.nonce(deployer))
+    early = timelock_cli(node, "execute", "oracle", "setOracle", [market, rogue, params])
+    assert_refused(node, early, "is waiting until", before)
+    data = bytes.fromhex(oracle.codec.encode_call("setOracle", (market, rogue, params))[2:])
+    for sender in (deployer, a["engine"]):  # nobody, not even a proposer, runs it early
+        with pytest.raises(ChainRevert) as on_chain:
+            timelock.call("execute", a["oracle"], 0, data, bytes(32), bytes(32), sender=sender)
+        assert on_chain.value.name == "TimelockUnexpectedOperationState"
+    assert oracle.call("sourcesOf", 1)[0][1] == a["feed1"]
+
+    engine = lean(node.rpc, registry, project.PerpEngine, a["engine"])
+    engine.call("setOpensPaused", True, sender=config.guardian)  # the guardian: at once
+    with pytest.raises(ChainRevert) as guardian:
+        engine.call("setAdlParams", 6000, 4500, sender=config.guardian)
+    assert guardian.value.name == "OwnableUnauthorizedAccount"
+
+
+def test_mocks_on_a_testnet__pushers_only_and_a_capped_faucet(node, project):
+    """Issue 21 item 6: a stranger cannot move a mock feed, the faucet is capped (the model's
+    side of both rules: test_ops.py)."""
+    a = record(node).addresses
+    registry = project_registry(project)
+    stranger = to_checksum_address(node.rpc.request("eth_accounts")[7])
+    feed = lean(node.rpc, registry, project.MockPriceFeed, a["feed1"])
+    with pytest.raises(ChainRevert) as moved:
+        feed.call("setAnswer", 1, sender=stranger)
+    assert moved.value.signature() == ("NotPusher", (stranger,))
+    feed.call("setAnswer", 1, sender=node.addresses["deployer"])  # the deployer may
+    assert feed.call("deployer") == node.addresses["deployer"] and not feed.call("isPusher", stranger)
+    token = lean(node.rpc, registry, project.MockStablecoin, a["token"])
+    with pytest.raises(ChainRevert) as minted:
+        token.call("mint", stranger, 1_000_000 * USD + 1, sender=stranger)
+    assert minted.value.signature() == ("FaucetCapExceeded", (stranger, 1_000_000 * USD + 1, 1_000_000 * USD))
+
 
 def test_verify_names_each_difference(node):
-    rec = record(node)
-    engine = rec.addresses["engine"]
-    from eth_abi import encode
-
-    data = keccak(text="setAdlParams(uint256,uint256)")[:4] + encode(["uint256", "uint256"], [6000, 4500])
-    signer = Account.from_key(node.keys["deployer"])
-    tx = {
-        "to": engine,
-        "data": "0x" + data.hex(),
-        "nonce": node.nonce(signer.address),
-        "gas": 200_000,
-        "maxFeePerGas": 10 * 10**9,
-        "maxPriorityFeePerGas": 10**9,
-        "chainId": SEPOLIA,
-        "value": 0,
-    }
-    raw = signer.sign_transaction(tx).raw_transaction
-    node.rpc.request("eth_sendRawTransactionSync", ["0x" + raw.hex()])
+    """A change made through the timelock (schedule, the delay, execute) is one the config does
+    not know: verify-deployment names it."""
+    scheduled = timelock_cli(node, "schedule", "engine", "setAdlParams", [6000, 4500])
+    assert scheduled.returncode == 0, scheduled.stderr
+    node.rpc.request("evm_increaseTime", [3600])
+    node.rpc.request("evm_mine")
+    executed = timelock_cli(node, "execute", "engine", "setAdlParams", [6000, 4500], "--json")
+    assert executed.returncode == 0, executed.stderr
+    assert json.loads(executed.stdout.splitlines()[-1])["state"] == "done"
     result = node.ape("verify-deployment", "--deployments", str(node.deployments), "--no-standard-json")
     assert result.returncode == 1
     output = result.stdout + result.stderr

@@ -819,6 +819,16 @@ def test_set_answer__anyone__new_round_at_block_time(ledger):
     assert out.event("NewRound").values() == (2, stranger, ledger.now)
 
 
+def test_set_pusher__deployer_only__granted_and_revoked(ledger):
+    """The testnet pusher role (open on this local chain: tests/deploy for its refusals)."""
+    deployer, pusher = ledger.actors[0], ledger.actors[6]
+    expect(ledger.act(pusher, "feed1", "setPusher", pusher, True), "NotPusher", (pusher,))
+    out = succeeded(ledger.act(deployer, "feed1", "setPusher", pusher, True))
+    assert out.event("PusherSet").values() == (pusher, True)
+    assert ledger.system.c.feeds[ETH].is_pusher(pusher)
+    assert not succeeded(ledger.act(deployer, "feed1", "setPusher", pusher, False)).event("PusherSet").allowed
+
+
 def test_set_round_data__delayed_round__updated_at_in_the_past(ledger):
     ledger.advance(100)
     out = succeeded(ledger.act(ledger.actors[7], "feed2", "setRoundData", 59_000 * FEED, ledger.now - 90))
