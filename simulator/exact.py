@@ -130,6 +130,12 @@ class ExactRun:
         self.actors = {name: _address(0xA000 + i) for i, name in enumerate(names)}
         self.traders = [self.actors[trader_name(i)] for i in range(len(self.population))]
         self.system = System(config.protocol(), self.addresses, self.actors["owner"], GENESIS)
+        self._init_run_state(rows)
+
+    def _init_run_state(self, rows: np.ndarray) -> None:
+        """The run's record and keeper state, once the system and the traders are set (shared with
+        `simulator.from_chain.DeploymentRun`, which builds those from a deployment instead)."""
+        config = self.config
         self.actions: list[RecordedAction] = []
         self.execute_seconds = 0.0  # wall time inside System.execute (the bench's model actions/s)
         unit = 10**config.system.collateral_decimals

@@ -106,8 +106,7 @@ class DeploymentRun(ExactRun):
             safety_module=c.safety_module.total_assets,
             gas_cost=int(config.keepers.gas_cost_usd * unit),
         )
-        self.actions = []
-        self.execute_seconds = 0.0
+        self._init_run_state(rows)
 
     # The clock starts at the book's block time (ExactRun's at GENESIS)
 

@@ -235,7 +235,12 @@ def test_feed_swapped_behind_the_models_back__exit_1_with_block_tx_and_field(
     initcode = project.MockPriceFeed.contract_type.deployment_bytecode.bytecode
     created = cast_send(node, "--create", initcode + encode(["uint8", "int256"], [8, 3_000 * FEED]).hex(), key=key)
     feed = to_checksum_address(created["contractAddress"])
-    swap = cast_send(node, a["oracle"], "setFeed(uint256,address,uint256)", "1", feed, "3600", key=key)
+    # The oracle's owner is the timelock: the swap is sent from it (impersonated), as an executed
+    # proposal would call it; the model has no model of the new feed.
+    timelock = a["timelock"]
+    node.rpc.request("anvil_impersonateAccount", [timelock])
+    node.rpc.request("anvil_setBalance", [timelock, hex(10**18)])
+    swap = cast_send(node, a["oracle"], "setFeed(uint256,address,uint256)", "1", feed, "3600", sender=timelock)
     assert int(swap["status"], 16) == 1  # the chain took it
 
     result = watch(node, "--checkpoint", str(checkpoint))
