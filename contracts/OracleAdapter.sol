@@ -33,6 +33,9 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     uint256 public constant MAX_PRICE_LIMIT = 1e36;
     /// @notice Upper bound of the sequencer grace period (Chainlink suggests an hour).
     uint256 public constant MAX_GRACE_PERIOD = 1 days;
+    /// @notice Gas a source's read may use (a Chainlink proxy read costs ~15k, Pyth ~10k): a source
+    /// that burns more is left out like one that reverts.
+    uint256 public constant SOURCE_READ_GAS = 100_000;
     uint8 internal constant WAD_DECIMALS = 18;
     uint256 internal constant BPS = 10_000;
 
@@ -44,12 +47,20 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     uint8 internal constant STALE = 4;
     uint8 internal constant BAD_EXPONENT = 5;
     uint8 internal constant SCALES_TO_ZERO = 6;
+    uint8 internal constant REVERTED = 7;
+    uint8 internal constant MALFORMED = 8;
+    uint8 internal constant ABSURD = 9;
+    // Return words of `latestRoundData()` and of `getPriceUnsafe(bytes32)`.
+    uint256 internal constant CHAINLINK_WORDS = 5;
+    uint256 internal constant PYTH_WORDS = 4;
 
     /* TYPES */
 
     /// @dev One source's reading: its WAD price and time, or why it was left out.
     struct Reading {
         uint8 reason;
+        address feed;
+        uint256 size;
         uint256 wad;
         uint256 observedAt;
         int256 answer;
@@ -196,16 +207,30 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     }
 
     /// @inheritdoc IOracleAdapter
-    function markStatus(uint256 marketId) external view returns (MarkStatus status, uint256 fresh, uint256 agreeing) {
-        if (_sources[marketId].length == 0) return (MarkStatus.NotConfigured, 0, 0);
-        if (!_sequencerUp()) return (MarkStatus.SequencerDown, 0, 0);
+    function markStatus(uint256 marketId)
+        external
+        view
+        returns (MarkStatus status, uint256 fresh, uint256 agreeing, SourceHealth firstFault)
+    {
+        if (_sources[marketId].length == 0) return (MarkStatus.NotConfigured, 0, 0, SourceHealth.Ok);
+        if (!_sequencerUp()) return (MarkStatus.SequencerDown, 0, 0, SourceHealth.Ok);
         Evaluation memory e = _evaluate(marketId);
+        firstFault = SourceHealth(e.firstRejected.reason);
         uint256 quorum = _params[marketId].quorum;
-        if (e.fresh < quorum) return (MarkStatus.BelowQuorum, e.fresh, e.agreeing);
-        if (e.agreeing < quorum) return (MarkStatus.SpreadTooWide, e.fresh, e.agreeing);
-        if (e.mark > _maxPrice(marketId)) return (MarkStatus.AboveBound, e.fresh, e.agreeing);
-        if (!_passesBand(marketId, e)) return (MarkStatus.OutsideBand, e.fresh, e.agreeing);
-        return (MarkStatus.Live, e.fresh, e.agreeing);
+        if (e.fresh < quorum) return (MarkStatus.BelowQuorum, e.fresh, e.agreeing, firstFault);
+        if (e.agreeing < quorum) return (MarkStatus.SpreadTooWide, e.fresh, e.agreeing, firstFault);
+        if (e.mark > _maxPrice(marketId)) return (MarkStatus.AboveBound, e.fresh, e.agreeing, firstFault);
+        if (!_passesBand(marketId, e)) return (MarkStatus.OutsideBand, e.fresh, e.agreeing, firstFault);
+        return (MarkStatus.Live, e.fresh, e.agreeing, firstFault);
+    }
+
+    /// @inheritdoc IOracleAdapter
+    function sourceHealthOf(uint256 marketId) external view returns (SourceHealth[] memory health) {
+        StoredSource[] storage sources = _sources[marketId];
+        health = new SourceHealth[](sources.length);
+        for (uint256 i = 0; i < sources.length; i++) {
+            health[i] = SourceHealth(_read(marketId, i, sources[i]).reason);
+        }
     }
 
     /// @inheritdoc IOracleAdapter
@@ -311,7 +336,10 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         return e.newestAt > last.pendingObservedAt;
     }
 
-    /// @dev One source, validated in the documented order; never reverts on a bad answer.
+    /// @dev One source, validated in the documented order; never reverts because of the source: a
+    /// call that reverts or runs out of its SOURCE_READ_GAS, short return data, an exponent outside
+    /// int32 or an answer beyond MAX_PRICE_LIMIT once scaled leave it out. Every return word is
+    /// read as a full word (no abi.decode range check can revert).
     function _read(uint256 marketId, uint256 index, StoredSource storage stored)
         internal
         view
@@ -319,19 +347,38 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     {
         StoredSource memory source = stored;
         r.maxAge = source.maxAge;
+        r.feed = source.feed;
+        bool ok;
+        uint256[CHAINLINK_WORDS] memory words;
         if (source.kind == SourceKind.Chainlink) {
-            (, r.answer,, r.observedAt,) = AggregatorV3Interface(source.feed).latestRoundData();
+            (ok, r.size) = _staticcallWords(source.feed, abi.encodeCall(AggregatorV3Interface.latestRoundData, ()), words);
         } else {
-            PythStructs.Price memory p = IPyth(source.feed).getPriceUnsafe(_priceIds[marketId][index]);
-            r.answer = p.price;
-            r.observedAt = p.publishTime;
-            r.expo = p.expo;
+            bytes memory data = abi.encodeCall(IPyth.getPriceUnsafe, (_priceIds[marketId][index]));
+            (ok, r.size) = _staticcallWords(source.feed, data, words);
         }
+        if (!ok) {
+            r.reason = REVERTED;
+            return r;
+        }
+        if (source.kind == SourceKind.Chainlink) {
+            if (r.size < CHAINLINK_WORDS * 32) r.reason = MALFORMED;
+            r.answer = int256(words[1]);
+            r.observedAt = words[3];
+        } else {
+            int256 expo = int256(words[2]);
+            if (r.size < PYTH_WORDS * 32 || expo < type(int32).min || expo > type(int32).max) r.reason = MALFORMED;
+            else r.expo = int32(expo);
+            r.answer = int256(words[0]);
+            r.observedAt = words[3];
+        }
+        if (r.reason != OK) return r;
+
         if (r.answer <= 0) r.reason = NON_POSITIVE;
         else if (r.observedAt == 0) r.reason = NO_TIMESTAMP;
         else if (r.observedAt > block.timestamp) r.reason = FUTURE;
         else if (block.timestamp - r.observedAt > r.maxAge) r.reason = STALE;
         else if (source.kind == SourceKind.Pyth && r.expo != -int32(uint32(source.decimals))) r.reason = BAD_EXPONENT;
+        else if (_exceedsPriceLimit(uint256(r.answer), source.decimals)) r.reason = ABSURD;
         if (r.reason != OK) return r;
 
         r.wad = _scaleToWadDown(uint256(r.answer), source.decimals);
@@ -339,8 +386,38 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         if (r.wad == 0) r.reason = SCALES_TO_ZERO;
     }
 
+    /// @dev `staticcall` of `target` with at most SOURCE_READ_GAS, copying at most the first
+    /// CHAINLINK_WORDS words of its return data into `words` (no return-data bomb): whether it
+    /// succeeded, and the size of what it returned. A failure because THIS call was short of gas
+    /// (the 63/64 rule left the source less than its cap, which it used up) is not the source's
+    /// fault: it reverts `SourceReadOutOfGas`, so no caller can leave a healthy source out by
+    /// starving it.
+    function _staticcallWords(address target, bytes memory data, uint256[CHAINLINK_WORDS] memory words)
+        internal
+        view
+        returns (bool ok, uint256 size)
+    {
+        uint256 gasCap = SOURCE_READ_GAS;
+        assembly ("memory-safe") {
+            ok := staticcall(gasCap, target, add(data, 0x20), mload(data), words, mul(CHAINLINK_WORDS, 0x20))
+            size := returndatasize()
+        }
+        if (!ok && gasleft() < SOURCE_READ_GAS / 63) revert SourceReadOutOfGas(target);
+    }
+
+    /// @dev Whether `answer` scaled to WAD would exceed MAX_PRICE_LIMIT (exact, no overflow:
+    /// `answer * 10**k > L` iff `answer > L / 10**k` for integers).
+    function _exceedsPriceLimit(uint256 answer, uint8 decimals) internal pure returns (bool) {
+        if (decimals <= WAD_DECIMALS) return answer > MAX_PRICE_LIMIT / 10 ** (WAD_DECIMALS - uint256(decimals));
+        return answer / 10 ** (uint256(decimals) - WAD_DECIMALS) > MAX_PRICE_LIMIT;
+    }
+
     function _revertRejected(uint256 marketId, Reading memory r) internal view {
-        if (r.reason == NON_POSITIVE || r.reason == SCALES_TO_ZERO) revert InvalidAnswer(marketId, r.answer);
+        if (r.reason == REVERTED) revert SourceReverted(marketId, r.feed);
+        if (r.reason == MALFORMED) revert MalformedAnswer(marketId, r.feed, r.size);
+        if (r.reason == NON_POSITIVE || r.reason == SCALES_TO_ZERO || r.reason == ABSURD) {
+            revert InvalidAnswer(marketId, r.answer);
+        }
         if (r.reason == NO_TIMESTAMP) revert MissingTimestamp(marketId);
         if (r.reason == FUTURE) revert FutureTimestamp(marketId, r.observedAt, block.timestamp);
         if (r.reason == STALE) revert StalePrice(marketId, r.observedAt, block.timestamp, r.maxAge);
@@ -380,13 +457,14 @@ contract OracleAdapter is IOracleAdapter, Ownable {
     }
 
     /// @dev Chainlink L2 uptime feed: answer 0 = up, 1 = down; `startedAt` is when the status last
-    /// changed, and 0 only for a round that does not exist. Off when no sequencer feed is set.
+    /// changed, and 0 only for a round that does not exist. Off when no sequencer feed is set. A
+    /// sequencer feed that reverts or answers short counts as down.
     function _checkSequencer() internal view {
         AggregatorV3Interface sequencer = sequencerFeed;
         if (address(sequencer) == address(0)) return;
 
-        (, int256 status, uint256 startedAt,,) = sequencer.latestRoundData();
-        if (status != 0 || startedAt == 0) revert SequencerDown();
+        (bool ok, int256 status, uint256 startedAt) = _readSequencer(sequencer);
+        if (!ok || status != 0 || startedAt == 0) revert SequencerDown();
         // A restart dated after this block counts as still in its grace period (not an underflow panic).
         if (startedAt > block.timestamp || block.timestamp - startedAt <= sequencerGracePeriod) {
             revert SequencerGracePeriod(startedAt, block.timestamp, sequencerGracePeriod);
@@ -398,13 +476,27 @@ contract OracleAdapter is IOracleAdapter, Ownable {
         AggregatorV3Interface sequencer = sequencerFeed;
         if (address(sequencer) == address(0)) return true;
 
-        (, int256 status, uint256 startedAt,,) = sequencer.latestRoundData();
-        if (status != 0 || startedAt == 0) return false;
+        (bool ok, int256 status, uint256 startedAt) = _readSequencer(sequencer);
+        if (!ok || status != 0 || startedAt == 0) return false;
         return startedAt <= block.timestamp && block.timestamp - startedAt > sequencerGracePeriod;
     }
 
-    /// @dev Up to 18 decimals the scaling is exact (checked: an absurd answer panics 0x11 rather
-    /// than wrap). Above 18 it divides and rounds down, dropping digits finer than 1e-18 USD.
+    /// @dev The uptime feed's (answer, startedAt); `ok` false when it reverted or answered short.
+    function _readSequencer(AggregatorV3Interface sequencer)
+        internal
+        view
+        returns (bool ok, int256 status, uint256 startedAt)
+    {
+        uint256[CHAINLINK_WORDS] memory words;
+        uint256 size;
+        (ok, size) =
+            _staticcallWords(address(sequencer), abi.encodeCall(AggregatorV3Interface.latestRoundData, ()), words);
+        ok = ok && size >= CHAINLINK_WORDS * 32;
+        return (ok, int256(words[1]), words[2]);
+    }
+
+    /// @dev Up to 18 decimals the scaling is exact (an answer that would exceed MAX_PRICE_LIMIT was
+    /// left out before). Above 18 it divides and rounds down, dropping digits finer than 1e-18 USD.
     function _scaleToWadDown(uint256 answer, uint8 decimals) internal pure returns (uint256) {
         if (decimals <= WAD_DECIMALS) return answer * 10 ** (WAD_DECIMALS - uint256(decimals));
         return answer / 10 ** (uint256(decimals) - WAD_DECIMALS);

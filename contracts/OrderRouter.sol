@@ -97,8 +97,11 @@ contract OrderRouter is IOrderRouter, Ownable {
         try engine.executeTrade(account, marketId, order.sizeDelta, order.marginIn, order.acceptablePrice) {
             emit OrderExecuted(account, marketId, msg.sender, price, observedAt);
         } catch (bytes memory reason) {
-            // No revert data means the call ran out of gas: a keeper must not cancel orders by starving them.
-            if (reason.length < 4) revert ExecutionOutOfGas();
+            // No revert data means the call ran out of gas, and a source read starved by the caller
+            // is not the source's fault: a keeper must not cancel orders by starving them.
+            if (reason.length < 4 || bytes4(reason) == IOracleAdapter.SourceReadOutOfGas.selector) {
+                revert ExecutionOutOfGas();
+            }
             if (order.marginIn > 0) collateral.safeTransfer(account, order.marginIn);
             emit OrderCancelled(account, marketId, bytes4(reason));
         }

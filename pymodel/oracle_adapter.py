@@ -13,199 +13,44 @@ from enum import IntEnum
 from typing import Any, NamedTuple
 
 from pymodel import evm
-from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
+from pymodel.core import ZERO_ADDRESS, Env, EventLog
 from pymodel.errors import Revert
 from pymodel.mock_price_feed import AggregatorV3
 from pymodel.mock_pyth import MockPyth
+from pymodel.oracle_errors import (  # noqa: F401 (re-exported: the errors and events of IOracleAdapter)
+    FeedNotSet,
+    FeedSet,
+    FutureTimestamp,
+    InvalidAnswer,
+    InvalidBand,
+    InvalidBandWindow,
+    InvalidGracePeriod,
+    InvalidMaxAge,
+    InvalidMaxPrice,
+    InvalidMaxSpread,
+    InvalidQuorum,
+    InvalidSourceCount,
+    MalformedAnswer,
+    MarkAccepted,
+    MarkPending,
+    MissingTimestamp,
+    OracleParamsSet,
+    PriceAboveBound,
+    PriceOutsideBand,
+    SequencerDown,
+    SequencerFeedSet,
+    SequencerGracePeriod,
+    SourceReadOutOfGas,
+    SourceReverted,
+    SourceSet,
+    SpreadTooWide,
+    StalePrice,
+    UnexpectedExponent,
+    UnsupportedExponent,
+    UnsupportedFeedDecimals,
+    ZeroFeed,
+)
 from pymodel.ownable import Ownable
-
-# ---------------------------------------------------------------------------------------------
-# Errors (IOracleAdapter)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class FeedNotSet(Revert):
-    market_id: int
-
-
-@dataclass
-class InvalidAnswer(Revert):
-    market_id: int
-    answer: int
-
-
-@dataclass
-class MissingTimestamp(Revert):
-    market_id: int
-
-
-@dataclass
-class FutureTimestamp(Revert):
-    market_id: int
-    updated_at: int
-    block_timestamp: int
-
-
-@dataclass
-class StalePrice(Revert):
-    market_id: int
-    updated_at: int
-    block_timestamp: int
-    max_age: int
-
-
-@dataclass
-class SequencerDown(Revert):
-    pass
-
-
-@dataclass
-class SequencerGracePeriod(Revert):
-    restarted_at: int
-    block_timestamp: int
-    grace_period: int
-
-
-@dataclass
-class InvalidMaxAge(Revert):
-    max_age: int
-
-
-@dataclass
-class UnsupportedFeedDecimals(Revert):
-    decimals: int
-
-
-@dataclass
-class ZeroFeed(Revert):
-    pass
-
-
-@dataclass
-class UnexpectedExponent(Revert):
-    market_id: int
-    expo: int
-
-
-@dataclass
-class SpreadTooWide(Revert):
-    market_id: int
-    median: int
-    agreeing: int
-    quorum: int
-
-
-@dataclass
-class PriceOutsideBand(Revert):
-    market_id: int
-    mark: int
-    last_accepted: int
-
-
-@dataclass
-class UnsupportedExponent(Revert):
-    expo: int
-
-
-@dataclass
-class InvalidSourceCount(Revert):
-    count: int
-
-
-@dataclass
-class InvalidQuorum(Revert):
-    quorum: int
-    sources: int
-
-
-@dataclass
-class InvalidMaxSpread(Revert):
-    max_spread_bps: int
-
-
-@dataclass
-class InvalidBand(Revert):
-    band_bps: int
-
-
-@dataclass
-class InvalidBandWindow(Revert):
-    band_window: int
-
-
-@dataclass
-class InvalidMaxPrice(Revert):
-    max_price: int
-
-
-@dataclass
-class InvalidGracePeriod(Revert):
-    grace_period: int
-
-
-@dataclass
-class PriceAboveBound(Revert):
-    market_id: int
-    mark: int
-    max_price: int
-
-
-# ---------------------------------------------------------------------------------------------
-# Events (IOracleAdapter)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedSet(ModelEvent):
-    market_id: int
-    feed: str
-    decimals: int
-    max_age: int
-
-
-@dataclass(frozen=True)
-class SourceSet(ModelEvent):
-    market_id: int
-    index: int
-    kind: int
-    feed: str
-    price_id: bytes
-    decimals: int
-    max_age: int
-
-
-@dataclass(frozen=True)
-class OracleParamsSet(ModelEvent):
-    market_id: int
-    quorum: int
-    max_spread_bps: int
-    band_bps: int
-    band_window: int
-    max_price: int
-
-
-@dataclass(frozen=True)
-class MarkAccepted(ModelEvent):
-    market_id: int
-    mark: int
-    oldest_observed_at: int
-    newest_observed_at: int
-
-
-@dataclass(frozen=True)
-class MarkPending(ModelEvent):
-    market_id: int
-    mark: int
-    last_accepted: int
-    newest_observed_at: int
-
-
-@dataclass(frozen=True)
-class SequencerFeedSet(ModelEvent):
-    feed: str
-    grace_period: int
-
 
 # ---------------------------------------------------------------------------------------------
 # Types (IOracleAdapter)
@@ -219,6 +64,7 @@ MAX_BAND_BPS = 10_000
 MAX_BAND_WINDOW = 24 * 60 * 60  # 1 day
 MAX_PRICE_LIMIT = 10**36  # the LP pool's valuation multiplies open interest by the price
 MAX_GRACE_PERIOD = 24 * 60 * 60  # 1 day
+SOURCE_READ_GAS = 100_000
 WAD_DECIMALS = 18
 BPS = 10_000
 NO_PRICE_ID = bytes(32)
@@ -227,6 +73,21 @@ NO_PRICE_ID = bytes(32)
 class SourceKind(IntEnum):
     CHAINLINK = 0
     PYTH = 1
+
+
+class SourceHealth(IntEnum):
+    """IOracleAdapter.SourceHealth: OK, or why a source is left out (the reason codes below)."""
+
+    OK = 0
+    NON_POSITIVE = 1
+    NO_TIMESTAMP = 2
+    FUTURE = 3
+    STALE = 4
+    BAD_EXPONENT = 5
+    SCALES_TO_ZERO = 6
+    REVERTED = 7
+    MALFORMED = 8
+    ABSURD = 9
 
 
 class MarkStatus(IntEnum):
@@ -291,6 +152,20 @@ FUTURE = 3
 STALE = 4
 BAD_EXPONENT = 5
 SCALES_TO_ZERO = 6
+REVERTED = 7
+MALFORMED = 8
+ABSURD = 9
+# Return words of `latestRoundData()` and of `getPriceUnsafe(bytes32)`.
+CHAINLINK_WORDS = 5
+PYTH_WORDS = 4
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+UINT256_MAX = 2**256 - 1
+
+
+def _as_int256(word: int) -> int:
+    """`int256(uint256 word)`: the explicit (unchecked) reinterpretation of a return word."""
+    return word - 2**256 if word >= 2**255 else word
 
 
 @dataclass
@@ -298,6 +173,8 @@ class Reading:
     """One source's reading: its WAD price and time, or why it was left out."""
 
     reason: int = OK
+    feed: str = ZERO_ADDRESS
+    size: int = 0
     wad: int = 0
     observed_at: int = 0
     answer: int = 0
@@ -333,6 +210,7 @@ class OracleAdapter(Ownable):
     MAX_BAND_WINDOW = MAX_BAND_WINDOW
     MAX_PRICE_LIMIT = MAX_PRICE_LIMIT
     MAX_GRACE_PERIOD = MAX_GRACE_PERIOD
+    SOURCE_READ_GAS = SOURCE_READ_GAS
 
     def __init__(self, address: str, log: EventLog, feeds: dict[str, Any], initial_owner: str) -> None:
         super().__init__(address, log)
@@ -435,23 +313,28 @@ class OracleAdapter(Ownable):
         """Mirrors OracleAdapter.priceWithTime: (mark, oldest observation time behind it)."""
         return self._price_with_time(env, market_id)
 
-    def mark_status(self, env: Env, market_id: int) -> tuple[int, int, int]:
-        """Mirrors OracleAdapter.markStatus: (status, fresh, agreeing)."""
+    def mark_status(self, env: Env, market_id: int) -> tuple[int, int, int, int]:
+        """Mirrors OracleAdapter.markStatus: (status, fresh, agreeing, first fault)."""
         if len(self._sources.get(market_id, [])) == 0:
-            return MarkStatus.NOT_CONFIGURED, 0, 0
+            return MarkStatus.NOT_CONFIGURED, 0, 0, SourceHealth.OK
         if not self._sequencer_up(env):
-            return MarkStatus.SEQUENCER_DOWN, 0, 0
+            return MarkStatus.SEQUENCER_DOWN, 0, 0, SourceHealth.OK
         e = self._evaluate(env, market_id)
+        first_fault = SourceHealth(e.first_rejected.reason)
         quorum = self._params_of(market_id).quorum
         if e.fresh < quorum:
-            return MarkStatus.BELOW_QUORUM, e.fresh, e.agreeing
+            return MarkStatus.BELOW_QUORUM, e.fresh, e.agreeing, first_fault
         if e.agreeing < quorum:
-            return MarkStatus.SPREAD_TOO_WIDE, e.fresh, e.agreeing
+            return MarkStatus.SPREAD_TOO_WIDE, e.fresh, e.agreeing, first_fault
         if e.mark > self._max_price(market_id):
-            return MarkStatus.ABOVE_BOUND, e.fresh, e.agreeing
+            return MarkStatus.ABOVE_BOUND, e.fresh, e.agreeing, first_fault
         if not self._passes_band(env, market_id, e):
-            return MarkStatus.OUTSIDE_BAND, e.fresh, e.agreeing
-        return MarkStatus.LIVE, e.fresh, e.agreeing
+            return MarkStatus.OUTSIDE_BAND, e.fresh, e.agreeing, first_fault
+        return MarkStatus.LIVE, e.fresh, e.agreeing, first_fault
+
+    def source_health_of(self, env: Env, market_id: int) -> tuple[int, ...]:
+        """Mirrors OracleAdapter.sourceHealthOf: each source's health, in source order."""
+        return tuple(SourceHealth(self._read(env, source).reason) for source in self._sources.get(market_id, []))
 
     def feed_of(self, market_id: int) -> tuple[str, int, int]:
         """Mirrors OracleAdapter.feedOf: the first source's (feed, decimals, maxAge)."""
@@ -556,15 +439,34 @@ class OracleAdapter(Ownable):
         return e.newest_at > last.pending_observed_at
 
     def _read(self, env: Env, source: Source) -> Reading:
-        """One source, validated in the documented order; never reverts on a bad answer."""
-        r = Reading(max_age=source.max_age)
+        """One source, validated in the documented order; never reverts because of the source: a
+        call that reverts or runs out of its SOURCE_READ_GAS, short return data, an exponent
+        outside int32 or an answer beyond MAX_PRICE_LIMIT once scaled leave it out. Every return
+        word is read as a full word (no abi.decode range check can revert)."""
+        r = Reading(max_age=source.max_age, feed=source.feed)
         if source.kind == SourceKind.CHAINLINK:
-            _, r.answer, _, r.observed_at, _ = self._aggregator(source.feed).latest_round_data()
+            ok, r.size, words = self._staticcall_words(lambda feed: feed.latest_round_data(), source.feed)
         else:
-            p = self._pyth(source.feed).get_price_unsafe(source.price_id)
-            r.answer = p.price
-            r.observed_at = p.publish_time
-            r.expo = p.expo
+            ok, r.size, words = self._staticcall_words(lambda feed: feed.get_price_unsafe(source.price_id), source.feed)
+        if not ok:
+            r.reason = REVERTED
+            return r
+        if source.kind == SourceKind.CHAINLINK:
+            if r.size < CHAINLINK_WORDS * 32:
+                r.reason = MALFORMED
+            r.answer = _as_int256(words[1])
+            r.observed_at = words[3]
+        else:
+            expo = _as_int256(words[2])
+            if r.size < PYTH_WORDS * 32 or expo < INT32_MIN or expo > INT32_MAX:
+                r.reason = MALFORMED
+            else:
+                r.expo = expo
+            r.answer = _as_int256(words[0])
+            r.observed_at = words[3]
+        if r.reason != OK:
+            return r
+
         if r.answer <= 0:
             r.reason = NON_POSITIVE
         elif r.observed_at == 0:
@@ -575,6 +477,8 @@ class OracleAdapter(Ownable):
             r.reason = STALE
         elif source.kind == SourceKind.PYTH and r.expo != -source.decimals:
             r.reason = BAD_EXPONENT
+        elif self._exceeds_price_limit(r.answer, source.decimals):
+            r.reason = ABSURD
         if r.reason != OK:
             return r
 
@@ -584,9 +488,31 @@ class OracleAdapter(Ownable):
             r.reason = SCALES_TO_ZERO
         return r
 
+    def _staticcall_words(self, call: Any, address: str) -> tuple[bool, int, tuple[int, ...]]:
+        """`staticcall` of the source model at `address` with at most SOURCE_READ_GAS: whether it
+        succeeded (a `Revert`, `OutOfGas` included, is a failure), the size of its reply in bytes
+        and its first CHAINLINK_WORDS words as uint256 (zero-padded, as the contract's buffer)."""
+        try:
+            reply = tuple(call(self._source_model(address)))
+        except Revert:
+            return False, 0, (0,) * CHAINLINK_WORDS
+        words = tuple(int(word) & UINT256_MAX for word in reply[:CHAINLINK_WORDS])  # the raw word
+        return True, 32 * len(reply), words + (0,) * (CHAINLINK_WORDS - len(words))
+
+    @staticmethod
+    def _exceeds_price_limit(answer: int, decimals: int) -> bool:
+        """Whether `answer` scaled to WAD would exceed MAX_PRICE_LIMIT (exact, no overflow)."""
+        if decimals <= WAD_DECIMALS:
+            return answer > evm.div(MAX_PRICE_LIMIT, 10 ** (WAD_DECIMALS - decimals))
+        return evm.div(answer, 10 ** (decimals - WAD_DECIMALS)) > MAX_PRICE_LIMIT
+
     @staticmethod
     def _revert_rejected(env: Env, market_id: int, r: Reading) -> None:
-        if r.reason in (NON_POSITIVE, SCALES_TO_ZERO):
+        if r.reason == REVERTED:
+            raise SourceReverted(market_id, r.feed)
+        if r.reason == MALFORMED:
+            raise MalformedAnswer(market_id, r.feed, r.size)
+        if r.reason in (NON_POSITIVE, SCALES_TO_ZERO, ABSURD):
             raise InvalidAnswer(market_id, r.answer)
         if r.reason == NO_TIMESTAMP:
             raise MissingTimestamp(market_id)
@@ -617,13 +543,14 @@ class OracleAdapter(Ownable):
 
     def _check_sequencer(self, env: Env) -> None:
         """Chainlink L2 uptime feed: answer 0 = up, 1 = down; `startedAt` is when the status last
-        changed, and 0 only for a round that does not exist. Off when no sequencer feed is set."""
+        changed, and 0 only for a round that does not exist. Off when no sequencer feed is set. A
+        sequencer feed that reverts or answers short counts as down."""
         sequencer = self.sequencer_feed
         if sequencer == ZERO_ADDRESS:
             return
 
-        _, status, started_at, _, _ = self._aggregator(sequencer).latest_round_data()
-        if status != 0 or started_at == 0:
+        ok, status, started_at = self._read_sequencer(sequencer)
+        if not ok or status != 0 or started_at == 0:
             raise SequencerDown()
         # A restart dated after this block counts as still in its grace period (not an underflow panic).
         if started_at > env.timestamp or env.timestamp - started_at <= self.sequencer_grace_period:
@@ -635,15 +562,21 @@ class OracleAdapter(Ownable):
         if sequencer == ZERO_ADDRESS:
             return True
 
-        _, status, started_at, _, _ = self._aggregator(sequencer).latest_round_data()
-        if status != 0 or started_at == 0:
+        ok, status, started_at = self._read_sequencer(sequencer)
+        if not ok or status != 0 or started_at == 0:
             return False
         return started_at <= env.timestamp and env.timestamp - started_at > self.sequencer_grace_period
 
+    def _read_sequencer(self, sequencer: str) -> tuple[bool, int, int]:
+        """The uptime feed's (answer, startedAt); `ok` false when it reverted or answered short."""
+        ok, size, words = self._staticcall_words(lambda feed: feed.latest_round_data(), sequencer)
+        ok = ok and size >= CHAINLINK_WORDS * 32
+        return ok, _as_int256(words[1]), words[2]
+
     @staticmethod
     def _scale_to_wad_down(answer: int, decimals: int) -> int:
-        """Up to 18 decimals the scaling is exact (checked: an absurd answer panics 0x11 rather
-        than wrap). Above 18 it divides and rounds down, dropping digits finer than 1e-18 USD."""
+        """Up to 18 decimals the scaling is exact (an answer that would exceed MAX_PRICE_LIMIT was
+        left out before). Above 18 it divides and rounds down, dropping digits finer than 1e-18 USD."""
         if decimals <= WAD_DECIMALS:
             return evm.mul(answer, 10 ** (WAD_DECIMALS - decimals))
         return evm.div(answer, 10 ** (decimals - WAD_DECIMALS))

@@ -7,9 +7,10 @@ pragma solidity 0.8.28;
 /// Every trigger in the system uses this price.
 /// @dev Rules (docs/DESIGN.md, "Multi-source mark"), evaluated in this order by `price`:
 /// 1. the market has sources (`FeedNotSet`); 2. the L2 sequencer is up and past its grace period;
-/// 3. each source is read and validated on its own (answer > 0, timestamp set, not in the future,
-/// not older than the source's `maxAge`, Pyth exponent as configured, non-zero once scaled);
-/// a source that fails is left out. Fewer than `quorum` fresh sources: the market is degraded and
+/// 3. each source is read and validated on its own (the call succeeds within SOURCE_READ_GAS and
+/// returns every word, answer > 0, timestamp set, not in the future, not older than the source's
+/// `maxAge`, Pyth exponent as configured, at most MAX_PRICE_LIMIT and non-zero once scaled);
+/// a source that fails is left out: a source never makes `price` revert on its own. Fewer than `quorum` fresh sources: the market is degraded and
 /// `price` reverts with the error of the first source that failed (`StalePrice`, ...);
 /// 4. the mark is the LOWER median of the fresh sources (sorted ascending, index (n - 1) / 2: always
 /// a price some source published, exact); 5. the sources within `maxSpreadBps` of the mark
@@ -75,11 +76,34 @@ interface IOracleAdapter {
         AboveBound
     }
 
+    /// @notice A source's health as `markStatus` / `sourceHealthOf` report it: `Ok`, or why the
+    /// source is left out (step 3).
+    enum SourceHealth {
+        Ok,
+        NonPositive,
+        NoTimestamp,
+        Future,
+        Stale,
+        BadExponent,
+        ScalesToZero,
+        Reverted,
+        Malformed,
+        Absurd
+    }
+
     /* ERRORS */
 
     /// @notice No source is configured for the market.
     error FeedNotSet(uint256 marketId);
-    /// @notice The feed answered zero or a negative number.
+    /// @notice The source's read reverted or used up its SOURCE_READ_GAS.
+    error SourceReverted(uint256 marketId, address feed);
+    /// @notice The source returned `size` bytes, fewer than its interface's words (or a Pyth
+    /// exponent outside int32).
+    error MalformedAnswer(uint256 marketId, address feed, uint256 size);
+    /// @notice A source read ran out of gas because the CALLER was short of gas (63/64 rule): not
+    /// the source's fault, so the whole call reverts instead of leaving the source out.
+    error SourceReadOutOfGas(address feed);
+    /// @notice The feed answered zero or a negative number, or one beyond MAX_PRICE_LIMIT once scaled.
     error InvalidAnswer(uint256 marketId, int256 answer);
     /// @notice The feed's round has `updatedAt == 0` (incomplete round).
     error MissingTimestamp(uint256 marketId);
@@ -178,8 +202,15 @@ interface IOracleAdapter {
     function priceWithTime(uint256 marketId) external view returns (uint256 price, uint256 observedAt);
 
     /// @notice The market's state now: which check fails first (Live when none does), the number
-    /// of fresh sources and of sources agreeing with the median (0 when not evaluated).
-    function markStatus(uint256 marketId) external view returns (MarkStatus status, uint256 fresh, uint256 agreeing);
+    /// of fresh sources and of sources agreeing with the median (0 when not evaluated), and why the
+    /// first left-out source was left out (`Ok` when none was). Never reverts.
+    function markStatus(uint256 marketId)
+        external
+        view
+        returns (MarkStatus status, uint256 fresh, uint256 agreeing, SourceHealth firstFault);
+
+    /// @notice Each source's health now (step 3), in source order. Never reverts.
+    function sourceHealthOf(uint256 marketId) external view returns (SourceHealth[] memory);
 
     /// @notice The market's first source: (feed, decimals, maxAge).
     function feedOf(uint256 marketId) external view returns (address feed, uint8 decimals, uint256 maxAge);

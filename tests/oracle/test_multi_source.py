@@ -23,8 +23,11 @@ from pymodel.oracle_adapter import (
     MAX_SOURCES,
     MAX_SPREAD_BPS,
     MarkStatus,
+    SourceHealth,
     SourceKind,
 )
+
+OK = SourceHealth.OK
 
 MARKET = 1
 HOUR = 3600
@@ -202,7 +205,7 @@ def test_price__one_source_wrong_by_10x__outvoted(oracle, three, trio):
     oracle.transact(b, "setRoundData", 2_000 * WAD, t)
     oracle.push_pyth(pyth, PYTH_ID, 8, 2_001 * USD_8, t)
     assert oracle.view(three, "price", MARKET, at=t) == ("ok", 2_001 * WAD)
-    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 3, 2))
+    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 3, 2, OK))
 
 
 def test_price__two_of_three_stale__reverts_first_stale_source(oracle, three, trio):
@@ -212,7 +215,7 @@ def test_price__two_of_three_stale__reverts_first_stale_source(oracle, three, tr
     oracle.transact(b, "setRoundData", 2_000 * WAD, t - HOUR - 5)
     oracle.push_pyth(pyth, PYTH_ID, 8, 2_000 * USD_8, t)
     assert oracle.view(three, "price", MARKET, at=t) == revert("StalePrice", MARKET, t - HOUR - 1, t, HOUR)
-    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.BELOW_QUORUM, 1, 1))
+    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.BELOW_QUORUM, 1, 1, SourceHealth.STALE))
 
 
 def test_price__one_stuck_source__outvoted_until_stale(oracle, three, trio):
@@ -238,7 +241,7 @@ def test_price__two_sources_at_spread_bound_plus_minus_one_wei(oracle, adapter, 
     outcome = oracle.view(adapter, "price", MARKET, at=t)
     assert outcome == (("ok", low) if ok else revert("SpreadTooWide", MARKET, low, 1, 2))
     status = oracle.view(adapter, "markStatus", MARKET)[1]
-    assert status == ((MarkStatus.LIVE, 2, 2) if ok else (MarkStatus.SPREAD_TOO_WIDE, 2, 1))
+    assert status == ((MarkStatus.LIVE, 2, 2, OK) if ok else (MarkStatus.SPREAD_TOO_WIDE, 2, 1, OK))
 
 
 def test_price_with_time__oldest_agreeing_observation__outlier_ignored(oracle, three, trio):
@@ -261,12 +264,12 @@ def test_price_with_time__degraded__same_revert_as_price(oracle, three, trio):
 
 
 def test_mark_status__not_configured_and_sequencer_down(oracle, adapter):
-    assert oracle.view(adapter, "markStatus", 3) == ("ok", (MarkStatus.NOT_CONFIGURED, 0, 0))
+    assert oracle.view(adapter, "markStatus", 3) == ("ok", (MarkStatus.NOT_CONFIGURED, 0, 0, OK))
     sequencer = oracle.deploy_mock_price_feed(0, 1)  # answer 1: down
     feed = oracle.deploy_mock_price_feed(8, 2_000 * USD_8)
     oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
     oracle.transact(adapter, "setSequencerFeed", sequencer.address, 0)
-    assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.SEQUENCER_DOWN, 0, 0))
+    assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.SEQUENCER_DOWN, 0, 0, OK))
 
 
 def test_set_sequencer_feed__grace_period_above_bound__reverts_and_keeps_the_old_one(oracle, adapter):
@@ -293,24 +296,31 @@ def test_price__median_at_max_price__live_one_wei_above__price_above_bound(oracl
     assert oracle.transact(three, "setOracle", MARKET, [chainlink(a)], params(1, 100, 0, 0, bound))[0] == "ok"
     if ok:
         assert oracle.view(three, "price", MARKET) == ("ok", 2_000 * WAD)
-        assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 1, 1))
+        assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 1, 1, OK))
         return
     error = revert("PriceAboveBound", MARKET, 2_000 * WAD, bound)
     assert oracle.view(three, "price", MARKET) == error
     assert oracle.view(three, "priceWithTime", MARKET) == error
     assert oracle.transact(three, "updateMark", MARKET) == error
     assert oracle.view(three, "markOf", MARKET) == ("ok", (0, 0, 0, 0))
-    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.ABOVE_BOUND, 1, 1))
+    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.ABOVE_BOUND, 1, 1, OK))
 
 
-def test_price__absurd_answer_without_a_market_bound__refused_at_the_global_limit(oracle, adapter):
-    """No `maxPrice` (a `setFeed` market): the global MAX_PRICE_LIMIT applies, so an answer that
-    would overflow the pool's valuation is a named error here, never a panic further on."""
+def test_price__absurd_answer_without_a_market_bound__source_left_out_at_the_global_limit(oracle, adapter):
+    """No `maxPrice` (a `setFeed` market): a source whose answer would exceed MAX_PRICE_LIMIT once
+    scaled (it would overflow the pool's valuation) is left out as absurd: with one source the
+    market is below quorum with `InvalidAnswer`, never a panic further on."""
     feed = oracle.deploy_mock_price_feed(8, 2**200)
     oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
     assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (1, 0, 0, 0, 0))
-    mark = 2**200 * 10**10
-    assert oracle.view(adapter, "price", MARKET) == revert("PriceAboveBound", MARKET, mark, MAX_PRICE_LIMIT)
+    assert oracle.view(adapter, "price", MARKET) == revert("InvalidAnswer", MARKET, 2**200)
+    assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.BELOW_QUORUM, 0, 0, SourceHealth.ABSURD))
+
+
+def test_price__answer_exactly_at_the_global_limit__is_the_mark(oracle, adapter):
+    feed = oracle.deploy_mock_price_feed(8, MAX_PRICE_LIMIT // 10**10)
+    oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
+    assert oracle.view(adapter, "price", MARKET) == ("ok", MAX_PRICE_LIMIT)
 
 
 def test_price__one_source_beyond_the_bound__outvoted_by_the_median(oracle, three, trio):
@@ -406,7 +416,7 @@ def test_band__single_spike__rejected_then_next_print_accepted(oracle, banded, t
     a, _, _ = trio
     t = oracle.block_timestamp() + 60
     oracle.transact(a, "setRoundData", 1_000 * WAD, t)  # a -50% print
-    assert oracle.view(banded, "markStatus", MARKET, at=t) == ("ok", (MarkStatus.OUTSIDE_BAND, 1, 1))
+    assert oracle.view(banded, "markStatus", MARKET, at=t) == ("ok", (MarkStatus.OUTSIDE_BAND, 1, 1, OK))
     pending = oracle.transact(banded, "updateMark", MARKET)
     assert pending == ok_events((banded.address, "MarkPending", (MARKET, 1_000 * WAD, 2_000 * WAD, t)))
     assert oracle.view(banded, "price", MARKET)[1] == "PriceOutsideBand"  # the same observation
