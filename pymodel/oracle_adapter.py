@@ -18,6 +18,7 @@ from pymodel.errors import Revert
 from pymodel.mock_price_feed import AggregatorV3
 from pymodel.mock_pyth import MockPyth
 from pymodel.oracle_errors import (  # noqa: F401 (re-exported: the errors and events of IOracleAdapter)
+    ConfidenceTooWide,
     FeedNotSet,
     FeedSet,
     FutureTimestamp,
@@ -26,8 +27,10 @@ from pymodel.oracle_errors import (  # noqa: F401 (re-exported: the errors and e
     InvalidBandWindow,
     InvalidGracePeriod,
     InvalidMaxAge,
+    InvalidMaxConfidence,
     InvalidMaxPrice,
     InvalidMaxSpread,
+    InvalidPullLagTolerance,
     InvalidQuorum,
     InvalidSourceCount,
     MalformedAnswer,
@@ -37,6 +40,7 @@ from pymodel.oracle_errors import (  # noqa: F401 (re-exported: the errors and e
     OracleParamsSet,
     PriceAboveBound,
     PriceOutsideBand,
+    PullPriceBehindPush,
     SequencerDown,
     SequencerFeedSet,
     SequencerGracePeriod,
@@ -50,6 +54,7 @@ from pymodel.oracle_errors import (  # noqa: F401 (re-exported: the errors and e
     UnsupportedFeedDecimals,
     ZeroFeed,
 )
+from pymodel.oracle_fills import PinnedFills
 from pymodel.ownable import Ownable
 
 # ---------------------------------------------------------------------------------------------
@@ -64,6 +69,8 @@ MAX_BAND_BPS = 10_000
 MAX_BAND_WINDOW = 24 * 60 * 60  # 1 day
 MAX_PRICE_LIMIT = 10**36  # the LP pool's valuation multiplies open interest by the price
 MAX_GRACE_PERIOD = 24 * 60 * 60  # 1 day
+MAX_CONF_BPS = 1_000
+MAX_PULL_LAG_TOLERANCE = 60 * 60  # 1 hour
 SOURCE_READ_GAS = 100_000
 WAD_DECIMALS = 18
 BPS = 10_000
@@ -88,6 +95,8 @@ class SourceHealth(IntEnum):
     REVERTED = 7
     MALFORMED = 8
     ABSURD = 9
+    WIDE_CONFIDENCE = 10
+    BEHIND_PUSH = 11
 
 
 class MarkStatus(IntEnum):
@@ -130,6 +139,8 @@ class OracleParams(NamedTuple):
     band_bps: int = 0
     band_window: int = 0
     max_price: int = 0  # WAD; 0 = MAX_PRICE_LIMIT
+    max_conf_bps: int = 0  # a pull price's confidence at most this share of it; 0 = no limit
+    pull_lag_tolerance: int = 0  # seconds a pull print may be older than the newest push observation
 
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(self)
@@ -155,6 +166,8 @@ SCALES_TO_ZERO = 6
 REVERTED = 7
 MALFORMED = 8
 ABSURD = 9
+WIDE_CONFIDENCE = 10
+BEHIND_PUSH = 11
 # Return words of `latestRoundData()` and of `getPriceUnsafe(bytes32)`.
 CHAINLINK_WORDS = 5
 PYTH_WORDS = 4
@@ -173,11 +186,14 @@ class Reading:
     """One source's reading: its WAD price and time, or why it was left out."""
 
     reason: int = OK
+    kind: int = SourceKind.CHAINLINK
+    newest_push_at: int = 0
     feed: str = ZERO_ADDRESS
     size: int = 0
     wad: int = 0
     observed_at: int = 0
     answer: int = 0
+    conf: int = 0
     expo: int = 0
     max_age: int = 0
 
@@ -199,7 +215,7 @@ class Evaluation:
 # ---------------------------------------------------------------------------------------------
 
 
-class OracleAdapter(Ownable):
+class OracleAdapter(PinnedFills, Ownable):
     """Mirrors contracts/OracleAdapter.sol."""
 
     MAX_AGE_LIMIT = MAX_AGE_LIMIT
@@ -210,6 +226,8 @@ class OracleAdapter(Ownable):
     MAX_BAND_WINDOW = MAX_BAND_WINDOW
     MAX_PRICE_LIMIT = MAX_PRICE_LIMIT
     MAX_GRACE_PERIOD = MAX_GRACE_PERIOD
+    MAX_CONF_BPS = MAX_CONF_BPS
+    MAX_PULL_LAG_TOLERANCE = MAX_PULL_LAG_TOLERANCE
     SOURCE_READ_GAS = SOURCE_READ_GAS
 
     def __init__(self, address: str, log: EventLog, feeds: dict[str, Any], initial_owner: str) -> None:
@@ -221,6 +239,7 @@ class OracleAdapter(Ownable):
         self._marks: dict[int, Mark] = {}
         self.sequencer_feed = ZERO_ADDRESS
         self.sequencer_grace_period = 0
+        self._init_pinned_fills()
 
     # Configuration
 
@@ -271,6 +290,10 @@ class OracleAdapter(Ownable):
             raise InvalidBandWindow(params.band_window)
         if params.max_price > MAX_PRICE_LIMIT:
             raise InvalidMaxPrice(params.max_price)
+        if params.max_conf_bps > MAX_CONF_BPS:
+            raise InvalidMaxConfidence(params.max_conf_bps)
+        if params.pull_lag_tolerance > MAX_PULL_LAG_TOLERANCE:
+            raise InvalidPullLagTolerance(params.pull_lag_tolerance)
         self._sources[market_id] = configured
         self._params[market_id] = params
 
@@ -334,7 +357,7 @@ class OracleAdapter(Ownable):
 
     def source_health_of(self, env: Env, market_id: int) -> tuple[int, ...]:
         """Mirrors OracleAdapter.sourceHealthOf: each source's health, in source order."""
-        return tuple(SourceHealth(self._read(env, source).reason) for source in self._sources.get(market_id, []))
+        return tuple(SourceHealth(reading.reason) for reading in self._read_all(env, market_id))
 
     def feed_of(self, market_id: int) -> tuple[str, int, int]:
         """Mirrors OracleAdapter.feedOf: the first source's (feed, decimals, maxAge)."""
@@ -358,6 +381,9 @@ class OracleAdapter(Ownable):
         return self._params.get(market_id, OracleParams())
 
     def _price_with_time(self, env: Env, market_id: int) -> tuple[int, int]:
+        # During a pinned fill the engine trades at the order's pinned mark.
+        if self._pinned_market == market_id + 1:
+            return self._pinned_price, self._pinned_observed_at
         e = self._evaluate_or_revert(env, market_id)
         if not self._passes_band(env, market_id, e):
             raise PriceOutsideBand(market_id, e.mark, self._marks.get(market_id, Mark()).price)
@@ -394,8 +420,7 @@ class OracleAdapter(Ownable):
         e = Evaluation()
         wads: list[int] = []
         times: list[int] = []
-        for source in self._sources.get(market_id, []):
-            reading = self._read(env, source)
+        for reading in self._read_all(env, market_id):
             if reading.reason != OK:
                 if e.first_rejected.reason == OK:
                     e.first_rejected = reading
@@ -419,6 +444,27 @@ class OracleAdapter(Ownable):
             e.agreeing += 1
         return e
 
+    def _read_all(self, env: Env, market_id: int) -> list[Reading]:
+        """Step 3 for every source, then the pull rule: a fresh pull (Pyth) reading published more
+        than `pullLagTolerance` seconds before the newest fresh push (Chainlink) observation is
+        left out (`BEHIND_PUSH`), so whoever pushes a pull update can only choose among prints no
+        older than what the push feeds already show."""
+        readings = [self._read(env, market_id, source) for source in self._sources.get(market_id, [])]
+        newest_push_at = 0
+        for r in readings:
+            if r.reason != OK or r.kind != SourceKind.CHAINLINK:
+                continue
+            if r.observed_at > newest_push_at:
+                newest_push_at = r.observed_at
+        tolerance = self._params_of(market_id).pull_lag_tolerance
+        for r in readings:
+            if r.reason != OK or r.kind != SourceKind.PYTH:
+                continue
+            if evm.add(r.observed_at, tolerance) < newest_push_at:
+                r.reason = BEHIND_PUSH
+                r.newest_push_at = newest_push_at
+        return readings
+
     def _passes_band(self, env: Env, market_id: int, e: Evaluation) -> bool:
         """Step 6: no band, no accepted mark yet, the accepted mark older than the window, a mark
         within the band, or one confirmed by a pending mark beyond the band on the same side that
@@ -438,12 +484,12 @@ class OracleAdapter(Ownable):
             return False
         return e.newest_at > last.pending_observed_at
 
-    def _read(self, env: Env, source: Source) -> Reading:
+    def _read(self, env: Env, market_id: int, source: Source) -> Reading:
         """One source, validated in the documented order; never reverts because of the source: a
         call that reverts or runs out of its SOURCE_READ_GAS, short return data, an exponent
         outside int32 or an answer beyond MAX_PRICE_LIMIT once scaled leave it out. Every return
         word is read as a full word (no abi.decode range check can revert)."""
-        r = Reading(max_age=source.max_age, feed=source.feed)
+        r = Reading(max_age=source.max_age, feed=source.feed, kind=source.kind)
         if source.kind == SourceKind.CHAINLINK:
             ok, r.size, words = self._staticcall_words(lambda feed: feed.latest_round_data(), source.feed)
         else:
@@ -463,6 +509,7 @@ class OracleAdapter(Ownable):
             else:
                 r.expo = expo
             r.answer = _as_int256(words[0])
+            r.conf = words[1]
             r.observed_at = words[3]
         if r.reason != OK:
             return r
@@ -479,6 +526,8 @@ class OracleAdapter(Ownable):
             r.reason = BAD_EXPONENT
         elif self._exceeds_price_limit(r.answer, source.decimals):
             r.reason = ABSURD
+        elif source.kind == SourceKind.PYTH and self._confidence_too_wide(market_id, r):
+            r.reason = WIDE_CONFIDENCE
         if r.reason != OK:
             return r
 
@@ -499,6 +548,16 @@ class OracleAdapter(Ownable):
         words = tuple(int(word) & UINT256_MAX for word in reply[:CHAINLINK_WORDS])  # the raw word
         return True, 32 * len(reply), words + (0,) * (CHAINLINK_WORDS - len(words))
 
+    def _confidence_too_wide(self, market_id: int, r: Reading) -> bool:
+        """A Pyth confidence interval wider than `maxConfBps` of the price (same exponent: compared
+        as they are; 0 = no limit). `conf` is a full word: a product that would overflow is too wide."""
+        max_conf_bps = self._params_of(market_id).max_conf_bps
+        if max_conf_bps == 0:
+            return False
+        if r.conf > evm.div(UINT256_MAX, BPS):
+            return True
+        return evm.mul(r.conf, BPS) > evm.mul(r.answer, max_conf_bps)
+
     @staticmethod
     def _exceeds_price_limit(answer: int, decimals: int) -> bool:
         """Whether `answer` scaled to WAD would exceed MAX_PRICE_LIMIT (exact, no overflow)."""
@@ -514,6 +573,10 @@ class OracleAdapter(Ownable):
             raise MalformedAnswer(market_id, r.feed, r.size)
         if r.reason in (NON_POSITIVE, SCALES_TO_ZERO, ABSURD):
             raise InvalidAnswer(market_id, r.answer)
+        if r.reason == WIDE_CONFIDENCE:
+            raise ConfidenceTooWide(market_id, r.conf, r.answer)
+        if r.reason == BEHIND_PUSH:
+            raise PullPriceBehindPush(market_id, r.observed_at, r.newest_push_at)
         if r.reason == NO_TIMESTAMP:
             raise MissingTimestamp(market_id)
         if r.reason == FUTURE:

@@ -134,6 +134,30 @@ class InvalidGracePeriod(Revert):
 
 
 @dataclass
+class ConfidenceTooWide(Revert):
+    market_id: int
+    conf: int
+    price: int
+
+
+@dataclass
+class PullPriceBehindPush(Revert):
+    market_id: int
+    publish_time: int
+    newest_push_at: int
+
+
+@dataclass
+class InvalidMaxConfidence(Revert):
+    max_conf_bps: int
+
+
+@dataclass
+class InvalidPullLagTolerance(Revert):
+    pull_lag_tolerance: int
+
+
+@dataclass
 class PriceAboveBound(Revert):
     market_id: int
     mark: int
@@ -192,6 +216,8 @@ class OracleParamsSet(ModelEvent):
     band_bps: int
     band_window: int
     max_price: int
+    max_conf_bps: int
+    pull_lag_tolerance: int
 
 
 @dataclass(frozen=True)

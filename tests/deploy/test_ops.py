@@ -46,7 +46,11 @@ def test_plan__adopts_given_contracts_and_wires_everything_once():
     calls = [(s.target, s.function) for s in steps if isinstance(s, Call)]
     assert calls.count(("engine", "listMarket")) == 2 and ("engine", "setGuardian") not in calls
     assert calls.count(("oracle", "setOracle")) == 2  # each market's sources and aggregation rules
-    assert calls[-2:] == [("engine", "setOrderRouter"), ("orderRouter", "setExecutionParams")]
+    assert calls[-3:] == [
+        ("engine", "setOrderRouter"),
+        ("oracle", "setOrderRouter"),
+        ("orderRouter", "setExecutionParams"),
+    ]
     assert len({s.describe() for s in steps}) == len(steps)
 
 

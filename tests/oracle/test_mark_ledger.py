@@ -139,8 +139,9 @@ def test_two_sources_stale__market_degraded__nothing_acts(make_ledger):
     assert ledger.act(keeper, "engine", "liquidate", trader, ETH).error == stale
     # A close order cannot be filled either: its execution (no new round) reverts on the mark.
     closing = close(ledger, trader, ETH, 0, keeper=keeper, new_round=False)
+    # Pinned fills (issue 17): no source has published since readyAt: the fill waits.
+    assert closing.error[0] == "FillNotReady"
     stale = ("StalePrice", (ETH, start, ledger.now, MAX_AGE))
-    assert closing.error == stale
     assert ledger.act(keeper, "oracle", "updateMark", ETH).error == stale
     assert size(ledger, trader) == 10 * WAD
 
@@ -263,15 +264,21 @@ def test_set_oracle__owner_reconfigures_live_market__stranger_and_bad_bounds_rev
     market = ledger.system.config.markets[0]
     specs = [tuple(spec) for spec in source_specs(market, ledger.deployment.addresses.sources[ETH])]
 
-    out = ledger.act(owner, "oracle", "setOracle", ETH, specs[:2], (2, 300, 1_000, 60, 0))
+    out = ledger.act(owner, "oracle", "setOracle", ETH, specs[:2], (2, 300, 1_000, 60, 0, 100, 60))
     assert [event.name for event in out.events] == ["SourceSet", "SourceSet", "OracleParamsSet"]
-    assert ledger.system.c.oracle.oracle_params_of(ETH) == (2, 300, 1_000, 60, 0)
+    assert ledger.system.c.oracle.oracle_params_of(ETH) == (2, 300, 1_000, 60, 0, 100, 60)
     assert len(ledger.system.c.oracle.sources_of(ETH)) == 2
 
-    reverts = ledger.act(stranger, "oracle", "setOracle", ETH, specs, (1, 0, 0, 0, 0))
+    reverts = ledger.act(stranger, "oracle", "setOracle", ETH, specs, (1, 0, 0, 0, 0, 0, 0))
     assert reverts.error == ("OwnableUnauthorizedAccount", (stranger,))
-    assert ledger.act(owner, "oracle", "setOracle", ETH, specs, (4, 0, 0, 0, 0)).error == ("InvalidQuorum", (4, 3))
-    assert ledger.act(owner, "oracle", "setOracle", ETH, [], (1, 0, 0, 0, 0)).error == ("InvalidSourceCount", (0,))
+    assert ledger.act(owner, "oracle", "setOracle", ETH, specs, (4, 0, 0, 0, 0, 0, 0)).error == (
+        "InvalidQuorum",
+        (4, 3),
+    )
+    assert ledger.act(owner, "oracle", "setOracle", ETH, [], (1, 0, 0, 0, 0, 0, 0)).error == (
+        "InvalidSourceCount",
+        (0,),
+    )
     assert len(ledger.system.c.oracle.sources_of(ETH)) == 2  # unchanged by the reverts
 
 

@@ -18,8 +18,10 @@ from pymodel.oracle_adapter import (
     MAX_AGE_LIMIT,
     MAX_BAND_BPS,
     MAX_BAND_WINDOW,
+    MAX_CONF_BPS,
     MAX_GRACE_PERIOD,
     MAX_PRICE_LIMIT,
+    MAX_PULL_LAG_TOLERANCE,
     MAX_SOURCES,
     MAX_SPREAD_BPS,
     MarkStatus,
@@ -51,8 +53,10 @@ def chainlink(feed) -> tuple:
     return (CHAINLINK, feed.address, NO_ID, HOUR)
 
 
-def params(quorum: int = 2, spread: int = 100, band: int = 0, window: int = 0, max_price: int = 0) -> tuple:
-    return (quorum, spread, band, window, max_price)
+def params(
+    quorum: int = 2, spread: int = 100, band: int = 0, window: int = 0, max_price: int = 0, conf: int = 0, lag: int = 0
+) -> tuple:
+    return (quorum, spread, band, window, max_price, conf, lag)
 
 
 @pytest.fixture
@@ -87,10 +91,10 @@ def test_set_oracle__three_sources__stores_them_and_emits_per_source(oracle, ada
         (adapter.address, "SourceSet", (MARKET, 0, CHAINLINK, a.address, NO_ID, 18, HOUR)),
         (adapter.address, "SourceSet", (MARKET, 1, CHAINLINK, b.address, NO_ID, 18, HOUR)),
         (adapter.address, "SourceSet", (MARKET, 2, PYTH, pyth.address, PYTH_ID, 8, 2 * HOUR)),
-        (adapter.address, "OracleParamsSet", (MARKET, 2, 150, 2_000, 600, 0)),
+        (adapter.address, "OracleParamsSet", (MARKET, 2, 150, 2_000, 600, 0, 0, 0)),
     )
     assert oracle.view(adapter, "sourcesOf", MARKET)[1][2] == (PYTH, pyth.address, PYTH_ID, 8, 2 * HOUR)
-    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (2, 150, 2_000, 600, 0))
+    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (2, 150, 2_000, 600, 0, 0, 0))
     assert oracle.view(adapter, "feedOf", MARKET) == ("ok", (a.address, 18, HOUR))
 
 
@@ -99,7 +103,7 @@ def test_set_feed__after_three_sources__one_source_quorum_one_spread_and_band_ke
     oracle.transact(three, "setOracle", MARKET, [chainlink(a)] * 3, params(3, 100, 500, 60))
     assert oracle.transact(three, "setFeed", MARKET, a.address, HOUR)[0] == "ok"
     assert len(oracle.view(three, "sourcesOf", MARKET)[1]) == 1
-    assert oracle.view(three, "oracleParamsOf", MARKET) == ("ok", (1, 100, 500, 60, 0))
+    assert oracle.view(three, "oracleParamsOf", MARKET) == ("ok", (1, 100, 500, 60, 0, 0, 0))
 
 
 @pytest.mark.parametrize("count", [0, MAX_SOURCES + 1])
@@ -157,6 +161,8 @@ def test_set_oracle__quorum_out_of_bounds__reverts_invalid_quorum(oracle, adapte
         (params(1, 0, MAX_BAND_BPS + 1), ("InvalidBand", MAX_BAND_BPS + 1)),
         (params(1, 0, 0, MAX_BAND_WINDOW + 1), ("InvalidBandWindow", MAX_BAND_WINDOW + 1)),
         (params(1, 0, 0, 0, MAX_PRICE_LIMIT + 1), ("InvalidMaxPrice", MAX_PRICE_LIMIT + 1)),
+        (params(1, conf=MAX_CONF_BPS + 1), ("InvalidMaxConfidence", MAX_CONF_BPS + 1)),
+        (params(1, lag=MAX_PULL_LAG_TOLERANCE + 1), ("InvalidPullLagTolerance", MAX_PULL_LAG_TOLERANCE + 1)),
     ],
 )
 def test_set_oracle__parameter_above_bound__reverts_and_keeps_config(oracle, three, trio, bad, error):
@@ -166,7 +172,9 @@ def test_set_oracle__parameter_above_bound__reverts_and_keeps_config(oracle, thr
 
 
 def test_set_oracle__every_parameter_at_bound__accepted(oracle, adapter, trio):
-    bound = params(1, MAX_SPREAD_BPS, MAX_BAND_BPS, MAX_BAND_WINDOW, MAX_PRICE_LIMIT)
+    bound = params(
+        1, MAX_SPREAD_BPS, MAX_BAND_BPS, MAX_BAND_WINDOW, MAX_PRICE_LIMIT, MAX_CONF_BPS, MAX_PULL_LAG_TOLERANCE
+    )
     assert oracle.transact(adapter, "setOracle", MARKET, [chainlink(trio[0])], bound)[0] == "ok"
 
 
@@ -312,7 +320,7 @@ def test_price__absurd_answer_without_a_market_bound__source_left_out_at_the_glo
     market is below quorum with `InvalidAnswer`, never a panic further on."""
     feed = oracle.deploy_mock_price_feed(8, 2**200)
     oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
-    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (1, 0, 0, 0, 0))
+    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (1, 0, 0, 0, 0, 0, 0))
     assert oracle.view(adapter, "price", MARKET) == revert("InvalidAnswer", MARKET, 2**200)
     assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.BELOW_QUORUM, 0, 0, SourceHealth.ABSURD))
 
@@ -333,7 +341,7 @@ def test_price__one_source_beyond_the_bound__outvoted_by_the_median(oracle, thre
             "setOracle",
             MARKET,
             [chainlink(a), chainlink(b), (PYTH, pyth.address, PYTH_ID, HOUR)],
-            params(2, 100, 0, 0, 3_000 * WAD),
+            params(2, 100, 0, 0, 3_000 * WAD, lag=HOUR),  # the Pyth print is older than b's round
         )[0]
         == "ok"
     )

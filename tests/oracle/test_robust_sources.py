@@ -38,7 +38,7 @@ def revert(name: str, *args: object) -> tuple:
 
 
 def params(quorum: int = 2, spread: int = 100) -> tuple:
-    return (quorum, spread, 0, 0, 0)
+    return (quorum, spread, 0, 0, 0, 0, 0)
 
 
 @pytest.fixture
