@@ -286,6 +286,7 @@ def _orders(config: DeploymentConfig) -> list[Step]:
     s = config.system
     return [
         Call("engine", "setOrderRouter", (Ref("orderRouter"),)),
+        Call("oracle", "setOrderRouter", (Ref("orderRouter"),)),
         Call("orderRouter", "setExecutionParams", (s.execution_fee, s.min_execution_delay, s.max_execution_delay)),
     ]
 

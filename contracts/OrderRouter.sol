@@ -20,6 +20,8 @@ contract OrderRouter is IOrderRouter, Ownable {
 
     uint256 public constant MAX_MIN_EXECUTION_DELAY = 1 hours;
     uint256 public constant MAX_MAX_EXECUTION_DELAY = 1 days;
+    /// @notice A pull source's pinned print lies in `[readyAt, readyAt + PULL_FILL_WINDOW]`.
+    uint256 public constant PULL_FILL_WINDOW = 10 seconds;
 
     /* STORAGE */
 
@@ -83,26 +85,48 @@ contract OrderRouter is IOrderRouter, Ownable {
     }
 
     /// @inheritdoc IOrderRouter
-    function executeOrder(address account, uint256 marketId) external {
+    function executeOrder(address account, uint256 marketId, uint80[] calldata roundIds, bytes[] calldata pullUpdates)
+        external
+        payable
+    {
         Order memory order = _liveOrder(account, marketId);
         uint256 expiresAt = order.submittedAt + maxExecutionDelay;
         if (block.timestamp >= expiresAt) revert OrderExpired(account, marketId, expiresAt);
-        // The fill round must be observed after the order was made, and at least the minimum delay after.
-        (uint256 price, uint256 observedAt) = oracle.priceWithTime(marketId);
-        if (observedAt <= order.submittedAt || observedAt < order.submittedAt + minExecutionDelay) {
-            revert RoundTooEarly(marketId, observedAt, order.submittedAt + _max(1, minExecutionDelay));
-        }
+        // The fill is pinned to the order: each source's first observation at or after readyAt.
+        uint256 readyAt = order.submittedAt + _max(1, minExecutionDelay);
+        (uint256 price, uint256 observedAt) =
+            oracle.pinFill{value: msg.value}(marketId, readyAt, fillWindow(), PULL_FILL_WINDOW, roundIds, pullUpdates);
 
         delete _orders[account][marketId];
         try engine.executeTrade(account, marketId, order.sizeDelta, order.marginIn, order.acceptablePrice) {
             emit OrderExecuted(account, marketId, msg.sender, price, observedAt);
         } catch (bytes memory reason) {
-            // No revert data means the call ran out of gas: a keeper must not cancel orders by starving them.
-            if (reason.length < 4) revert ExecutionOutOfGas();
+            // No revert data means the call ran out of gas, and a source read starved by the caller
+            // is not the source's fault: a keeper must not cancel orders by starving them.
+            if (reason.length < 4 || bytes4(reason) == IOracleAdapter.SourceReadOutOfGas.selector) {
+                revert ExecutionOutOfGas();
+            }
             if (order.marginIn > 0) collateral.safeTransfer(account, order.marginIn);
             emit OrderCancelled(account, marketId, bytes4(reason));
         }
+        oracle.unpin();
         if (order.executionFee > 0) collateral.safeTransfer(msg.sender, order.executionFee);
+        // The pull update fee left over, back to the keeper.
+        uint256 refund = address(this).balance;
+        if (refund > 0) {
+            (bool sent,) = msg.sender.call{value: refund}("");
+            if (!sent) revert RefundFailed();
+        }
+    }
+
+    /// @inheritdoc IOrderRouter
+    function fillWindow() public view returns (uint256) {
+        return (maxExecutionDelay - minExecutionDelay) / 2;
+    }
+
+    /// @notice The oracle's refund of unspent pull update fees.
+    receive() external payable {
+        if (msg.sender != address(oracle)) revert NotOracle(msg.sender);
     }
 
     /// @inheritdoc IOrderRouter

@@ -421,7 +421,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.ledger.advance(max(1, self.c.order_router.min_execution_delay))
         self._new_round(market)
-        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market, [], [])
 
     def _settle_pending(self, trader: str, market: int) -> None:
         order, router = self.order(trader, market), self.c.order_router
@@ -430,7 +430,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self.ledger.advance(max(0, order.submitted_at + max(1, router.min_execution_delay) - self.ledger.now))
         self._new_round(market)
-        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market, [], [])
 
     def has_orders(self) -> bool:
         return bool(self.c.order_router._orders)
@@ -482,7 +482,7 @@ class LedgerMachine(RuleBasedStateMachine):
         elif when == "new_round":
             self.ledger.advance(max(1, router.min_execution_delay))
             self._new_round(market)
-        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market, [], [])
 
     @rule(pick=st.integers(0, 5), edge=st.sampled_from([-1, 0, 1]))
     @precondition(lambda self: self.has_orders())
@@ -497,7 +497,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self._new_round(market)
         if edge < 0:
             self.act(self.lps[0], "orderRouter", "cancelOrder", trader, market)
-        self.act(self.keeper, "orderRouter", "executeOrder", trader, market)
+        self.act(self.keeper, "orderRouter", "executeOrder", trader, market, [], [])
         self.act(self.lps[0], "orderRouter", "cancelOrder", trader, market)
 
     @rule(fee=st.sampled_from([0, 1, USD, 100 * USD, 100 * USD + 1]), min_delay=st.sampled_from([0, 1, 2, 30]))
@@ -958,7 +958,8 @@ class LedgerMachine(RuleBasedStateMachine):
         addresses = self.ledger.deployment.addresses.sources[1]
         all_specs = source_specs(self.ledger.system.config.markets[0], addresses)
         specs = [tuple(all_specs[i]) for i in sources]
-        self.act(self.owner, "oracle", "setOracle", 1, specs, (quorum, spread, band, window, max_price))
+        pull = (100, 60)  # maxConfBps, pullLagTolerance: the default config's
+        self.act(self.owner, "oracle", "setOracle", 1, specs, (quorum, spread, band, window, max_price, *pull))
 
     @invariant()
     def mark_is_a_fresh_agreeing_source(self) -> None:
@@ -971,7 +972,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert oracle.mark_status(env, 1)[0] != MarkStatus.LIVE
             return
         quorum, spread = oracle.oracle_params_of(1)[:2]
-        readings = [oracle._read(env, source) for source in oracle._sources[1]]
+        readings = oracle._read_all(env, 1)
         fresh = [r.wad for r in readings if r.reason == 0]
         assert mark in fresh
         assert sum(1 for p in fresh if abs(p - mark) * BPS <= mark * spread) >= quorum

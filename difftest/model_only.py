@@ -83,11 +83,11 @@ class ModelDriver:
         self.set_price(ETH, (2_700 + i % 50) * feed_unit)
         self.act(trader, "orderRouter", "submitOrder", ETH, WAD, usd(1_000), 3_000 * WAD)
         self.next_round(ETH)
-        self.act(keeper, "orderRouter", "executeOrder", trader, ETH)
+        self.act(keeper, "orderRouter", "executeOrder", trader, ETH, [], [])
         self.act(trader, "engine", "addMargin", ETH, usd(10))
         self.act(trader, "orderRouter", "submitOrder", ETH, -WAD, 0, 0)
         self.next_round(ETH)
-        self.act(keeper, "orderRouter", "executeOrder", trader, ETH)
+        self.act(keeper, "orderRouter", "executeOrder", trader, ETH, [], [])
 
 
 def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Iterator[tuple[Any, ...]]:
@@ -136,7 +136,7 @@ def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Itera
             if router.order_of(trader, market).submitted_at != 0 and rng.random() < 0.8 and yielded + 2 <= count:
                 driver.now += max(1, router.min_execution_delay)
                 yield (keeper, feed_name(market), "setRoundData", driver.price(market), driver.now)
-                yield (keeper, "orderRouter", "executeOrder", trader, market)
+                yield (keeper, "orderRouter", "executeOrder", trader, market, [], [])
                 yielded += 2
         elif kind in (16, 17):
             # A waiting order: executed after a new round, executed too early, or cancelled
@@ -147,7 +147,7 @@ def random_actions(driver: ModelDriver, rng: random.Random, count: int) -> Itera
                 yielded += 1
             sender = rng.choice([keeper, keeper, trader])
             if rng.random() < 0.7:
-                yield (sender, "orderRouter", "executeOrder", trader, market)
+                yield (sender, "orderRouter", "executeOrder", trader, market, [], [])
             else:
                 yield (sender, "orderRouter", "cancelOrder", trader, market)
         elif kind == 6:

@@ -28,7 +28,8 @@ def submit(ledger, trader: str, market_id: int, size_delta: int, margin_in: int,
 
 
 def execute(ledger, trader: str, market_id: int, keeper: str | None = None) -> Outcome:
-    return ledger.act(keeper or ledger.actors[0], "orderRouter", "executeOrder", trader, market_id)
+    """The honest keeper: no round hints (the oracle finds each first round), no pull data."""
+    return ledger.act(keeper or ledger.actors[0], "orderRouter", "executeOrder", trader, market_id, [], [])
 
 
 def next_round(ledger, market_id: int, answer: int | None = None) -> None:

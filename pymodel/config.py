@@ -66,6 +66,8 @@ MAX_BAND_BPS = 10_000
 MAX_BAND_WINDOW = 24 * 3600
 MAX_PRICE_LIMIT = 10**36
 MAX_GRACE_PERIOD = 24 * 3600
+MAX_CONF_BPS = 1_000
+MAX_PULL_LAG_TOLERANCE = 3600
 
 
 class SourceConfig(BaseModel):
@@ -131,6 +133,10 @@ class MarketConfig(BaseModel):
     # The mark's sanity bound (WAD): a higher mark degrades the market (`PriceAboveBound`).
     # 0: MAX_PRICE_LIMIT, the most the pool's valuation can carry.
     max_price: Annotated[int, Field(ge=0, le=MAX_PRICE_LIMIT)] = 0
+    # Pull (Pyth) sources (issue 17): the largest confidence interval, bps of the price (0: no
+    # limit), and how many seconds a pull print may be older than the newest push observation.
+    pull_max_conf_bps: Annotated[int, Field(ge=0, le=MAX_CONF_BPS)] = 100
+    pull_lag_tolerance: Annotated[int, Field(ge=0, le=MAX_PULL_LAG_TOLERANCE)] = 60
 
     def oracle_sources(self) -> tuple[SourceConfig, ...]:
         """The market's sources, the single-feed fields standing for one when `sources` is empty."""
@@ -140,14 +146,17 @@ class MarketConfig(BaseModel):
             SourceConfig(decimals=self.feed_decimals, max_age=self.oracle_max_age, initial_answer=self.initial_answer),
         )
 
-    def oracle_params(self) -> tuple[int, int, int, int, int]:
-        """IOracleAdapter.OracleParams: (quorum, maxSpreadBps, bandBps, bandWindow, maxPrice)."""
+    def oracle_params(self) -> tuple[int, ...]:
+        """IOracleAdapter.OracleParams: (quorum, maxSpreadBps, bandBps, bandWindow, maxPrice,
+        maxConfBps, pullLagTolerance)."""
         return (
             self.oracle_quorum,
             self.oracle_max_spread_bps,
             self.price_band_bps,
             self.price_band_window,
             self.max_price,
+            self.pull_max_conf_bps,
+            self.pull_lag_tolerance,
         )
 
     def params(self) -> MarketParams:

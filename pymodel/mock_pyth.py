@@ -45,6 +45,11 @@ class InsufficientFee(Revert):
     pass
 
 
+@dataclass
+class PriceFeedNotFoundWithinRange(Revert):
+    pass
+
+
 @dataclass(frozen=True)
 class PriceFeedUpdate(ModelEvent):
     id: bytes
@@ -126,6 +131,44 @@ class MockPyth(ModelContract):
                         price_feed.price.conf,
                     )
                 )
+
+    def parse_price_feed_updates(
+        self,
+        env: Env,
+        update_data: list[bytes],
+        price_ids: list[bytes],
+        min_publish_time: int,
+        max_publish_time: int,
+        value: int = 0,
+    ) -> list[PriceFeed]:
+        """Mirrors MockPyth.parsePriceFeedUpdates (= parsePriceFeedUpdatesWithConfig without the
+        uniqueness check): per id, the first update of it in [min, max]; every update it decodes
+        on the way that is newer than the stored one is stored (and emitted), as the mock does."""
+        required_fee = self.get_update_fee(update_data)
+        if value < required_fee:
+            raise InsufficientFee()
+
+        feeds: list[PriceFeed] = []
+        for price_id in price_ids:
+            found: PriceFeed | None = None
+            for data in update_data:
+                feed = _decode_price_feed(bytes(data))
+                publish_time = feed.price.publish_time
+                stored = self._price_feeds.get(feed.id)
+                if (stored.price.publish_time if stored else 0) < publish_time:
+                    self._price_feeds[feed.id] = feed
+                    self.emit(
+                        PriceFeedUpdate(feed.id, publish_time & evm.uint_max(64), feed.price.price, feed.price.conf)
+                    )
+                if feed.id == bytes(price_id):
+                    if min_publish_time <= publish_time <= max_publish_time:
+                        found = feed
+                        break
+                    found = None
+            if found is None:
+                raise PriceFeedNotFoundWithinRange()
+            feeds.append(found)
+        return feeds
 
     @staticmethod
     def create_price_feed_update_data(*args: int | bytes) -> bytes:

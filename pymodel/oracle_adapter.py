@@ -13,199 +13,49 @@ from enum import IntEnum
 from typing import Any, NamedTuple
 
 from pymodel import evm
-from pymodel.core import ZERO_ADDRESS, Env, EventLog, ModelEvent
+from pymodel.core import ZERO_ADDRESS, Env, EventLog
 from pymodel.errors import Revert
 from pymodel.mock_price_feed import AggregatorV3
 from pymodel.mock_pyth import MockPyth
+from pymodel.oracle_errors import (  # noqa: F401 (re-exported: the errors and events of IOracleAdapter)
+    ConfidenceTooWide,
+    FeedNotSet,
+    FeedSet,
+    FutureTimestamp,
+    InvalidAnswer,
+    InvalidBand,
+    InvalidBandWindow,
+    InvalidGracePeriod,
+    InvalidMaxAge,
+    InvalidMaxConfidence,
+    InvalidMaxPrice,
+    InvalidMaxSpread,
+    InvalidPullLagTolerance,
+    InvalidQuorum,
+    InvalidSourceCount,
+    MalformedAnswer,
+    MarkAccepted,
+    MarkPending,
+    MissingTimestamp,
+    OracleParamsSet,
+    PriceAboveBound,
+    PriceOutsideBand,
+    PullPriceBehindPush,
+    SequencerDown,
+    SequencerFeedSet,
+    SequencerGracePeriod,
+    SourceReadOutOfGas,
+    SourceReverted,
+    SourceSet,
+    SpreadTooWide,
+    StalePrice,
+    UnexpectedExponent,
+    UnsupportedExponent,
+    UnsupportedFeedDecimals,
+    ZeroFeed,
+)
+from pymodel.oracle_fills import PinnedFills
 from pymodel.ownable import Ownable
-
-# ---------------------------------------------------------------------------------------------
-# Errors (IOracleAdapter)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class FeedNotSet(Revert):
-    market_id: int
-
-
-@dataclass
-class InvalidAnswer(Revert):
-    market_id: int
-    answer: int
-
-
-@dataclass
-class MissingTimestamp(Revert):
-    market_id: int
-
-
-@dataclass
-class FutureTimestamp(Revert):
-    market_id: int
-    updated_at: int
-    block_timestamp: int
-
-
-@dataclass
-class StalePrice(Revert):
-    market_id: int
-    updated_at: int
-    block_timestamp: int
-    max_age: int
-
-
-@dataclass
-class SequencerDown(Revert):
-    pass
-
-
-@dataclass
-class SequencerGracePeriod(Revert):
-    restarted_at: int
-    block_timestamp: int
-    grace_period: int
-
-
-@dataclass
-class InvalidMaxAge(Revert):
-    max_age: int
-
-
-@dataclass
-class UnsupportedFeedDecimals(Revert):
-    decimals: int
-
-
-@dataclass
-class ZeroFeed(Revert):
-    pass
-
-
-@dataclass
-class UnexpectedExponent(Revert):
-    market_id: int
-    expo: int
-
-
-@dataclass
-class SpreadTooWide(Revert):
-    market_id: int
-    median: int
-    agreeing: int
-    quorum: int
-
-
-@dataclass
-class PriceOutsideBand(Revert):
-    market_id: int
-    mark: int
-    last_accepted: int
-
-
-@dataclass
-class UnsupportedExponent(Revert):
-    expo: int
-
-
-@dataclass
-class InvalidSourceCount(Revert):
-    count: int
-
-
-@dataclass
-class InvalidQuorum(Revert):
-    quorum: int
-    sources: int
-
-
-@dataclass
-class InvalidMaxSpread(Revert):
-    max_spread_bps: int
-
-
-@dataclass
-class InvalidBand(Revert):
-    band_bps: int
-
-
-@dataclass
-class InvalidBandWindow(Revert):
-    band_window: int
-
-
-@dataclass
-class InvalidMaxPrice(Revert):
-    max_price: int
-
-
-@dataclass
-class InvalidGracePeriod(Revert):
-    grace_period: int
-
-
-@dataclass
-class PriceAboveBound(Revert):
-    market_id: int
-    mark: int
-    max_price: int
-
-
-# ---------------------------------------------------------------------------------------------
-# Events (IOracleAdapter)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedSet(ModelEvent):
-    market_id: int
-    feed: str
-    decimals: int
-    max_age: int
-
-
-@dataclass(frozen=True)
-class SourceSet(ModelEvent):
-    market_id: int
-    index: int
-    kind: int
-    feed: str
-    price_id: bytes
-    decimals: int
-    max_age: int
-
-
-@dataclass(frozen=True)
-class OracleParamsSet(ModelEvent):
-    market_id: int
-    quorum: int
-    max_spread_bps: int
-    band_bps: int
-    band_window: int
-    max_price: int
-
-
-@dataclass(frozen=True)
-class MarkAccepted(ModelEvent):
-    market_id: int
-    mark: int
-    oldest_observed_at: int
-    newest_observed_at: int
-
-
-@dataclass(frozen=True)
-class MarkPending(ModelEvent):
-    market_id: int
-    mark: int
-    last_accepted: int
-    newest_observed_at: int
-
-
-@dataclass(frozen=True)
-class SequencerFeedSet(ModelEvent):
-    feed: str
-    grace_period: int
-
 
 # ---------------------------------------------------------------------------------------------
 # Types (IOracleAdapter)
@@ -219,6 +69,9 @@ MAX_BAND_BPS = 10_000
 MAX_BAND_WINDOW = 24 * 60 * 60  # 1 day
 MAX_PRICE_LIMIT = 10**36  # the LP pool's valuation multiplies open interest by the price
 MAX_GRACE_PERIOD = 24 * 60 * 60  # 1 day
+MAX_CONF_BPS = 1_000
+MAX_PULL_LAG_TOLERANCE = 60 * 60  # 1 hour
+SOURCE_READ_GAS = 100_000
 WAD_DECIMALS = 18
 BPS = 10_000
 NO_PRICE_ID = bytes(32)
@@ -227,6 +80,23 @@ NO_PRICE_ID = bytes(32)
 class SourceKind(IntEnum):
     CHAINLINK = 0
     PYTH = 1
+
+
+class SourceHealth(IntEnum):
+    """IOracleAdapter.SourceHealth: OK, or why a source is left out (the reason codes below)."""
+
+    OK = 0
+    NON_POSITIVE = 1
+    NO_TIMESTAMP = 2
+    FUTURE = 3
+    STALE = 4
+    BAD_EXPONENT = 5
+    SCALES_TO_ZERO = 6
+    REVERTED = 7
+    MALFORMED = 8
+    ABSURD = 9
+    WIDE_CONFIDENCE = 10
+    BEHIND_PUSH = 11
 
 
 class MarkStatus(IntEnum):
@@ -269,6 +139,8 @@ class OracleParams(NamedTuple):
     band_bps: int = 0
     band_window: int = 0
     max_price: int = 0  # WAD; 0 = MAX_PRICE_LIMIT
+    max_conf_bps: int = 0  # a pull price's confidence at most this share of it; 0 = no limit
+    pull_lag_tolerance: int = 0  # seconds a pull print may be older than the newest push observation
 
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(self)
@@ -291,6 +163,22 @@ FUTURE = 3
 STALE = 4
 BAD_EXPONENT = 5
 SCALES_TO_ZERO = 6
+REVERTED = 7
+MALFORMED = 8
+ABSURD = 9
+WIDE_CONFIDENCE = 10
+BEHIND_PUSH = 11
+# Return words of `latestRoundData()` and of `getPriceUnsafe(bytes32)`.
+CHAINLINK_WORDS = 5
+PYTH_WORDS = 4
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+UINT256_MAX = 2**256 - 1
+
+
+def _as_int256(word: int) -> int:
+    """`int256(uint256 word)`: the explicit (unchecked) reinterpretation of a return word."""
+    return word - 2**256 if word >= 2**255 else word
 
 
 @dataclass
@@ -298,9 +186,14 @@ class Reading:
     """One source's reading: its WAD price and time, or why it was left out."""
 
     reason: int = OK
+    kind: int = SourceKind.CHAINLINK
+    newest_push_at: int = 0
+    feed: str = ZERO_ADDRESS
+    size: int = 0
     wad: int = 0
     observed_at: int = 0
     answer: int = 0
+    conf: int = 0
     expo: int = 0
     max_age: int = 0
 
@@ -322,7 +215,7 @@ class Evaluation:
 # ---------------------------------------------------------------------------------------------
 
 
-class OracleAdapter(Ownable):
+class OracleAdapter(PinnedFills, Ownable):
     """Mirrors contracts/OracleAdapter.sol."""
 
     MAX_AGE_LIMIT = MAX_AGE_LIMIT
@@ -333,6 +226,9 @@ class OracleAdapter(Ownable):
     MAX_BAND_WINDOW = MAX_BAND_WINDOW
     MAX_PRICE_LIMIT = MAX_PRICE_LIMIT
     MAX_GRACE_PERIOD = MAX_GRACE_PERIOD
+    MAX_CONF_BPS = MAX_CONF_BPS
+    MAX_PULL_LAG_TOLERANCE = MAX_PULL_LAG_TOLERANCE
+    SOURCE_READ_GAS = SOURCE_READ_GAS
 
     def __init__(self, address: str, log: EventLog, feeds: dict[str, Any], initial_owner: str) -> None:
         super().__init__(address, log)
@@ -343,6 +239,7 @@ class OracleAdapter(Ownable):
         self._marks: dict[int, Mark] = {}
         self.sequencer_feed = ZERO_ADDRESS
         self.sequencer_grace_period = 0
+        self._init_pinned_fills()
 
     # Configuration
 
@@ -393,6 +290,10 @@ class OracleAdapter(Ownable):
             raise InvalidBandWindow(params.band_window)
         if params.max_price > MAX_PRICE_LIMIT:
             raise InvalidMaxPrice(params.max_price)
+        if params.max_conf_bps > MAX_CONF_BPS:
+            raise InvalidMaxConfidence(params.max_conf_bps)
+        if params.pull_lag_tolerance > MAX_PULL_LAG_TOLERANCE:
+            raise InvalidPullLagTolerance(params.pull_lag_tolerance)
         self._sources[market_id] = configured
         self._params[market_id] = params
 
@@ -435,23 +336,28 @@ class OracleAdapter(Ownable):
         """Mirrors OracleAdapter.priceWithTime: (mark, oldest observation time behind it)."""
         return self._price_with_time(env, market_id)
 
-    def mark_status(self, env: Env, market_id: int) -> tuple[int, int, int]:
-        """Mirrors OracleAdapter.markStatus: (status, fresh, agreeing)."""
+    def mark_status(self, env: Env, market_id: int) -> tuple[int, int, int, int]:
+        """Mirrors OracleAdapter.markStatus: (status, fresh, agreeing, first fault)."""
         if len(self._sources.get(market_id, [])) == 0:
-            return MarkStatus.NOT_CONFIGURED, 0, 0
+            return MarkStatus.NOT_CONFIGURED, 0, 0, SourceHealth.OK
         if not self._sequencer_up(env):
-            return MarkStatus.SEQUENCER_DOWN, 0, 0
+            return MarkStatus.SEQUENCER_DOWN, 0, 0, SourceHealth.OK
         e = self._evaluate(env, market_id)
+        first_fault = SourceHealth(e.first_rejected.reason)
         quorum = self._params_of(market_id).quorum
         if e.fresh < quorum:
-            return MarkStatus.BELOW_QUORUM, e.fresh, e.agreeing
+            return MarkStatus.BELOW_QUORUM, e.fresh, e.agreeing, first_fault
         if e.agreeing < quorum:
-            return MarkStatus.SPREAD_TOO_WIDE, e.fresh, e.agreeing
+            return MarkStatus.SPREAD_TOO_WIDE, e.fresh, e.agreeing, first_fault
         if e.mark > self._max_price(market_id):
-            return MarkStatus.ABOVE_BOUND, e.fresh, e.agreeing
+            return MarkStatus.ABOVE_BOUND, e.fresh, e.agreeing, first_fault
         if not self._passes_band(env, market_id, e):
-            return MarkStatus.OUTSIDE_BAND, e.fresh, e.agreeing
-        return MarkStatus.LIVE, e.fresh, e.agreeing
+            return MarkStatus.OUTSIDE_BAND, e.fresh, e.agreeing, first_fault
+        return MarkStatus.LIVE, e.fresh, e.agreeing, first_fault
+
+    def source_health_of(self, env: Env, market_id: int) -> tuple[int, ...]:
+        """Mirrors OracleAdapter.sourceHealthOf: each source's health, in source order."""
+        return tuple(SourceHealth(reading.reason) for reading in self._read_all(env, market_id))
 
     def feed_of(self, market_id: int) -> tuple[str, int, int]:
         """Mirrors OracleAdapter.feedOf: the first source's (feed, decimals, maxAge)."""
@@ -475,6 +381,9 @@ class OracleAdapter(Ownable):
         return self._params.get(market_id, OracleParams())
 
     def _price_with_time(self, env: Env, market_id: int) -> tuple[int, int]:
+        # During a pinned fill the engine trades at the order's pinned mark.
+        if self._pinned_market == market_id + 1:
+            return self._pinned_price, self._pinned_observed_at
         e = self._evaluate_or_revert(env, market_id)
         if not self._passes_band(env, market_id, e):
             raise PriceOutsideBand(market_id, e.mark, self._marks.get(market_id, Mark()).price)
@@ -511,8 +420,7 @@ class OracleAdapter(Ownable):
         e = Evaluation()
         wads: list[int] = []
         times: list[int] = []
-        for source in self._sources.get(market_id, []):
-            reading = self._read(env, source)
+        for reading in self._read_all(env, market_id):
             if reading.reason != OK:
                 if e.first_rejected.reason == OK:
                     e.first_rejected = reading
@@ -536,6 +444,27 @@ class OracleAdapter(Ownable):
             e.agreeing += 1
         return e
 
+    def _read_all(self, env: Env, market_id: int) -> list[Reading]:
+        """Step 3 for every source, then the pull rule: a fresh pull (Pyth) reading published more
+        than `pullLagTolerance` seconds before the newest fresh push (Chainlink) observation is
+        left out (`BEHIND_PUSH`), so whoever pushes a pull update can only choose among prints no
+        older than what the push feeds already show."""
+        readings = [self._read(env, market_id, source) for source in self._sources.get(market_id, [])]
+        newest_push_at = 0
+        for r in readings:
+            if r.reason != OK or r.kind != SourceKind.CHAINLINK:
+                continue
+            if r.observed_at > newest_push_at:
+                newest_push_at = r.observed_at
+        tolerance = self._params_of(market_id).pull_lag_tolerance
+        for r in readings:
+            if r.reason != OK or r.kind != SourceKind.PYTH:
+                continue
+            if evm.add(r.observed_at, tolerance) < newest_push_at:
+                r.reason = BEHIND_PUSH
+                r.newest_push_at = newest_push_at
+        return readings
+
     def _passes_band(self, env: Env, market_id: int, e: Evaluation) -> bool:
         """Step 6: no band, no accepted mark yet, the accepted mark older than the window, a mark
         within the band, or one confirmed by a pending mark beyond the band on the same side that
@@ -555,16 +484,36 @@ class OracleAdapter(Ownable):
             return False
         return e.newest_at > last.pending_observed_at
 
-    def _read(self, env: Env, source: Source) -> Reading:
-        """One source, validated in the documented order; never reverts on a bad answer."""
-        r = Reading(max_age=source.max_age)
+    def _read(self, env: Env, market_id: int, source: Source) -> Reading:
+        """One source, validated in the documented order; never reverts because of the source: a
+        call that reverts or runs out of its SOURCE_READ_GAS, short return data, an exponent
+        outside int32 or an answer beyond MAX_PRICE_LIMIT once scaled leave it out. Every return
+        word is read as a full word (no abi.decode range check can revert)."""
+        r = Reading(max_age=source.max_age, feed=source.feed, kind=source.kind)
         if source.kind == SourceKind.CHAINLINK:
-            _, r.answer, _, r.observed_at, _ = self._aggregator(source.feed).latest_round_data()
+            ok, r.size, words = self._staticcall_words(lambda feed: feed.latest_round_data(), source.feed)
         else:
-            p = self._pyth(source.feed).get_price_unsafe(source.price_id)
-            r.answer = p.price
-            r.observed_at = p.publish_time
-            r.expo = p.expo
+            ok, r.size, words = self._staticcall_words(lambda feed: feed.get_price_unsafe(source.price_id), source.feed)
+        if not ok:
+            r.reason = REVERTED
+            return r
+        if source.kind == SourceKind.CHAINLINK:
+            if r.size < CHAINLINK_WORDS * 32:
+                r.reason = MALFORMED
+            r.answer = _as_int256(words[1])
+            r.observed_at = words[3]
+        else:
+            expo = _as_int256(words[2])
+            if r.size < PYTH_WORDS * 32 or expo < INT32_MIN or expo > INT32_MAX:
+                r.reason = MALFORMED
+            else:
+                r.expo = expo
+            r.answer = _as_int256(words[0])
+            r.conf = words[1]
+            r.observed_at = words[3]
+        if r.reason != OK:
+            return r
+
         if r.answer <= 0:
             r.reason = NON_POSITIVE
         elif r.observed_at == 0:
@@ -575,6 +524,10 @@ class OracleAdapter(Ownable):
             r.reason = STALE
         elif source.kind == SourceKind.PYTH and r.expo != -source.decimals:
             r.reason = BAD_EXPONENT
+        elif self._exceeds_price_limit(r.answer, source.decimals):
+            r.reason = ABSURD
+        elif source.kind == SourceKind.PYTH and self._confidence_too_wide(market_id, r):
+            r.reason = WIDE_CONFIDENCE
         if r.reason != OK:
             return r
 
@@ -584,10 +537,46 @@ class OracleAdapter(Ownable):
             r.reason = SCALES_TO_ZERO
         return r
 
+    def _staticcall_words(self, call: Any, address: str) -> tuple[bool, int, tuple[int, ...]]:
+        """`staticcall` of the source model at `address` with at most SOURCE_READ_GAS: whether it
+        succeeded (a `Revert`, `OutOfGas` included, is a failure), the size of its reply in bytes
+        and its first CHAINLINK_WORDS words as uint256 (zero-padded, as the contract's buffer)."""
+        try:
+            reply = tuple(call(self._source_model(address)))
+        except Revert:
+            return False, 0, (0,) * CHAINLINK_WORDS
+        words = tuple(int(word) & UINT256_MAX for word in reply[:CHAINLINK_WORDS])  # the raw word
+        return True, 32 * len(reply), words + (0,) * (CHAINLINK_WORDS - len(words))
+
+    def _confidence_too_wide(self, market_id: int, r: Reading) -> bool:
+        """A Pyth confidence interval wider than `maxConfBps` of the price (same exponent: compared
+        as they are; 0 = no limit). `conf` is a full word: a product that would overflow is too wide."""
+        max_conf_bps = self._params_of(market_id).max_conf_bps
+        if max_conf_bps == 0:
+            return False
+        if r.conf > evm.div(UINT256_MAX, BPS):
+            return True
+        return evm.mul(r.conf, BPS) > evm.mul(r.answer, max_conf_bps)
+
+    @staticmethod
+    def _exceeds_price_limit(answer: int, decimals: int) -> bool:
+        """Whether `answer` scaled to WAD would exceed MAX_PRICE_LIMIT (exact, no overflow)."""
+        if decimals <= WAD_DECIMALS:
+            return answer > evm.div(MAX_PRICE_LIMIT, 10 ** (WAD_DECIMALS - decimals))
+        return evm.div(answer, 10 ** (decimals - WAD_DECIMALS)) > MAX_PRICE_LIMIT
+
     @staticmethod
     def _revert_rejected(env: Env, market_id: int, r: Reading) -> None:
-        if r.reason in (NON_POSITIVE, SCALES_TO_ZERO):
+        if r.reason == REVERTED:
+            raise SourceReverted(market_id, r.feed)
+        if r.reason == MALFORMED:
+            raise MalformedAnswer(market_id, r.feed, r.size)
+        if r.reason in (NON_POSITIVE, SCALES_TO_ZERO, ABSURD):
             raise InvalidAnswer(market_id, r.answer)
+        if r.reason == WIDE_CONFIDENCE:
+            raise ConfidenceTooWide(market_id, r.conf, r.answer)
+        if r.reason == BEHIND_PUSH:
+            raise PullPriceBehindPush(market_id, r.observed_at, r.newest_push_at)
         if r.reason == NO_TIMESTAMP:
             raise MissingTimestamp(market_id)
         if r.reason == FUTURE:
@@ -617,13 +606,14 @@ class OracleAdapter(Ownable):
 
     def _check_sequencer(self, env: Env) -> None:
         """Chainlink L2 uptime feed: answer 0 = up, 1 = down; `startedAt` is when the status last
-        changed, and 0 only for a round that does not exist. Off when no sequencer feed is set."""
+        changed, and 0 only for a round that does not exist. Off when no sequencer feed is set. A
+        sequencer feed that reverts or answers short counts as down."""
         sequencer = self.sequencer_feed
         if sequencer == ZERO_ADDRESS:
             return
 
-        _, status, started_at, _, _ = self._aggregator(sequencer).latest_round_data()
-        if status != 0 or started_at == 0:
+        ok, status, started_at = self._read_sequencer(sequencer)
+        if not ok or status != 0 or started_at == 0:
             raise SequencerDown()
         # A restart dated after this block counts as still in its grace period (not an underflow panic).
         if started_at > env.timestamp or env.timestamp - started_at <= self.sequencer_grace_period:
@@ -635,15 +625,21 @@ class OracleAdapter(Ownable):
         if sequencer == ZERO_ADDRESS:
             return True
 
-        _, status, started_at, _, _ = self._aggregator(sequencer).latest_round_data()
-        if status != 0 or started_at == 0:
+        ok, status, started_at = self._read_sequencer(sequencer)
+        if not ok or status != 0 or started_at == 0:
             return False
         return started_at <= env.timestamp and env.timestamp - started_at > self.sequencer_grace_period
 
+    def _read_sequencer(self, sequencer: str) -> tuple[bool, int, int]:
+        """The uptime feed's (answer, startedAt); `ok` false when it reverted or answered short."""
+        ok, size, words = self._staticcall_words(lambda feed: feed.latest_round_data(), sequencer)
+        ok = ok and size >= CHAINLINK_WORDS * 32
+        return ok, _as_int256(words[1]), words[2]
+
     @staticmethod
     def _scale_to_wad_down(answer: int, decimals: int) -> int:
-        """Up to 18 decimals the scaling is exact (checked: an absurd answer panics 0x11 rather
-        than wrap). Above 18 it divides and rounds down, dropping digits finer than 1e-18 USD."""
+        """Up to 18 decimals the scaling is exact (an answer that would exceed MAX_PRICE_LIMIT was
+        left out before). Above 18 it divides and rounds down, dropping digits finer than 1e-18 USD."""
         if decimals <= WAD_DECIMALS:
             return evm.mul(answer, 10 ** (WAD_DECIMALS - decimals))
         return evm.div(answer, 10 ** (decimals - WAD_DECIMALS))

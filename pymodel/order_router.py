@@ -24,6 +24,7 @@ from pymodel.perp_engine import PerpEngine, ZeroSize
 
 MAX_MIN_EXECUTION_DELAY = 3_600  # 1 hour
 MAX_MAX_EXECUTION_DELAY = 86_400  # 1 day
+PULL_FILL_WINDOW = 10
 
 # The 4-byte selector of every custom error a contract of the system declares (keccak of the
 # Solidity signature), plus Panic(uint256) and Error(string): what `OrderCancelled.reason` carries.
@@ -71,6 +72,7 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "InvalidRedeemTiming": bytes.fromhex("9f2b24e4"),
     "InvalidSourceCount": bytes.fromhex("bd5e9024"),
     "LiquidationCooldown": bytes.fromhex("062a4740"),
+    "MalformedAnswer": bytes.fromhex("16701960"),
     "MarginBelowMinimum": bytes.fromhex("56f4f7f0"),
     "MarginInOnDecrease": bytes.fromhex("f8ea12e3"),
     "MarketAlreadyListed": bytes.fromhex("140af942"),
@@ -104,7 +106,6 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "PriceOutsideBand": bytes.fromhex("e5369b6b"),
     "ReductionTooLarge": bytes.fromhex("e8fb3eb3"),
     "RoundNotFound": bytes.fromhex("d7ea2271"),
-    "RoundTooEarly": bytes.fromhex("56a26fbf"),
     "SafeCastOverflowedIntDowncast": bytes.fromhex("327269a7"),
     "SafeCastOverflowedIntToUint": bytes.fromhex("a8ce4432"),
     "SafeCastOverflowedUintDowncast": bytes.fromhex("6dfcc650"),
@@ -113,6 +114,8 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "SequencerDown": bytes.fromhex("032b3d00"),
     "SequencerGracePeriod": bytes.fromhex("018cce43"),
     "SlippageExceeded": bytes.fromhex("71c4efed"),
+    "SourceReadOutOfGas": bytes.fromhex("c49c115f"),
+    "SourceReverted": bytes.fromhex("0c94ccc8"),
     "SpreadTooWide": bytes.fromhex("37fa446a"),
     "StalePrice": bytes.fromhex("7ec02e80"),
     "TooManyMarkets": bytes.fromhex("1fd60448"),
@@ -127,6 +130,19 @@ ERROR_SELECTORS: dict[str, bytes] = {
     "ZeroFeed": bytes.fromhex("45423193"),
     "ZeroShares": bytes.fromhex("9811e0c7"),
     "ZeroSize": bytes.fromhex("c459d23f"),
+    "ConfidenceTooWide": bytes.fromhex("12abf28a"),
+    "PullPriceBehindPush": bytes.fromhex("06e44fbd"),
+    "InvalidMaxConfidence": bytes.fromhex("49887cc4"),
+    "InvalidPullLagTolerance": bytes.fromhex("cdb79c46"),
+    "RoundHintCount": bytes.fromhex("dc486c03"),
+    "BadRoundHint": bytes.fromhex("1e56e482"),
+    "PhaseStartRound": bytes.fromhex("cc81a343"),
+    "RoundWalkTooLong": bytes.fromhex("84aefc64"),
+    "FillNotReady": bytes.fromhex("4d2d44e6"),
+    "PinnedBelowQuorum": bytes.fromhex("61cd4053"),
+    "InsufficientUpdateFee": bytes.fromhex("dd519f03"),
+    "RefundFailed": bytes.fromhex("f0c49d44"),
+    "NotOracle": bytes.fromhex("df4f8240"),
 }
 
 
@@ -182,10 +198,8 @@ class OrderNotExpired(Revert):
 
 
 @dataclass
-class RoundTooEarly(Revert):
-    market_id: int
-    observed_at: int
-    ready_at: int
+class NotOracle(Revert):
+    sender: str
 
 
 @dataclass
@@ -287,16 +301,25 @@ class OrderRouter(Ownable):
             self.collateral.transfer_from(env.calling(self.address), env.sender, self.address, escrow)
         self.emit(OrderSubmitted(env.sender, market_id, size_delta, margin_in, acceptable_price, fee))
 
-    def execute_order(self, env: Env, account: str, market_id: int) -> None:
-        """Mirrors OrderRouter.executeOrder."""
+    def execute_order(
+        self, env: Env, account: str, market_id: int, round_ids: list[int], pull_updates: list[bytes]
+    ) -> None:
+        """Mirrors OrderRouter.executeOrder (no value: the harness pays no update fee)."""
         order = self._live_order(account, market_id)
         expires_at = evm.add(order.submitted_at, self.max_execution_delay)
         if env.timestamp >= expires_at:
             raise OrderExpired(account, market_id, expires_at)
-        # The fill round must be observed after the order was made, and at least the minimum delay after.
-        price, observed_at = self.oracle.price_with_time(env, market_id)
-        if observed_at <= order.submitted_at or observed_at < evm.add(order.submitted_at, self.min_execution_delay):
-            raise RoundTooEarly(market_id, observed_at, order.submitted_at + max(1, self.min_execution_delay))
+        # The fill is pinned to the order: each source's first observation at or after readyAt.
+        ready_at = evm.add(order.submitted_at, max(1, self.min_execution_delay))
+        price, observed_at = self.oracle.pin_fill(
+            env.calling(self.address),
+            market_id,
+            ready_at,
+            self.fill_window(),
+            PULL_FILL_WINDOW,
+            list(round_ids),
+            list(pull_updates),
+        )
 
         del self._orders[(account, market_id)]
         reason = self._try(
@@ -315,8 +338,13 @@ class OrderRouter(Ownable):
             if order.margin_in > 0:
                 self.collateral.transfer(env.calling(self.address), account, order.margin_in)
             self.emit(OrderCancelled(account, market_id, error_selector(reason)))
+        self.oracle.unpin(env.calling(self.address))
         if order.execution_fee > 0:
             self.collateral.transfer(env.calling(self.address), env.sender, order.execution_fee)
+
+    def fill_window(self) -> int:
+        """Mirrors OrderRouter.fillWindow."""
+        return evm.sub(self.max_execution_delay, self.min_execution_delay) // 2
 
     def cancel_order(self, env: Env, account: str, market_id: int) -> None:
         """Mirrors OrderRouter.cancelOrder."""

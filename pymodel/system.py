@@ -205,6 +205,7 @@ class _Contracts:
         for market in config.markets:
             self.engine.list_market(env, market.market_id, market.params())
         self.engine.set_order_router(env, self.order_router.address)
+        self.oracle.set_order_router(env, self.order_router.address)
         self.order_router.set_execution_params(
             env, config.execution_fee, config.min_execution_delay, config.max_execution_delay
         )

@@ -110,7 +110,7 @@ def cli() -> None:
     for column in ("trader", "size (ETH)", "submitted (s)", "round observed (s)", "oracle", "fill", "fee", "match"):
         orders.add_column(column, justify="right")
     for trader in traders:
-        filled = ledger.act(keeper, "orderRouter", "executeOrder", trader, ETH)
+        filled = ledger.act(keeper, "orderRouter", "executeOrder", trader, ETH, [], [])
         sides = [(o.event("OrderExecuted"), o.event("PositionIncreased")) for o in (filled, ledger.last_chain)]
         (executed, fill), exact = sides[0], filled.events == ledger.last_chain.events
         orders.add_row(

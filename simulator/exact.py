@@ -440,7 +440,9 @@ def open_population(run: ExactRun, at: int) -> list[Outcome]:
         run.act(name, at, "orderRouter", "submitOrder", run.market, size, margin, acceptable)
     fill_at = at + max(1, router.min_execution_delay)
     run.post_opening_round(fill_at)
-    return [run.act("keeper", fill_at, "orderRouter", "executeOrder", trader, run.market) for trader in run.traders]
+    return [
+        run.act("keeper", fill_at, "orderRouter", "executeOrder", trader, run.market, [], []) for trader in run.traders
+    ]
 
 
 def run_exact(config: SimConfig, path: int = 0) -> ExactResult:

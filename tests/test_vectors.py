@@ -74,7 +74,13 @@ HANDWRITTEN = {
             "function": "setRoundData",
             "args": ["300000000000", "t+2"],
         },
-        {"at": "2", "sender": "owner", "contract": "orderRouter", "function": "executeOrder", "args": ["@trader", "1"]},
+        {
+            "at": "2",
+            "sender": "owner",
+            "contract": "orderRouter",
+            "function": "executeOrder",
+            "args": ["@trader", "1", [], []],
+        },
         {
             "at": "120",
             "sender": "owner",
@@ -101,7 +107,7 @@ HANDWRITTEN = {
             "sender": "owner",
             "contract": "orderRouter",
             "function": "executeOrder",
-            "args": ["@trader", "1"],
+            "args": ["@trader", "1", [], []],
         },
     ],
 }

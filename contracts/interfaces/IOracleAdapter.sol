@@ -7,9 +7,12 @@ pragma solidity 0.8.28;
 /// Every trigger in the system uses this price.
 /// @dev Rules (docs/DESIGN.md, "Multi-source mark"), evaluated in this order by `price`:
 /// 1. the market has sources (`FeedNotSet`); 2. the L2 sequencer is up and past its grace period;
-/// 3. each source is read and validated on its own (answer > 0, timestamp set, not in the future,
-/// not older than the source's `maxAge`, Pyth exponent as configured, non-zero once scaled);
-/// a source that fails is left out. Fewer than `quorum` fresh sources: the market is degraded and
+/// 3. each source is read and validated on its own (the call succeeds within SOURCE_READ_GAS and
+/// returns every word, answer > 0, timestamp set, not in the future, not older than the source's
+/// `maxAge`, Pyth exponent as configured, at most MAX_PRICE_LIMIT and non-zero once scaled);
+/// a source that fails is left out: a source never makes `price` revert on its own. 3b. a pull
+/// (Pyth) source also needs its confidence at most `maxConfBps` of its price and its print no more
+/// than `pullLagTolerance` seconds older than the newest fresh push (Chainlink) observation. Fewer than `quorum` fresh sources: the market is degraded and
 /// `price` reverts with the error of the first source that failed (`StalePrice`, ...);
 /// 4. the mark is the LOWER median of the fresh sources (sorted ascending, index (n - 1) / 2: always
 /// a price some source published, exact); 5. the sources within `maxSpreadBps` of the mark
@@ -54,6 +57,8 @@ interface IOracleAdapter {
         uint256 bandBps;
         uint256 bandWindow;
         uint256 maxPrice; // WAD; 0 = MAX_PRICE_LIMIT
+        uint256 maxConfBps; // a pull price's confidence at most this share of it; 0 = no limit
+        uint256 pullLagTolerance; // seconds a pull print may be older than the newest push observation
     }
 
     /// @notice The band's state: the last accepted mark and an out-of-band mark awaiting confirmation.
@@ -75,11 +80,36 @@ interface IOracleAdapter {
         AboveBound
     }
 
+    /// @notice A source's health as `markStatus` / `sourceHealthOf` report it: `Ok`, or why the
+    /// source is left out (step 3).
+    enum SourceHealth {
+        Ok,
+        NonPositive,
+        NoTimestamp,
+        Future,
+        Stale,
+        BadExponent,
+        ScalesToZero,
+        Reverted,
+        Malformed,
+        Absurd,
+        WideConfidence,
+        BehindPush
+    }
+
     /* ERRORS */
 
     /// @notice No source is configured for the market.
     error FeedNotSet(uint256 marketId);
-    /// @notice The feed answered zero or a negative number.
+    /// @notice The source's read reverted or used up its SOURCE_READ_GAS.
+    error SourceReverted(uint256 marketId, address feed);
+    /// @notice The source returned `size` bytes, fewer than its interface's words (or a Pyth
+    /// exponent outside int32).
+    error MalformedAnswer(uint256 marketId, address feed, uint256 size);
+    /// @notice A source read ran out of gas because the CALLER was short of gas (63/64 rule): not
+    /// the source's fault, so the whole call reverts instead of leaving the source out.
+    error SourceReadOutOfGas(address feed);
+    /// @notice The feed answered zero or a negative number, or one beyond MAX_PRICE_LIMIT once scaled.
     error InvalidAnswer(uint256 marketId, int256 answer);
     /// @notice The feed's round has `updatedAt == 0` (incomplete round).
     error MissingTimestamp(uint256 marketId);
@@ -120,6 +150,34 @@ interface IOracleAdapter {
     error InvalidBandWindow(uint256 bandWindow);
     /// @notice `maxPrice` must be at most MAX_PRICE_LIMIT (0 = MAX_PRICE_LIMIT).
     error InvalidMaxPrice(uint256 maxPrice);
+    /// @notice A pull price's confidence interval exceeds `maxConfBps` of the price.
+    error ConfidenceTooWide(uint256 marketId, uint256 conf, int256 price);
+    /// @notice A pull print published more than `pullLagTolerance` before the newest push observation.
+    error PullPriceBehindPush(uint256 marketId, uint256 publishTime, uint256 newestPushAt);
+    /// @notice `maxConfBps` must be at most MAX_CONF_BPS.
+    error InvalidMaxConfidence(uint256 maxConfBps);
+    /// @notice `pullLagTolerance` must be at most MAX_PULL_LAG_TOLERANCE.
+    error InvalidPullLagTolerance(uint256 pullLagTolerance);
+    /// @notice `pinFill` / `unpin` called by someone other than the order router.
+    error NotOrderRouter(address caller);
+    /// @notice `setOrderRouter` once only.
+    error OrderRouterAlreadySet();
+    /// @notice Round hints: none, or one per source.
+    error RoundHintCount(uint256 hints, uint256 sources);
+    /// @notice The keeper's round for source `index` is not its first with `updatedAt >= readyAt`.
+    error BadRoundHint(uint256 marketId, uint256 index, uint80 roundId);
+    /// @notice The round starts a proxy phase: its predecessor cannot be read to prove it first.
+    error PhaseStartRound(uint256 marketId, uint256 index, uint256 roundId);
+    /// @notice More than MAX_ROUND_WALK rounds since readyAt: the keeper must name the round.
+    error RoundWalkTooLong(uint256 marketId, uint256 index);
+    /// @notice Not every source has its first observation yet and the fill window is open.
+    error FillNotReady(uint256 marketId, uint256 present, uint256 closesAt);
+    /// @notice The fill window closed with fewer than `quorum` pinned observations.
+    error PinnedBelowQuorum(uint256 marketId, uint256 present, uint256 quorum);
+    /// @notice The value sent does not cover the pull update fee.
+    error InsufficientUpdateFee(uint256 fee, uint256 value);
+    /// @notice The unspent value could not be sent back.
+    error RefundFailed();
     /// @notice The sequencer grace period must be at most MAX_GRACE_PERIOD.
     error InvalidGracePeriod(uint256 gracePeriod);
 
@@ -141,11 +199,14 @@ interface IOracleAdapter {
         uint256 maxSpreadBps,
         uint256 bandBps,
         uint256 bandWindow,
-        uint256 maxPrice
+        uint256 maxPrice,
+        uint256 maxConfBps,
+        uint256 pullLagTolerance
     );
     event MarkAccepted(uint256 indexed marketId, uint256 mark, uint256 oldestObservedAt, uint256 newestObservedAt);
     event MarkPending(uint256 indexed marketId, uint256 mark, uint256 lastAccepted, uint256 newestObservedAt);
     event SequencerFeedSet(address feed, uint256 gracePeriod);
+    event OrderRouterSet(address router);
 
     /* FUNCTIONS */
 
@@ -165,6 +226,29 @@ interface IOracleAdapter {
     /// `gracePeriod` at most MAX_GRACE_PERIOD.
     function setSequencerFeed(address feed, uint256 gracePeriod) external;
 
+    /// @notice Owner only, once: the order router allowed to pin fills.
+    function setOrderRouter(address router) external;
+
+    /// @notice The order router only. The fill mark of an order ready at `readyAt` (SPEC §5a):
+    /// per source its first observation at or after `readyAt` (Chainlink: the first round by round
+    /// id, `roundIds[i]` named by the keeper or 0 to walk back from the latest; Pyth: a signed
+    /// update in `[readyAt, readyAt + pullFillWindow]` from `pullUpdates`, fee from the value,
+    /// or the stored print in that range), counted when it lies in `[readyAt, readyAt +
+    /// fillWindow]`. Reverts `FillNotReady` until every source has one or the window closed, then
+    /// needs a quorum within the spread. Pins the mark for the rest of the transaction: `price`
+    /// and `priceWithTime` return it until `unpin`. Refunds unspent value to the caller.
+    function pinFill(
+        uint256 marketId,
+        uint256 readyAt,
+        uint256 fillWindow,
+        uint256 pullFillWindow,
+        uint80[] calldata roundIds,
+        bytes[] calldata pullUpdates
+    ) external payable returns (uint256 mark, uint256 observedAt);
+
+    /// @notice The order router only: ends the pinned fill.
+    function unpin() external;
+
     /// @notice Anyone. Records the current mark as accepted when it passes the band (returns true),
     /// else records it as pending confirmation (returns false). Reverts like `price` when the market
     /// is degraded for any other reason. Keepers call it after every new observation.
@@ -178,8 +262,15 @@ interface IOracleAdapter {
     function priceWithTime(uint256 marketId) external view returns (uint256 price, uint256 observedAt);
 
     /// @notice The market's state now: which check fails first (Live when none does), the number
-    /// of fresh sources and of sources agreeing with the median (0 when not evaluated).
-    function markStatus(uint256 marketId) external view returns (MarkStatus status, uint256 fresh, uint256 agreeing);
+    /// of fresh sources and of sources agreeing with the median (0 when not evaluated), and why the
+    /// first left-out source was left out (`Ok` when none was). Never reverts.
+    function markStatus(uint256 marketId)
+        external
+        view
+        returns (MarkStatus status, uint256 fresh, uint256 agreeing, SourceHealth firstFault);
+
+    /// @notice Each source's health now (step 3), in source order. Never reverts.
+    function sourceHealthOf(uint256 marketId) external view returns (SourceHealth[] memory);
 
     /// @notice The market's first source: (feed, decimals, maxAge).
     function feedOf(uint256 marketId) external view returns (address feed, uint8 decimals, uint256 maxAge);

@@ -33,9 +33,10 @@ interface IOrderRouter {
     error OrderExpired(address account, uint256 marketId, uint256 expiresAt);
     /// @notice Cancellation refused before `expiresAt`.
     error OrderNotExpired(address account, uint256 marketId, uint256 expiresAt);
-    /// @notice The oracle round on chain was observed at `observedAt`, before `readyAt`
-    /// (`submittedAt + max(1, minExecutionDelay)`): wait for a newer round.
-    error RoundTooEarly(uint256 marketId, uint256 observedAt, uint256 readyAt);
+    /// @notice Only the oracle sends the router value (its refund of unspent update fees).
+    error NotOracle(address sender);
+    /// @notice The unspent value could not be sent back to the keeper.
+    error RefundFailed();
     /// @notice The engine call failed without revert data (out of gas): the keeper must send more gas.
     error ExecutionOutOfGas();
     error InvalidParameter(string name, uint256 value);
@@ -71,10 +72,20 @@ interface IOrderRouter {
     /// @notice Escrows `marginIn + executionFee` from the caller and records the order.
     function submitOrder(uint256 marketId, int256 sizeDelta, uint256 marginIn, uint256 acceptablePrice) external;
 
-    /// @notice Any keeper: fills the order at the oracle round on chain now, or cancels it when
-    /// the engine refuses the fill. Reverts (order kept) when the round is too early or the oracle
-    /// fails; reverts when the order expired.
-    function executeOrder(address account, uint256 marketId) external;
+    /// @notice Any keeper: fills the order at its pinned mark (`IOracleAdapter.pinFill` with
+    /// `readyAt = submittedAt + max(1, minExecutionDelay)`, `fillWindow()`, PULL_FILL_WINDOW; the
+    /// keeper's round ids, 0 or none to let the oracle find them, and pull updates, their fee from
+    /// `msg.value`, the rest refunded), or cancels it when the engine refuses the fill. Any keeper
+    /// at any time gets the same mark. Reverts (order kept) while the fill is not ready or the
+    /// oracle refuses it; reverts when the order expired.
+    function executeOrder(address account, uint256 marketId, uint80[] calldata roundIds, bytes[] calldata pullUpdates)
+        external
+        payable;
+
+    /// @notice Seconds after `readyAt` within which each source's first observation belongs to an
+    /// order: `(maxExecutionDelay - minExecutionDelay) / 2` (the rest of the order's life it can
+    /// still fill on a quorum of them).
+    function fillWindow() external view returns (uint256);
 
     /// @notice Anyone, once the order expired: returns the margin to the trader, the fee to the caller.
     function cancelOrder(address account, uint256 marketId) external;

@@ -57,7 +57,11 @@ def test_plan__adopts_given_contracts_and_wires_everything_once():
     calls = [(s.target, s.function) for s in steps if isinstance(s, Call)]
     assert calls.count(("engine", "listMarket")) == 2 and ("engine", "setGuardian") not in calls
     assert calls.count(("oracle", "setOracle")) == 2  # each market's sources and aggregation rules
-    assert calls[-8:-6] == [("engine", "setOrderRouter"), ("orderRouter", "setExecutionParams")]
+    assert calls[-9:-6] == [
+        ("engine", "setOrderRouter"),
+        ("oracle", "setOrderRouter"),
+        ("orderRouter", "setExecutionParams"),
+    ]
     # Last: every owned contract handed to the timelock, which has no admin but itself.
     assert calls[-6:] == [(name, "transferOwnership") for name in owned]
     timelock = next(s for s in steps if isinstance(s, Deploy) and s.name == "timelock")

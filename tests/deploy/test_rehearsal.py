@@ -214,7 +214,7 @@ def test_scenario_matches_the_model_to_the_wei(node, project, tmp_path):
     time.sleep(router.call("minExecutionDelay") + 1)  # a testnet's clock: the node mines at wall time
     push_prices(node, tmp_path, "0,3000")  # the round that fills the orders (same price)
     for trader in (long_trader, short_trader):
-        router.transact("executeOrder", trader, 1, sender=lp)  # any keeper
+        router.transact("executeOrder", trader, 1, [], [], sender=lp)  # any keeper
         assert engine.call("positionOf", trader, 1)[0] != 0, "the order filled"
     push_prices(node, tmp_path, "0,2500")  # the crash
     keeper = node.ape(

@@ -19,6 +19,7 @@ from chainio import ChainRevert, DecodedEvent, LeanContract
 from chainio.project import lean
 from pymodel.core import Env, EventLog
 from pymodel.errors import Revert
+from pymodel.faulty_feed import FaultyFeed
 from pymodel.mock_price_feed import ChainlinkMockV3Aggregator, MockPriceFeed
 from pymodel.mock_pyth import MockPyth, encode_price_feed_update
 from pymodel.oracle_adapter import OracleAdapter
@@ -118,6 +119,18 @@ class OracleWorld:
             answer,
         )
         twin.state_views = lambda: [("decimals", ()), ("latestRoundId", ()), ("latestRoundData", ())]
+        self.feeds[twin.address] = twin.model
+        return twin
+
+    def deploy_faulty_feed(self, decimals: int, answer: int) -> Twin:
+        """contracts/mocks/FaultyFeed.sol: healthy until `setMode`, any answer via `setRoundData`."""
+        twin = self.deploy(
+            "FaultyFeed",
+            lambda address, env: FaultyFeed(address, self.log, env, decimals, answer),
+            decimals,
+            answer,
+        )
+        twin.state_views = lambda: [("decimals", ()), ("mode", ()), ("latestRoundId", ())]
         self.feeds[twin.address] = twin.model
         return twin
 

@@ -18,7 +18,7 @@ from difftest.ledger import Ledger
 from difftest.orders import close, execute, submit
 from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.core import Env
-from pymodel.oracle_adapter import MarkStatus
+from pymodel.oracle_adapter import MarkStatus, SourceHealth
 from pymodel.system import source_specs
 
 USD = 10**6
@@ -87,7 +87,7 @@ def test_frozen_source__outvoted__liquidation_proceeds(make_ledger):
     ledger.set_source_price(ETH, 0, 3_000 * FEED)
     ledger.set_source_price(ETH, 1, 2_700 * FEED)
     ledger.set_source_price(ETH, 2, 2_700 * FEED)
-    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 3, 2)  # 3 fresh, 2 agree
+    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 3, 2, SourceHealth.OK)  # 3 fresh, 2 agree
     ledger.act(keeper, "oracle", "updateMark", ETH)
 
     out = ledger.act(keeper, "engine", "liquidate", trader, ETH)
@@ -104,10 +104,10 @@ def test_frozen_source__stops_updating__outvoted_then_dropped_as_stale(make_ledg
     ledger.set_source_price(ETH, 1, 2_700 * FEED)
     ledger.set_source_price(ETH, 2, 2_700 * FEED)
     # Source 0 (last round at `frozen_at`) is exactly max-age old: still fresh, but outvoted.
-    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 3, 2)
+    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 3, 2, SourceHealth.OK)
     ledger.advance(1)
     ledger.set_source_price(ETH, 1, 2_690 * FEED)
-    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 2, 2)  # now stale: left out
+    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 2, 2, SourceHealth.STALE)  # now stale: left out
     assert chain_view(ledger, "priceWithTime", ETH) == (2_690 * WAD, frozen_at + MAX_AGE)
 
     out = ledger.act(keeper, "engine", "liquidate", trader, ETH)
@@ -134,13 +134,14 @@ def test_two_sources_stale__market_degraded__nothing_acts(make_ledger):
     start = ledger.now
     ledger.advance(MAX_AGE + 1)
     ledger.set_source_price(ETH, 2, 2_000 * FEED)  # only the Pyth source is fresh: below quorum 2
-    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.BELOW_QUORUM, 1, 1)
+    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.BELOW_QUORUM, 1, 1, SourceHealth.STALE)
     stale = ("StalePrice", (ETH, start, ledger.now, MAX_AGE))
     assert ledger.act(keeper, "engine", "liquidate", trader, ETH).error == stale
     # A close order cannot be filled either: its execution (no new round) reverts on the mark.
     closing = close(ledger, trader, ETH, 0, keeper=keeper, new_round=False)
+    # Pinned fills (issue 17): no source has published since readyAt: the fill waits.
+    assert closing.error[0] == "FillNotReady"
     stale = ("StalePrice", (ETH, start, ledger.now, MAX_AGE))
-    assert closing.error == stale
     assert ledger.act(keeper, "oracle", "updateMark", ETH).error == stale
     assert size(ledger, trader) == 10 * WAD
 
@@ -263,15 +264,21 @@ def test_set_oracle__owner_reconfigures_live_market__stranger_and_bad_bounds_rev
     market = ledger.system.config.markets[0]
     specs = [tuple(spec) for spec in source_specs(market, ledger.deployment.addresses.sources[ETH])]
 
-    out = ledger.act(owner, "oracle", "setOracle", ETH, specs[:2], (2, 300, 1_000, 60, 0))
+    out = ledger.act(owner, "oracle", "setOracle", ETH, specs[:2], (2, 300, 1_000, 60, 0, 100, 60))
     assert [event.name for event in out.events] == ["SourceSet", "SourceSet", "OracleParamsSet"]
-    assert ledger.system.c.oracle.oracle_params_of(ETH) == (2, 300, 1_000, 60, 0)
+    assert ledger.system.c.oracle.oracle_params_of(ETH) == (2, 300, 1_000, 60, 0, 100, 60)
     assert len(ledger.system.c.oracle.sources_of(ETH)) == 2
 
-    reverts = ledger.act(stranger, "oracle", "setOracle", ETH, specs, (1, 0, 0, 0, 0))
+    reverts = ledger.act(stranger, "oracle", "setOracle", ETH, specs, (1, 0, 0, 0, 0, 0, 0))
     assert reverts.error == ("OwnableUnauthorizedAccount", (stranger,))
-    assert ledger.act(owner, "oracle", "setOracle", ETH, specs, (4, 0, 0, 0, 0)).error == ("InvalidQuorum", (4, 3))
-    assert ledger.act(owner, "oracle", "setOracle", ETH, [], (1, 0, 0, 0, 0)).error == ("InvalidSourceCount", (0,))
+    assert ledger.act(owner, "oracle", "setOracle", ETH, specs, (4, 0, 0, 0, 0, 0, 0)).error == (
+        "InvalidQuorum",
+        (4, 3),
+    )
+    assert ledger.act(owner, "oracle", "setOracle", ETH, [], (1, 0, 0, 0, 0, 0, 0)).error == (
+        "InvalidSourceCount",
+        (0,),
+    )
     assert len(ledger.system.c.oracle.sources_of(ETH)) == 2  # unchanged by the reverts
 
 
@@ -301,4 +308,4 @@ def test_pyth_first_and_four_sources__even_count_lower_median_through_the_ledger
     ledger.set_source_price(ETH, 2, 2_993 * USD)
     ledger.set_source_price(ETH, 3, 2_994 * 10**10)
     assert chain_view(ledger, "priceWithTime", ETH) == (2_992 * WAD, ledger.now)  # lower median of 4
-    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 4, 4)
+    assert chain_view(ledger, "markStatus", ETH) == (MarkStatus.LIVE, 4, 4, SourceHealth.OK)

@@ -18,13 +18,18 @@ from pymodel.oracle_adapter import (
     MAX_AGE_LIMIT,
     MAX_BAND_BPS,
     MAX_BAND_WINDOW,
+    MAX_CONF_BPS,
     MAX_GRACE_PERIOD,
     MAX_PRICE_LIMIT,
+    MAX_PULL_LAG_TOLERANCE,
     MAX_SOURCES,
     MAX_SPREAD_BPS,
     MarkStatus,
+    SourceHealth,
     SourceKind,
 )
+
+OK = SourceHealth.OK
 
 MARKET = 1
 HOUR = 3600
@@ -48,8 +53,10 @@ def chainlink(feed) -> tuple:
     return (CHAINLINK, feed.address, NO_ID, HOUR)
 
 
-def params(quorum: int = 2, spread: int = 100, band: int = 0, window: int = 0, max_price: int = 0) -> tuple:
-    return (quorum, spread, band, window, max_price)
+def params(
+    quorum: int = 2, spread: int = 100, band: int = 0, window: int = 0, max_price: int = 0, conf: int = 0, lag: int = 0
+) -> tuple:
+    return (quorum, spread, band, window, max_price, conf, lag)
 
 
 @pytest.fixture
@@ -84,10 +91,10 @@ def test_set_oracle__three_sources__stores_them_and_emits_per_source(oracle, ada
         (adapter.address, "SourceSet", (MARKET, 0, CHAINLINK, a.address, NO_ID, 18, HOUR)),
         (adapter.address, "SourceSet", (MARKET, 1, CHAINLINK, b.address, NO_ID, 18, HOUR)),
         (adapter.address, "SourceSet", (MARKET, 2, PYTH, pyth.address, PYTH_ID, 8, 2 * HOUR)),
-        (adapter.address, "OracleParamsSet", (MARKET, 2, 150, 2_000, 600, 0)),
+        (adapter.address, "OracleParamsSet", (MARKET, 2, 150, 2_000, 600, 0, 0, 0)),
     )
     assert oracle.view(adapter, "sourcesOf", MARKET)[1][2] == (PYTH, pyth.address, PYTH_ID, 8, 2 * HOUR)
-    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (2, 150, 2_000, 600, 0))
+    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (2, 150, 2_000, 600, 0, 0, 0))
     assert oracle.view(adapter, "feedOf", MARKET) == ("ok", (a.address, 18, HOUR))
 
 
@@ -96,7 +103,7 @@ def test_set_feed__after_three_sources__one_source_quorum_one_spread_and_band_ke
     oracle.transact(three, "setOracle", MARKET, [chainlink(a)] * 3, params(3, 100, 500, 60))
     assert oracle.transact(three, "setFeed", MARKET, a.address, HOUR)[0] == "ok"
     assert len(oracle.view(three, "sourcesOf", MARKET)[1]) == 1
-    assert oracle.view(three, "oracleParamsOf", MARKET) == ("ok", (1, 100, 500, 60, 0))
+    assert oracle.view(three, "oracleParamsOf", MARKET) == ("ok", (1, 100, 500, 60, 0, 0, 0))
 
 
 @pytest.mark.parametrize("count", [0, MAX_SOURCES + 1])
@@ -154,6 +161,8 @@ def test_set_oracle__quorum_out_of_bounds__reverts_invalid_quorum(oracle, adapte
         (params(1, 0, MAX_BAND_BPS + 1), ("InvalidBand", MAX_BAND_BPS + 1)),
         (params(1, 0, 0, MAX_BAND_WINDOW + 1), ("InvalidBandWindow", MAX_BAND_WINDOW + 1)),
         (params(1, 0, 0, 0, MAX_PRICE_LIMIT + 1), ("InvalidMaxPrice", MAX_PRICE_LIMIT + 1)),
+        (params(1, conf=MAX_CONF_BPS + 1), ("InvalidMaxConfidence", MAX_CONF_BPS + 1)),
+        (params(1, lag=MAX_PULL_LAG_TOLERANCE + 1), ("InvalidPullLagTolerance", MAX_PULL_LAG_TOLERANCE + 1)),
     ],
 )
 def test_set_oracle__parameter_above_bound__reverts_and_keeps_config(oracle, three, trio, bad, error):
@@ -163,7 +172,9 @@ def test_set_oracle__parameter_above_bound__reverts_and_keeps_config(oracle, thr
 
 
 def test_set_oracle__every_parameter_at_bound__accepted(oracle, adapter, trio):
-    bound = params(1, MAX_SPREAD_BPS, MAX_BAND_BPS, MAX_BAND_WINDOW, MAX_PRICE_LIMIT)
+    bound = params(
+        1, MAX_SPREAD_BPS, MAX_BAND_BPS, MAX_BAND_WINDOW, MAX_PRICE_LIMIT, MAX_CONF_BPS, MAX_PULL_LAG_TOLERANCE
+    )
     assert oracle.transact(adapter, "setOracle", MARKET, [chainlink(trio[0])], bound)[0] == "ok"
 
 
@@ -202,7 +213,7 @@ def test_price__one_source_wrong_by_10x__outvoted(oracle, three, trio):
     oracle.transact(b, "setRoundData", 2_000 * WAD, t)
     oracle.push_pyth(pyth, PYTH_ID, 8, 2_001 * USD_8, t)
     assert oracle.view(three, "price", MARKET, at=t) == ("ok", 2_001 * WAD)
-    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 3, 2))
+    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 3, 2, OK))
 
 
 def test_price__two_of_three_stale__reverts_first_stale_source(oracle, three, trio):
@@ -212,7 +223,7 @@ def test_price__two_of_three_stale__reverts_first_stale_source(oracle, three, tr
     oracle.transact(b, "setRoundData", 2_000 * WAD, t - HOUR - 5)
     oracle.push_pyth(pyth, PYTH_ID, 8, 2_000 * USD_8, t)
     assert oracle.view(three, "price", MARKET, at=t) == revert("StalePrice", MARKET, t - HOUR - 1, t, HOUR)
-    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.BELOW_QUORUM, 1, 1))
+    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.BELOW_QUORUM, 1, 1, SourceHealth.STALE))
 
 
 def test_price__one_stuck_source__outvoted_until_stale(oracle, three, trio):
@@ -238,7 +249,7 @@ def test_price__two_sources_at_spread_bound_plus_minus_one_wei(oracle, adapter, 
     outcome = oracle.view(adapter, "price", MARKET, at=t)
     assert outcome == (("ok", low) if ok else revert("SpreadTooWide", MARKET, low, 1, 2))
     status = oracle.view(adapter, "markStatus", MARKET)[1]
-    assert status == ((MarkStatus.LIVE, 2, 2) if ok else (MarkStatus.SPREAD_TOO_WIDE, 2, 1))
+    assert status == ((MarkStatus.LIVE, 2, 2, OK) if ok else (MarkStatus.SPREAD_TOO_WIDE, 2, 1, OK))
 
 
 def test_price_with_time__oldest_agreeing_observation__outlier_ignored(oracle, three, trio):
@@ -261,12 +272,12 @@ def test_price_with_time__degraded__same_revert_as_price(oracle, three, trio):
 
 
 def test_mark_status__not_configured_and_sequencer_down(oracle, adapter):
-    assert oracle.view(adapter, "markStatus", 3) == ("ok", (MarkStatus.NOT_CONFIGURED, 0, 0))
+    assert oracle.view(adapter, "markStatus", 3) == ("ok", (MarkStatus.NOT_CONFIGURED, 0, 0, OK))
     sequencer = oracle.deploy_mock_price_feed(0, 1)  # answer 1: down
     feed = oracle.deploy_mock_price_feed(8, 2_000 * USD_8)
     oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
     oracle.transact(adapter, "setSequencerFeed", sequencer.address, 0)
-    assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.SEQUENCER_DOWN, 0, 0))
+    assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.SEQUENCER_DOWN, 0, 0, OK))
 
 
 def test_set_sequencer_feed__grace_period_above_bound__reverts_and_keeps_the_old_one(oracle, adapter):
@@ -293,24 +304,31 @@ def test_price__median_at_max_price__live_one_wei_above__price_above_bound(oracl
     assert oracle.transact(three, "setOracle", MARKET, [chainlink(a)], params(1, 100, 0, 0, bound))[0] == "ok"
     if ok:
         assert oracle.view(three, "price", MARKET) == ("ok", 2_000 * WAD)
-        assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 1, 1))
+        assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.LIVE, 1, 1, OK))
         return
     error = revert("PriceAboveBound", MARKET, 2_000 * WAD, bound)
     assert oracle.view(three, "price", MARKET) == error
     assert oracle.view(three, "priceWithTime", MARKET) == error
     assert oracle.transact(three, "updateMark", MARKET) == error
     assert oracle.view(three, "markOf", MARKET) == ("ok", (0, 0, 0, 0))
-    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.ABOVE_BOUND, 1, 1))
+    assert oracle.view(three, "markStatus", MARKET) == ("ok", (MarkStatus.ABOVE_BOUND, 1, 1, OK))
 
 
-def test_price__absurd_answer_without_a_market_bound__refused_at_the_global_limit(oracle, adapter):
-    """No `maxPrice` (a `setFeed` market): the global MAX_PRICE_LIMIT applies, so an answer that
-    would overflow the pool's valuation is a named error here, never a panic further on."""
+def test_price__absurd_answer_without_a_market_bound__source_left_out_at_the_global_limit(oracle, adapter):
+    """No `maxPrice` (a `setFeed` market): a source whose answer would exceed MAX_PRICE_LIMIT once
+    scaled (it would overflow the pool's valuation) is left out as absurd: with one source the
+    market is below quorum with `InvalidAnswer`, never a panic further on."""
     feed = oracle.deploy_mock_price_feed(8, 2**200)
     oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
-    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (1, 0, 0, 0, 0))
-    mark = 2**200 * 10**10
-    assert oracle.view(adapter, "price", MARKET) == revert("PriceAboveBound", MARKET, mark, MAX_PRICE_LIMIT)
+    assert oracle.view(adapter, "oracleParamsOf", MARKET) == ("ok", (1, 0, 0, 0, 0, 0, 0))
+    assert oracle.view(adapter, "price", MARKET) == revert("InvalidAnswer", MARKET, 2**200)
+    assert oracle.view(adapter, "markStatus", MARKET) == ("ok", (MarkStatus.BELOW_QUORUM, 0, 0, SourceHealth.ABSURD))
+
+
+def test_price__answer_exactly_at_the_global_limit__is_the_mark(oracle, adapter):
+    feed = oracle.deploy_mock_price_feed(8, MAX_PRICE_LIMIT // 10**10)
+    oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
+    assert oracle.view(adapter, "price", MARKET) == ("ok", MAX_PRICE_LIMIT)
 
 
 def test_price__one_source_beyond_the_bound__outvoted_by_the_median(oracle, three, trio):
@@ -323,7 +341,7 @@ def test_price__one_source_beyond_the_bound__outvoted_by_the_median(oracle, thre
             "setOracle",
             MARKET,
             [chainlink(a), chainlink(b), (PYTH, pyth.address, PYTH_ID, HOUR)],
-            params(2, 100, 0, 0, 3_000 * WAD),
+            params(2, 100, 0, 0, 3_000 * WAD, lag=HOUR),  # the Pyth print is older than b's round
         )[0]
         == "ok"
     )
@@ -406,7 +424,7 @@ def test_band__single_spike__rejected_then_next_print_accepted(oracle, banded, t
     a, _, _ = trio
     t = oracle.block_timestamp() + 60
     oracle.transact(a, "setRoundData", 1_000 * WAD, t)  # a -50% print
-    assert oracle.view(banded, "markStatus", MARKET, at=t) == ("ok", (MarkStatus.OUTSIDE_BAND, 1, 1))
+    assert oracle.view(banded, "markStatus", MARKET, at=t) == ("ok", (MarkStatus.OUTSIDE_BAND, 1, 1, OK))
     pending = oracle.transact(banded, "updateMark", MARKET)
     assert pending == ok_events((banded.address, "MarkPending", (MARKET, 1_000 * WAD, 2_000 * WAD, t)))
     assert oracle.view(banded, "price", MARKET)[1] == "PriceOutsideBand"  # the same observation

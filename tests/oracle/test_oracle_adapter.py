@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from chainio import RpcError
 from difftest import strategies as s
 from pymodel.core import ZERO_ADDRESS, EventLog
-from pymodel.errors import Panic, Revert
+from pymodel.errors import Revert
 from pymodel.evm import INT256_MAX, INT256_MIN
 from pymodel.oracle_adapter import MAX_AGE_LIMIT, MAX_FEED_DECIMALS, OracleAdapter
 
@@ -285,10 +285,10 @@ def test_price__answer_scales_to_zero__reverts_invalid_answer(oracle, adapter, d
     assert oracle.view(adapter, "price", MARKET) == revert("InvalidAnswer", MARKET, answer)
 
 
-def test_price__answer_overflows_wad_scaling__reverts_panic_overflow(oracle, adapter):
+def test_price__answer_would_overflow_wad_scaling__left_out_as_invalid_answer_not_a_panic(oracle, adapter):
     feed = oracle.deploy_mock_price_feed(0, INT256_MAX)
     oracle.transact(adapter, "setFeed", MARKET, feed.address, HOUR)
-    assert oracle.view(adapter, "price", MARKET) == revert("Panic", Panic.ARITHMETIC)
+    assert oracle.view(adapter, "price", MARKET) == revert("InvalidAnswer", MARKET, INT256_MAX)
 
 
 # ==============================================================================================

@@ -11,8 +11,10 @@ from pymodel.config import (
     MAX_AGE_LIMIT,
     MAX_BAND_BPS,
     MAX_BAND_WINDOW,
+    MAX_CONF_BPS,
     MAX_GRACE_PERIOD,
     MAX_PRICE_LIMIT,
+    MAX_PULL_LAG_TOLERANCE,
     MAX_SOURCES,
     MAX_SPREAD_BPS,
     SourceConfig,
@@ -39,6 +41,8 @@ def test_bounds__same_as_contract_constants():
         MAX_BAND_WINDOW,
         MAX_PRICE_LIMIT,
         MAX_GRACE_PERIOD,
+        MAX_CONF_BPS,
+        MAX_PULL_LAG_TOLERANCE,
     )
     assert ours == (
         oracle_adapter.MAX_SOURCES,
@@ -48,6 +52,8 @@ def test_bounds__same_as_contract_constants():
         oracle_adapter.MAX_BAND_WINDOW,
         oracle_adapter.MAX_PRICE_LIMIT,
         oracle_adapter.MAX_GRACE_PERIOD,
+        oracle_adapter.MAX_CONF_BPS,
+        oracle_adapter.MAX_PULL_LAG_TOLERANCE,
     )
 
 
@@ -56,7 +62,7 @@ def test_default_market__one_chainlink_source_from_single_feed_fields():
     assert m.oracle_sources() == (
         SourceConfig(kind="chainlink", decimals=18, max_age=60, initial_answer=3_000 * 10**18),
     )
-    assert m.oracle_params() == (1, 500, 2_500, 900, 3_000 * 1_000 * 10**18)  # bound: 1,000x the price
+    assert m.oracle_params() == (1, 500, 2_500, 900, 3_000 * 1_000 * 10**18, 100, 60)  # bound: 1,000x the price
 
 
 @pytest.mark.parametrize(

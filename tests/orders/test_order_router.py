@@ -72,9 +72,10 @@ def test_execute_order__round_of_the_submission_second__never_fills(ledger):
     submitted = ledger.now
     ledger.advance(5)
     ledger.set_price(ETH, 3_000 * FEED, updated_at=submitted)  # observed in the submission's second
-    assert execute(ledger, trader, ETH, keeper).error == ("RoundTooEarly", (ETH, submitted, submitted + 2))
+    closes_at = submitted + 2 + (MAX_DELAY - 2) // 2  # readyAt + the fill window
+    assert execute(ledger, trader, ETH, keeper).error == ("FillNotReady", (ETH, 0, closes_at))
     ledger.set_price(ETH, 3_000 * FEED, updated_at=submitted + 1)  # after it, but before the minimum delay
-    assert execute(ledger, trader, ETH, keeper).error == ("RoundTooEarly", (ETH, submitted + 1, submitted + 2))
+    assert execute(ledger, trader, ETH, keeper).error == ("FillNotReady", (ETH, 0, closes_at))
     ledger.set_price(ETH, 3_000 * FEED, updated_at=submitted + 2)
     out = execute(ledger, trader, ETH, keeper)
     assert out.event("OrderExecuted").values() == (trader, ETH, keeper, 3_000 * WAD, submitted + 2)
@@ -88,7 +89,7 @@ def test_execute_order__zero_min_delay__a_round_one_second_later_fills(ledger):
     submit(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD)
     submitted = ledger.now
     ledger.set_price(ETH, 3_000 * FEED)  # same second: updatedAt == submittedAt
-    assert execute(ledger, trader, ETH, keeper).error == ("RoundTooEarly", (ETH, submitted, submitted + 1))
+    assert execute(ledger, trader, ETH, keeper).error == ("FillNotReady", (ETH, 0, submitted + 1 + MAX_DELAY // 2))
     ledger.advance(1)
     next_round(ledger, ETH)
     assert execute(ledger, trader, ETH, keeper).events_named("OrderExecuted")
@@ -121,8 +122,10 @@ def test_expiry__edge_seconds__executable_before_cancellable_from(ledger, edge):
     before = balance(ledger, trader)
     submit(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD)
     expires_at = ledger.now + MAX_DELAY
-    ledger.advance(MAX_DELAY + edge)
-    next_round(ledger, ETH)
+    ledger.advance(2)
+    next_round(ledger, ETH)  # the order's round: the first at or after readyAt
+    ledger.advance(MAX_DELAY + edge - 2)
+    next_round(ledger, ETH)  # a later round, not the order's
     if edge < 0:
         refused = ledger.act(stranger, "orderRouter", "cancelOrder", trader, ETH)
         assert refused.error == ("OrderNotExpired", (trader, ETH, expires_at))
@@ -180,6 +183,9 @@ def test_price_with_time__model_equals_chain(ledger):
     assert tuple(chain) == model == (3_210 * WAD, ledger.now - 10)
 
 
+GAS_FOR_THE_PIN_NOT_THE_TRADE = 160_000
+
+
 def test_execute_order__starved_of_gas__whole_call_reverts_and_order_stays(ledger):
     _, _, trader, keeper = funded(ledger)
     submit(ledger, trader, ETH, 10 * WAD, 3_100 * USD, 3_100 * WAD)
@@ -188,7 +194,7 @@ def test_execute_order__starved_of_gas__whole_call_reverts_and_order_stays(ledge
     ledger.rpc.request("evm_setNextBlockTimestamp", [ledger.now])
     router = ledger.deployment.contracts["orderRouter"]
     with pytest.raises(ChainRevert) as raised:
-        router.transact("executeOrder", trader, ETH, sender=keeper, gas=120_000)
+        router.transact("executeOrder", trader, ETH, [], [], sender=keeper, gas=GAS_FOR_THE_PIN_NOT_THE_TRADE)
     assert raised.value.signature() == ("ExecutionOutOfGas", ())
     assert tuple(router.call("orderOf", trader, ETH))[4] != 0  # still pending: a keeper cannot starve it
 
