@@ -12,6 +12,21 @@ from typing import Any
 from chainio.contract import ChainRevert, LeanContract
 from chainio.keeper import decimal, usd
 
+# IOracleAdapter.SourceHealth, in order: why the first left-out source is left out.
+SOURCE_HEALTH = (
+    "ok",
+    "non-positive",
+    "no timestamp",
+    "future",
+    "stale",
+    "bad exponent",
+    "scales to zero",
+    "reverted",
+    "malformed",
+    "absurd",
+    "wide confidence",
+    "behind push",
+)
 MARK_STATUS = (
     "live",
     "not configured",
@@ -43,7 +58,7 @@ def snapshot(
     markets = []
     for market_id in market_ids:
         state = engine.call("marketState", market_id)
-        status, fresh, agreeing = oracle.call("markStatus", market_id)
+        status, fresh, agreeing, first_fault = oracle.call("markStatus", market_id)
         try:
             mark: int | None = oracle.call("price", market_id)
         except ChainRevert:
@@ -63,6 +78,7 @@ def snapshot(
                 "mark_status": MARK_STATUS[status],
                 "sources_fresh": fresh,
                 "sources_agreeing": agreeing,
+                "first_source_fault": SOURCE_HEALTH[first_fault],
                 "long_size": state[1],
                 "short_size": state[2],
                 "long_positions": state[11],
