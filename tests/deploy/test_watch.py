@@ -117,7 +117,9 @@ def test_scenario_from_lean_code_and_cast__watch_matches_to_the_wei(node, deploy
     mine(node, 3)
     cast_send(node, a["feed1"], "setAnswer(int256)", str(3_000 * FEED), key=deployer_key)
     for trader in (long_trader, short_trader, holder):
-        cast_send(node, a["orderRouter"], "executeOrder(address,uint256)", trader, "1", sender=lp)
+        cast_send(
+            node, a["orderRouter"], "executeOrder(address,uint256,uint80[],bytes[])", trader, "1", "[]", "[]", sender=lp
+        )
     assert engine.call("positionOf", long_trader, 1)[0] == 3 * ETH
     healthy = cast_send(
         node, a["engine"], "liquidate(address,uint256)", long_trader, "1", "--gas-limit", "1000000", sender=lp
