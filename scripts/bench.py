@@ -363,8 +363,38 @@ def section_simulator(bench: Bench) -> None:
 
 
 # In order; append a section to add a measurement.
+# The engine's code halves (issue 18) and every deployed contract: runtime against EIP-170's 24,576
+# bytes (the engine's halves against 20 KB, room for the features due), creation code against
+# EIP-3860's 49,152 (the engine's includes its modules' and validator's).
+CODE_SIZE_CONTRACTS = (
+    "PerpEngine",
+    "LiquidationModule",
+    "AdlModule",
+    "MarketParamsValidator",
+    "LPPool",
+    "OracleAdapter",
+    "SafetyModule",
+    "InsuranceFund",
+    "OrderRouter",
+)
+
+
+def section_code_sizes(bench: Bench) -> None:
+    sizes = Table(title="Code sizes, bytes (runtime limit 24,576; creation code limit 49,152)")
+    sizes.add_column("contract")
+    sizes.add_column("runtime", justify="right")
+    sizes.add_column("creation code", justify="right")
+    for name in CODE_SIZE_CONTRACTS:
+        contract_type = getattr(project, name).contract_type
+        runtime = len(contract_type.runtime_bytecode.to_bytes())
+        initcode = len(contract_type.deployment_bytecode.to_bytes())
+        sizes.add_row(name, f"{runtime:,}", f"{initcode:,}")
+    bench.tables.append(sizes)
+
+
 SECTIONS: list[Callable[[Bench], None]] = [
     section_compile,
+    section_code_sizes,
     section_rpc,
     section_math,
     section_model,
