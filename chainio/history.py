@@ -16,7 +16,7 @@ from chainio.abi import canonical_type
 from chainio.deploy_record import DeploymentRecord
 from chainio.rpc import RpcClient
 from pymodel.core import Env
-from pymodel.perp_engine import MarketParams
+from pymodel.engine import MarketParams
 from pymodel.system import Outcome, System, source_name
 
 

@@ -197,7 +197,7 @@ def bound_pass(
     the redemption mark deducts too much (an LP's exit priced low: docs/DESIGN.md, "Mark"); the
     refresh lists the side's accounts, ascending, and costs gas in their number. A side whose open
     count differs from the positions found (one opened since the scan) waits for the next pass."""
-    from pymodel.perp_engine import Position, bankruptcy_key
+    from pymodel.engine import Position, bankruptcy_key
 
     scale = engine.call("notionalScale")
     held = engine.call_many([("positionOf", pair) for pair in positions], raise_reverts=True)

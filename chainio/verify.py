@@ -66,22 +66,28 @@ CONSTRUCTOR_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {
 
 # Contracts a deployed contract creates in its own constructor, found through its getters. Their
 # addresses are the creator's immutables, which the code comparison masks, so their code is
-# checked on its own: the engine's extension runs in the engine's storage (DELEGATECALL).
+# checked on its own: the engine's modules run in the engine's storage (DELEGATECALL).
 CREATED: dict[str, tuple[tuple[str, str], ...]] = {
-    "PerpEngine": (("extension", "PerpEngineExtension"), ("marketParamsValidator", "MarketParamsValidator")),
-}
-# A created contract's immutables that must equal its creator's (the extension carries its own
-# copies of the engine's, and reads them while it runs for the engine).
-SHARED_IMMUTABLES: dict[str, tuple[str, ...]] = {
-    "PerpEngineExtension": (
-        "collateral",
-        "oracle",
-        "pool",
-        "insuranceFund",
-        "safetyModule",
-        "notionalScale",
-        "marketParamsValidator",
+    "PerpEngine": (
+        ("liquidationModule", "LiquidationModule"),
+        ("adlModule", "AdlModule"),
+        ("marketParamsValidator", "MarketParamsValidator"),
     ),
+}
+# The engine's immutables that each of its modules carries a copy of (and reads while it runs for
+# the engine): they must equal the engine's.
+_ENGINE_IMMUTABLES = (
+    "collateral",
+    "oracle",
+    "pool",
+    "insuranceFund",
+    "safetyModule",
+    "notionalScale",
+    "marketParamsValidator",
+)
+SHARED_IMMUTABLES: dict[str, tuple[str, ...]] = {
+    "LiquidationModule": _ENGINE_IMMUTABLES,
+    "AdlModule": _ENGINE_IMMUTABLES,
 }
 
 CALL_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {

@@ -12,6 +12,7 @@ import {EngineGated} from "./EngineGated.sol";
 import {ILPPool} from "./interfaces/ILPPool.sol";
 import {IOracleAdapter} from "./interfaces/IOracleAdapter.sol";
 import {IPerpEngine} from "./interfaces/IPerpEngine.sol";
+import {Funding} from "./libraries/Funding.sol";
 import {SignedMath} from "./libraries/SignedMath.sol";
 
 /// @title LPPool
@@ -28,7 +29,6 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
     uint8 internal constant VIRTUAL_SHARE_DECIMALS = 6;
     uint256 internal constant MIN_REDEEM_TIMING = 1 minutes;
     uint256 internal constant MAX_REDEEM_TIMING = 30 days;
-    uint256 internal constant WAD = 1e18;
     /// @dev A sanity bound on any market's price in the valuation: 10**18 USD per unit of the base asset.
     /// Sizes times prices up to it cannot overflow the int256 arithmetic of the mark.
     uint256 internal constant MAX_PRICE = 1e36;
@@ -130,19 +130,15 @@ contract LPPool is ILPPool, ERC4626, EngineGated {
         return SignedMath.mulDivCeil(size.toInt256(), uint256(gap), scale);
     }
 
-    /// @dev The market's funding index now: PerpEngine._fundingRate and _currentFundingIndex, term for term.
+    /// @dev The market's funding index now: the engine's rule (`Funding`), on the engine's state.
     function _fundingIndexNow(IPerpEngine.MarketParams memory p, IPerpEngine.MarketState memory m, uint256 price)
         internal
         view
         returns (int256)
     {
-        int256 skew = m.longSize.toInt256() - m.shortSize.toInt256();
-        int256 maxRate = p.maxFundingRatePerSecond.toInt256();
-        int256 rate = SignedMath.mulDivTowardZero(skew, p.maxFundingRatePerSecond, p.skewScale);
-        if (rate > maxRate) rate = maxRate;
-        if (rate < -maxRate) rate = -maxRate;
+        int256 rate = Funding.rate(m.longSize, m.shortSize, p.maxFundingRatePerSecond, p.skewScale);
         uint256 elapsed = block.timestamp - m.lastFundingAt;
-        return m.fundingIndex + SignedMath.mulDivTowardZero(rate * elapsed.toInt256(), price, WAD);
+        return Funding.indexAfter(m.fundingIndex, rate, elapsed, price);
     }
 
     /// @dev Cash plus what traders owe the pool (negative: what the pool owes them), floored at 0.

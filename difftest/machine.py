@@ -29,6 +29,7 @@ from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from chainio import ChainRevert
+from difftest.engine_rules import preview_then_liquidate
 from difftest.ledger import Action, Ledger, ParityError
 from difftest.orders import reason_name
 from difftest.snapshots import ChainSnapshot
@@ -252,7 +253,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return self.c.engine.position_of(trader, market)
 
     def bound_of(self, p: Any) -> int:
-        """A position's own k (PerpEngineCore._includeInBound), recomputed here with Python's floor."""
+        """A position's own k (MarketAccounting._includeInBound), recomputed here with Python's floor."""
         cushion = (p.margin - p.accrued_funding) * self.c.engine.notional_scale // abs(p.size)
         return p.entry_price - p.funding_index + (-cushion if p.size > 0 else cushion)
 
@@ -622,7 +623,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.has_positions())
     def liquidate(self, pick: int) -> None:
         trader, market = self.pick_position(pick)
-        self.act(self.keeper, "engine", "liquidate", trader, market)
+        preview_then_liquidate(self.act, self.c.engine, self.env(), trader, market)
 
     @rule(pick=st.integers(0, 5), move_bps=st.integers(300, 3_000), delay=delays)
     @precondition(lambda self: self.has_positions())
@@ -632,7 +633,7 @@ class LedgerMachine(RuleBasedStateMachine):
         against = -move_bps if self.position(trader, market).size > 0 else move_bps
         answer = max(1, self.price(market) * (BPS + against) // BPS)
         self.ledger.set_price(market, answer, updated_at=self.ledger.now - min(delay, MAX_AGE), sender=self.keeper)
-        self.act(self.keeper, "engine", "liquidate", trader, market)
+        preview_then_liquidate(self.act, self.c.engine, self.env(), trader, market)
 
     @rule(market=st.sampled_from(MARKETS), is_long=st.booleans(), pick=st.integers(0, 5), fraction=fractions)
     @precondition(lambda self: self.has_positions())

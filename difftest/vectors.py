@@ -38,7 +38,7 @@ Values (args, outcomes, state) are JSON-safe and independent of the deployment:
   or `cooldownStartOf`) is written so, and such a string reads back as genesis ± n anywhere,
   so a vector replays at any genesis;
 - tuples, structs and arrays are lists; a MarketParams argument is an object with the fields
-  of `pymodel.perp_engine.MarketParams` (or a list in struct order);
+  of `pymodel.engine.MarketParams` (or a list in struct order);
 - `config` is a SystemConfig with every integer a decimal string too.
 """
 
@@ -74,12 +74,12 @@ from chainio.rpc import RpcClient
 from difftest.ledger import GENESIS, Action, Ledger, ParityError, genesis_time
 from pymodel.config import SystemConfig
 from pymodel.core import event_class
+from pymodel.engine import MarketParams, MarketState, Position
 from pymodel.errors import error_classes
 from pymodel.mock_price_feed import RoundData
 from pymodel.mock_pyth import PythPrice
 from pymodel.oracle_adapter import Mark
 from pymodel.order_router import Order
-from pymodel.perp_engine import MarketParams, MarketState, Position
 from pymodel.system import Addresses, Outcome, System, snake_case
 
 FORMAT = "perp-backstop/vector/1"

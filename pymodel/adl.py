@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pymodel.core import Env, begin_action, end_action, rollback
+from pymodel.engine import AutoDeleveraged, PerpEngine
 from pymodel.errors import Revert
-from pymodel.perp_engine import AutoDeleveraged, PerpEngine
 from pymodel.signed_math import abs_
 from pymodel.units import pnl_floor
 

@@ -2,7 +2,7 @@
 
 Every amount is an integer in its on-chain unit (collateral units with `collateral_decimals`,
 sizes in 1e18 base units, WAD prices, bps). The cross-field rules are the contract's own
-(`perp_engine.validate_market_params`), so a config that validates here deploys on chain.
+(`pymodel.engine.market_params_validator`), so a config that validates here deploys on chain.
 """
 
 from __future__ import annotations
@@ -11,25 +11,46 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pymodel.errors import Revert
-from pymodel.evm import UINT256_MAX
-from pymodel.perp_engine import (
+from pymodel.engine import (
     BPS,
     MAX_KEEPER_FIXED_REWARD,
+    MAX_KEEPER_REWARD_BPS,
     MAX_KEEPER_REWARD_CAP,
+    MAX_LIQUIDATION_PENALTY_BPS,
+    MAX_MARKETS,
     MAX_PARTIAL_LIQUIDATION_COOLDOWN,
+    MAX_TRADING_FEE_BPS,
     MarketParams,
     validate_market_params,
 )
+from pymodel.errors import Revert
+from pymodel.evm import UINT256_MAX
+from pymodel.lp_pool import MAX_REDEEM_TIMING, MIN_REDEEM_TIMING
+
+# OracleAdapter's bounds (contracts/OracleAdapter.sol), enforced identically by `setOracle`.
+from pymodel.oracle_adapter import (
+    MAX_AGE_LIMIT,
+    MAX_BAND_BPS,
+    MAX_BAND_WINDOW,
+    MAX_CONF_BPS,
+    MAX_FEED_DECIMALS,
+    MAX_GRACE_PERIOD,  # noqa: F401 (chainio.deploy reads it from here)
+    MAX_PRICE_LIMIT,
+    MAX_PULL_LAG_TOLERANCE,
+    MAX_SOURCES,
+    MAX_SPREAD_BPS,
+)
+from pymodel.order_router import MAX_MAX_EXECUTION_DELAY, MAX_MIN_EXECUTION_DELAY
+from pymodel.safety_module import MAX_PERIOD, MAX_SLASH_BPS, MIN_SLASH_BPS, MIN_SLASH_WINDOW
 from pymodel.units import notional_scale
 
 Bps = Annotated[int, Field(ge=0, le=BPS)]
 Uint = Annotated[int, Field(ge=0, le=UINT256_MAX)]
 Seconds = Annotated[int, Field(gt=0, le=365 * 24 * 3600)]
 # Bounds of LPPool.setRedeemTiming and SafetyModule.setParams (the contracts' constants).
-ExitPeriod = Annotated[int, Field(ge=60, le=30 * 24 * 3600)]
-SlashBps = Annotated[int, Field(ge=100, le=5_000)]
-SlashWindow = Annotated[int, Field(ge=3600, le=30 * 24 * 3600)]
+ExitPeriod = Annotated[int, Field(ge=MIN_REDEEM_TIMING, le=MAX_REDEEM_TIMING)]
+SlashBps = Annotated[int, Field(ge=MIN_SLASH_BPS, le=MAX_SLASH_BPS)]
+SlashWindow = Annotated[int, Field(ge=MIN_SLASH_WINDOW, le=MAX_PERIOD)]
 
 # What each cross-field rule of MarketParamsValidator.validate requires, by parameter name.
 MARKET_RULES = {
@@ -41,10 +62,10 @@ MARKET_RULES = {
     "liquidationSlippageBps": "must be below 10000",
     "maxImpactBps": "must be below 10000 - max(spread_bps, liquidation_slippage_bps)",
     "impactReferenceNotional": "must be positive",
-    "tradingFeeBps": "must be at most 1000",
-    "liquidationPenaltyBps": "must be at most 1000",
+    "tradingFeeBps": f"must be at most {MAX_TRADING_FEE_BPS}",
+    "liquidationPenaltyBps": f"must be at most {MAX_LIQUIDATION_PENALTY_BPS}",
     "keeperFixedReward": f"must be at most {MAX_KEEPER_FIXED_REWARD} whole collateral units",
-    "keeperRewardBps": "must be at most 100",
+    "keeperRewardBps": f"must be at most {MAX_KEEPER_REWARD_BPS}",
     "keeperRewardCap": f"must be in [keeper_fixed_reward, {MAX_KEEPER_REWARD_CAP} whole collateral units]",
     "partialLiquidationBps": "must be in [1, 10000]",
     "partialLiquidationCooldown": f"must be in [1, {MAX_PARTIAL_LIQUIDATION_COOLDOWN}] seconds",
@@ -58,16 +79,6 @@ MARKET_RULES = {
 
 
 INT64_MAX = 2**63 - 1
-# OracleAdapter's bounds (contracts/OracleAdapter.sol), enforced identically by `setOracle`.
-MAX_SOURCES = 5
-MAX_AGE_LIMIT = 7 * 24 * 3600
-MAX_SPREAD_BPS = 5_000
-MAX_BAND_BPS = 10_000
-MAX_BAND_WINDOW = 24 * 3600
-MAX_PRICE_LIMIT = 10**36
-MAX_GRACE_PERIOD = 24 * 3600
-MAX_CONF_BPS = 1_000
-MAX_PULL_LAG_TOLERANCE = 3600
 
 
 class SourceConfig(BaseModel):
@@ -77,7 +88,7 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["chainlink", "pyth"] = "chainlink"
-    decimals: Annotated[int, Field(ge=0, le=36)] = 8
+    decimals: Annotated[int, Field(ge=0, le=MAX_FEED_DECIMALS)] = 8
     max_age: Annotated[int, Field(gt=0, le=MAX_AGE_LIMIT)] = 3600 + 600
     initial_answer: Annotated[int, Field(gt=0)]
 
@@ -97,9 +108,9 @@ class MarketConfig(BaseModel):
 
     market_id: Annotated[int, Field(ge=0, le=UINT256_MAX)]
     symbol: str
-    feed_decimals: Annotated[int, Field(ge=0, le=36)] = 8
+    feed_decimals: Annotated[int, Field(ge=0, le=MAX_FEED_DECIMALS)] = 8
     initial_answer: Annotated[int, Field(gt=0)]
-    oracle_max_age: Annotated[int, Field(gt=0, le=7 * 24 * 3600)]
+    oracle_max_age: Annotated[int, Field(gt=0, le=MAX_AGE_LIMIT)]
 
     initial_margin_bps: Bps
     tier_notional_caps: tuple[Uint, Uint, Uint, Uint]
@@ -192,7 +203,7 @@ class SystemConfig(BaseModel):
     collateral_name: str = "Mock USD"
     collateral_symbol: str = "mUSD"
     collateral_decimals: Annotated[int, Field(ge=0, le=18)] = 6
-    markets: Annotated[list[MarketConfig], Field(min_length=1, max_length=16)]
+    markets: Annotated[list[MarketConfig], Field(min_length=1, max_length=MAX_MARKETS)]
     insurance_share_bps: Bps = 2000
     safety_module_share_bps: Bps = 1000
     max_utilisation_bps: Annotated[int, Field(gt=0, le=BPS)] = 8000
@@ -210,8 +221,8 @@ class SystemConfig(BaseModel):
     # window in which a round may fill it: observed >= minExecutionDelay after the submission,
     # executed before maxExecutionDelay (then only cancellable).
     execution_fee: Uint = 0
-    min_execution_delay: Annotated[int, Field(ge=0, le=3_600)] = 2
-    max_execution_delay: Annotated[int, Field(gt=0, le=86_400)] = 3_600
+    min_execution_delay: Annotated[int, Field(ge=0, le=MAX_MIN_EXECUTION_DELAY)] = 2
+    max_execution_delay: Annotated[int, Field(gt=0, le=MAX_MAX_EXECUTION_DELAY)] = 3_600
     # Safety module: the cap of `max_slash_bps` holds across all shortfalls of one window.
     slash_window: SlashWindow = 7 * 24 * 3600
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pymodel import evm
+from pymodel import evm, funding
 from pymodel.core import Env, EventLog, ModelEvent
 from pymodel.engine_gated import EngineGated
 from pymodel.erc20 import ERC20
 from pymodel.errors import Revert, ZeroShares
-from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
-from pymodel.signed_math import mul_div_ceil, mul_div_floor, mul_div_toward_zero
+from pymodel.fixed_point import mul_div_down, mul_div_up
+from pymodel.signed_math import mul_div_ceil, mul_div_floor
 
 if TYPE_CHECKING:
-    from pymodel.perp_engine import MarketParams, MarketState, PerpEngine
+    from pymodel.engine import MarketParams, MarketState, PerpEngine
 
 VIRTUAL_SHARE_DECIMALS = 6
 MIN_REDEEM_TIMING = 60
@@ -257,16 +257,10 @@ class LPPool(ERC20, EngineGated):
 
     @staticmethod
     def _funding_index_now(env: Env, p: MarketParams, m: MarketState, price: int) -> int:
-        """PerpEngine._fundingRate and _currentFundingIndex, term for term."""
-        skew = evm.ssub(evm.to_int256(m.long_size), evm.to_int256(m.short_size))
-        max_rate = evm.to_int256(p.max_funding_rate_per_second)
-        rate = mul_div_toward_zero(skew, p.max_funding_rate_per_second, p.skew_scale)
-        if rate > max_rate:
-            rate = max_rate
-        if rate < -max_rate:
-            rate = -max_rate
+        """Mirrors LPPool._fundingIndexNow: the engine's rule (`pymodel.funding`), on the engine's state."""
+        rate = funding.rate(m.long_size, m.short_size, p.max_funding_rate_per_second, p.skew_scale)
         elapsed = evm.sub(env.timestamp, m.last_funding_at)
-        return evm.sadd(m.funding_index, mul_div_toward_zero(evm.smul(rate, evm.to_int256(elapsed)), price, WAD))
+        return funding.index_after(m.funding_index, rate, elapsed, price)
 
     def _marked_assets(self, env: Env, for_deposit: bool, strict: bool) -> tuple[int, bool]:
         """Cash plus what traders owe the pool (negative: what it owes them), floored at 0."""

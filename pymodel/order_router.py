@@ -16,134 +16,20 @@ from dataclasses import dataclass, fields
 
 from pymodel import evm
 from pymodel.core import Env, EventLog, ModelEvent, try_call
+from pymodel.engine import PerpEngine, ZeroSize
 from pymodel.erc20 import ERC20
+from pymodel.error_selectors import ERROR_SELECTORS
 from pymodel.errors import InvalidParameter, Revert
 from pymodel.oracle_adapter import OracleAdapter
 from pymodel.ownable import Ownable
-from pymodel.perp_engine import PerpEngine, ZeroSize
 
 MAX_MIN_EXECUTION_DELAY = 3_600  # 1 hour
 MAX_MAX_EXECUTION_DELAY = 86_400  # 1 day
 PULL_FILL_WINDOW = 10
 
-# The 4-byte selector of every custom error a contract of the system declares (keccak of the
-# Solidity signature), plus Panic(uint256) and Error(string): what `OrderCancelled.reason` carries.
-# tests/orders/test_order_router.py checks this table against the compiled ABIs.
-ERROR_SELECTORS: dict[str, bytes] = {
-    "AdlNotImproving": bytes.fromhex("b6359346"),
-    "AdlNotProfitable": bytes.fromhex("751d62e6"),
-    "AdlNotTriggered": bytes.fromhex("0cacae8c"),
-    "AdlOwnPosition": bytes.fromhex("bb98207b"),
-    "AsyncRedeemOnly": bytes.fromhex("bf29f848"),
-    "BoundAccountCount": bytes.fromhex("f162fb65"),
-    "BoundAccountInvalid": bytes.fromhex("5a2e1cae"),
-    "CallFailed": bytes.fromhex("5c0dee5d"),
-    "ClaimTooEarly": bytes.fromhex("967c4a1d"),
-    "ERC20InsufficientAllowance": bytes.fromhex("fb8f41b2"),
-    "ERC20InsufficientBalance": bytes.fromhex("e450d38c"),
-    "ERC20InvalidApprover": bytes.fromhex("e602df05"),
-    "ERC20InvalidReceiver": bytes.fromhex("ec442f05"),
-    "ERC20InvalidSender": bytes.fromhex("96c6fd1e"),
-    "ERC20InvalidSpender": bytes.fromhex("94280d62"),
-    "ERC4626ExceededMaxDeposit": bytes.fromhex("79012fb2"),
-    "ERC4626ExceededMaxMint": bytes.fromhex("284ff667"),
-    "ERC4626ExceededMaxRedeem": bytes.fromhex("b94abeec"),
-    "ERC4626ExceededMaxWithdraw": bytes.fromhex("fe9cceec"),
-    "EngineAlreadySet": bytes.fromhex("e6123baf"),
-    "Error": bytes.fromhex("08c379a0"),
-    "ExceedsCooldownShares": bytes.fromhex("d334ba52"),
-    "ExecutionOutOfGas": bytes.fromhex("a1cce33a"),
-    "FeeOnTransferUnsupported": bytes.fromhex("6b74b9c9"),
-    "FeedNotSet": bytes.fromhex("7295f0fe"),
-    "FutureTimestamp": bytes.fromhex("83d74967"),
-    "InsufficientFreeCash": bytes.fromhex("5ccae2a0"),
-    "InsufficientMargin": bytes.fromhex("1e4cbb75"),
-    "InsufficientPoolCash": bytes.fromhex("f5f27ff1"),
-    "InsufficientShares": bytes.fromhex("68b65f11"),
-    "InvalidAnswer": bytes.fromhex("2abf8202"),
-    "InvalidBand": bytes.fromhex("5e50d9c6"),
-    "InvalidBandWindow": bytes.fromhex("83689e63"),
-    "InvalidGracePeriod": bytes.fromhex("c388548e"),
-    "InvalidMaxAge": bytes.fromhex("360fa952"),
-    "InvalidMaxPrice": bytes.fromhex("d7f5e7e4"),
-    "InvalidMaxSpread": bytes.fromhex("770be5f7"),
-    "InvalidParameter": bytes.fromhex("27635357"),
-    "InvalidQuorum": bytes.fromhex("2b0b138a"),
-    "InvalidRedeemTiming": bytes.fromhex("9f2b24e4"),
-    "InvalidSourceCount": bytes.fromhex("bd5e9024"),
-    "LiquidationCooldown": bytes.fromhex("062a4740"),
-    "MalformedAnswer": bytes.fromhex("16701960"),
-    "MarginBelowMinimum": bytes.fromhex("56f4f7f0"),
-    "MarginInOnDecrease": bytes.fromhex("f8ea12e3"),
-    "MarketAlreadyListed": bytes.fromhex("140af942"),
-    "MarketNotListed": bytes.fromhex("e5204ba1"),
-    "MissingTimestamp": bytes.fromhex("be703dff"),
-    "NoOrder": bytes.fromhex("f04280b3"),
-    "NoPosition": bytes.fromhex("7fd11b6d"),
-    "NoRedeemRequest": bytes.fromhex("5352e503"),
-    "NoStake": bytes.fromhex("1130b1ce"),
-    "NotAdlKeeper": bytes.fromhex("601fc16d"),
-    "NotEngine": bytes.fromhex("58f7f0dc"),
-    "NotGuardian": bytes.fromhex("a252c151"),
-    "NotInUnstakeWindow": bytes.fromhex("b84f22c3"),
-    "NotOrderRouter": bytes.fromhex("b0504feb"),
-    "NotRequestOwner": bytes.fromhex("220984bd"),
-    "NothingToClaim": bytes.fromhex("64ab3466"),
-    "NotionalBelowMinimum": bytes.fromhex("b90b6598"),
-    "OpenInterestCapExceeded": bytes.fromhex("a6f49157"),
-    "OpensPaused": bytes.fromhex("c60d9934"),
-    "OrderExpired": bytes.fromhex("65925dd9"),
-    "OrderNotExpired": bytes.fromhex("e92a045b"),
-    "OrderPending": bytes.fromhex("943f3e9a"),
-    "OrderRouterAlreadySet": bytes.fromhex("c7efa50c"),
-    "OwnableInvalidOwner": bytes.fromhex("1e4fbdf7"),
-    "OwnableUnauthorizedAccount": bytes.fromhex("118cdaa7"),
-    "Panic": bytes.fromhex("4e487b71"),
-    "PositionHealthy": bytes.fromhex("bee95563"),
-    "PositionLiquidatable": bytes.fromhex("94f6ddef"),
-    "PriceAboveBound": bytes.fromhex("b5d4702c"),
-    "PriceOutOfBounds": bytes.fromhex("3ec7208e"),
-    "PriceOutsideBand": bytes.fromhex("e5369b6b"),
-    "ReductionTooLarge": bytes.fromhex("e8fb3eb3"),
-    "RoundNotFound": bytes.fromhex("d7ea2271"),
-    "SafeCastOverflowedIntDowncast": bytes.fromhex("327269a7"),
-    "SafeCastOverflowedIntToUint": bytes.fromhex("a8ce4432"),
-    "SafeCastOverflowedUintDowncast": bytes.fromhex("6dfcc650"),
-    "SafeCastOverflowedUintToInt": bytes.fromhex("24775e06"),
-    "SafeERC20FailedOperation": bytes.fromhex("5274afe7"),
-    "SequencerDown": bytes.fromhex("032b3d00"),
-    "SequencerGracePeriod": bytes.fromhex("018cce43"),
-    "SlippageExceeded": bytes.fromhex("71c4efed"),
-    "SourceReadOutOfGas": bytes.fromhex("c49c115f"),
-    "SourceReverted": bytes.fromhex("0c94ccc8"),
-    "SpreadTooWide": bytes.fromhex("37fa446a"),
-    "StalePrice": bytes.fromhex("7ec02e80"),
-    "TooManyMarkets": bytes.fromhex("1fd60448"),
-    "UnexpectedExponent": bytes.fromhex("1abcd282"),
-    "UnstakeWindowExpired": bytes.fromhex("34dc311c"),
-    "UnsupportedDecimals": bytes.fromhex("fd91cbed"),
-    "UnsupportedExponent": bytes.fromhex("db84e3cd"),
-    "UnsupportedFeedDecimals": bytes.fromhex("137457a5"),
-    "UtilisationCapExceeded": bytes.fromhex("2958e162"),
-    "WaterfallMismatch": bytes.fromhex("9e8ead31"),
-    "ZeroAmount": bytes.fromhex("1f2a2005"),
-    "ZeroFeed": bytes.fromhex("45423193"),
-    "ZeroShares": bytes.fromhex("9811e0c7"),
-    "ZeroSize": bytes.fromhex("c459d23f"),
-    "ConfidenceTooWide": bytes.fromhex("12abf28a"),
-    "PullPriceBehindPush": bytes.fromhex("06e44fbd"),
-    "InvalidMaxConfidence": bytes.fromhex("49887cc4"),
-    "InvalidPullLagTolerance": bytes.fromhex("cdb79c46"),
-    "RoundHintCount": bytes.fromhex("dc486c03"),
-    "BadRoundHint": bytes.fromhex("1e56e482"),
-    "PhaseStartRound": bytes.fromhex("cc81a343"),
-    "RoundWalkTooLong": bytes.fromhex("84aefc64"),
-    "FillNotReady": bytes.fromhex("4d2d44e6"),
-    "PinnedBelowQuorum": bytes.fromhex("61cd4053"),
-    "InsufficientUpdateFee": bytes.fromhex("dd519f03"),
-    "RefundFailed": bytes.fromhex("f0c49d44"),
-    "NotOracle": bytes.fromhex("df4f8240"),
-}
+# `ERROR_SELECTORS` (pymodel/error_selectors.py): the 4-byte selector of every custom error a
+# contract of the system declares, plus Panic(uint256) and Error(string), what
+# `OrderCancelled.reason` carries; generated from the compiled ABIs by toolchain/abi_tables.py.
 
 
 def error_selector(error: Revert) -> bytes:
@@ -151,7 +37,7 @@ def error_selector(error: Revert) -> bytes:
     try:
         return ERROR_SELECTORS[error.error_name]
     except KeyError:
-        raise LookupError(f"no selector for {error.error_name}: add it to ERROR_SELECTORS") from None
+        raise LookupError(f"no selector for {error.error_name}: no such error in the compiled ABIs") from None
 
 
 @dataclass

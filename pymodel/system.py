@@ -27,6 +27,7 @@ from pymodel.core import (
     event_class,
     rollback,
 )
+from pymodel.engine import PerpEngine
 from pymodel.erc20 import MockStablecoin
 from pymodel.errors import Revert
 from pymodel.insurance_fund import InsuranceFund
@@ -35,7 +36,6 @@ from pymodel.mock_price_feed import MockPriceFeed
 from pymodel.mock_pyth import MockPyth, encode_price_feed_update
 from pymodel.oracle_adapter import OracleAdapter, SourceKind, SourceSpec
 from pymodel.order_router import OrderRouter
-from pymodel.perp_engine import PerpEngine
 from pymodel.safety_module import SafetyModule
 
 

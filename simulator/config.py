@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pymodel.config import MarketConfig, SystemConfig, default_config, default_market
 from pymodel.config import SourceConfig as ProtocolSource
+from pymodel.engine import BPS
 from pymodel.oracle_adapter import MAX_SOURCES, MAX_SPREAD_BPS
-from pymodel.perp_engine import BPS
 from simulator.presets import PRESETS, check_preset, merge, preset_overrides
 
 DAY = 24 * 3600

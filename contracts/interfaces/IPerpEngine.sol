@@ -5,7 +5,7 @@ import {IOracleAdapter} from "./IOracleAdapter.sol";
 
 /// @title IPerpEngineTypes
 /// @notice `IPerpEngine`'s types, errors, events and the getters of its public state, apart from its other functions: what the engine's
-/// storage base (`PerpEngineCore`), shared with its delegate-called extension, is built on.
+/// storage base (`EngineStorage`), shared with its delegate-called modules, is built on.
 interface IPerpEngineTypes {
     /* TYPES */
 
@@ -214,7 +214,7 @@ interface IPerpEngineTypes {
         uint256 fromPool
     );
 
-    /* GETTERS (public state of PerpEngineCore) */
+    /* GETTERS (public state of EngineStorage) */
 
     /// @notice The oracle adapter the engine prices markets with.
     function oracle() external view returns (IOracleAdapter);

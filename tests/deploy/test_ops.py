@@ -181,9 +181,9 @@ def test_code_comparison__masks_only_immutable_slots():
 
 
 def test_verify__contracts_the_engine_creates__code_and_shared_immutables_checked(project):
-    """The engine's extension (run by DELEGATECALL in the engine's storage) and its validator sit
+    """The engine's modules (run by DELEGATECALL in the engine's storage) and its validator sit
     at addresses the engine's immutables hold, which the code comparison masks: verification
-    checks their own code, and that the extension's immutables are the engine's."""
+    checks their own code, and that each module's immutables are the engine's."""
     from chainio.verify import CREATED, _created_differences
 
     def runtime(contract: str) -> bytes:
@@ -198,23 +198,24 @@ def test_verify__contracts_the_engine_creates__code_and_shared_immutables_checke
 
     shared = {"collateral": "0xC", "oracle": "0xO", "pool": "0xP", "insuranceFund": "0xI", "safetyModule": "0xS"}
     shared |= {"notionalScale": 10**30, "marketParamsValidator": "0xV"}
-    engine, extension = Views({**shared, "extension": "0xE"}), Views(dict(shared))
-    code = {"0xE": runtime("PerpEngineExtension"), "0xV": runtime("MarketParamsValidator")}
+    engine = Views({**shared, "liquidationModule": "0xL", "adlModule": "0xA"})
+    modules = {"0xL": Views(dict(shared)), "0xA": Views(dict(shared))}
+    code = {"0xL": runtime("LiquidationModule"), "0xA": runtime("AdlModule"), "0xV": runtime("MarketParamsValidator")}
 
     def check() -> list[str]:
         return _created_differences(
-            "engine", CREATED["PerpEngine"], engine, lambda a: code.get(a, b""), lambda c, a: extension, runtime
+            "engine", CREATED["PerpEngine"], engine, lambda a: code.get(a, b""), lambda c, a: modules.get(a), runtime
         )
 
     assert check() == []
-    extension.values["pool"] = "0xEvil"
-    assert check() == ["engine.extension (PerpEngineExtension).pool = '0xEvil', engine's is '0xP'"]
-    extension.values["pool"] = "0xP"
-    at = immutable_mask(code["0xE"]).index(False, 100)  # a byte outside the immutables
-    code["0xE"] = code["0xE"][:at] + bytes([code["0xE"][at] ^ 1]) + code["0xE"][at + 1 :]
+    modules["0xA"].values["pool"] = "0xEvil"
+    assert check() == ["engine.adlModule (AdlModule).pool = '0xEvil', engine's is '0xP'"]
+    modules["0xA"].values["pool"] = "0xP"
+    at = immutable_mask(code["0xL"]).index(False, 100)  # a byte outside the immutables
+    code["0xL"] = code["0xL"][:at] + bytes([code["0xL"][at] ^ 1]) + code["0xL"][at + 1 :]
     del code["0xV"]
     assert check() == [
-        f"engine.extension (PerpEngineExtension) at 0xE: runtime code differs from the artifact at byte {at} "
+        f"engine.liquidationModule (LiquidationModule) at 0xL: runtime code differs from the artifact at byte {at} "
         "(outside the immutables)",
         "engine.marketParamsValidator (MarketParamsValidator): no code at 0xV",
     ]
@@ -344,7 +345,7 @@ def test_keeper__bound_left_by_a_closed_position__refreshed_to_the_exact_one(mak
     assert cancel_reason(close(ledger, risky, 1, 2_900 * WAD)) is None
     state = engine.call("marketState", 1)
     assert state[11] == 1 and state[13] == raised  # one long left, the bound still the 10x long's
-    from pymodel.perp_engine import Position, bankruptcy_key
+    from pymodel.engine import Position, bankruptcy_key
 
     exact = bankruptcy_key(Position(*engine.call("positionOf", steady, 1)), engine.call("notionalScale"))
     assert exact < raised

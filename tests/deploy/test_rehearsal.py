@@ -162,7 +162,7 @@ def test_verify_deployment(node):
     assert f"verified: {len(plan(load_config(ROOT / CONFIG)))} steps" in result.stdout
     out = node.deployments / str(SEPOLIA)
     standard = json.loads((out / "standard-json" / "PerpEngine.json").read_text())
-    assert standard["language"] == "Solidity" and "contracts/PerpEngine.sol" in standard["sources"]
+    assert standard["language"] == "Solidity" and "contracts/engine/PerpEngine.sol" in standard["sources"]
     assert standard["settings"]["optimizer"] == {"enabled": True, "runs": 200}
     arguments = json.loads((out / "constructor-args.json").read_text())
     assert arguments["engine"]["address"] == record(node).addresses["engine"]

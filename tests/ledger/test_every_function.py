@@ -30,9 +30,9 @@ from difftest.ledger import Ledger, genesis_time
 from difftest.orders import cancel_reason, close, decrease, execute, submit, trade
 from pymodel.config import default_config, default_market
 from pymodel.core import ZERO_ADDRESS, Env, EventLog
+from pymodel.engine import MAX_FUNDING_RATE_PER_SECOND
 from pymodel.evm import UINT256_MAX
 from pymodel.mock_price_feed import MockPriceFeed
-from pymodel.perp_engine import MAX_FUNDING_RATE_PER_SECOND
 from pymodel.system import Outcome, System, snake_case
 
 USD = 10**6  # collateral units (6 decimals)

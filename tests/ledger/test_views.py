@@ -393,3 +393,107 @@ def test_waterfall_views__side_profit_ratio_and_liquidation_preview__model_equal
         for account in (trader, short, lp):
             same_view(ledger, "engine", "previewLiquidation", account, ETH)
     assert same_view(ledger, "engine", "previewLiquidation", lp, ETH) == ("revert", "NoPosition", (lp, ETH))
+
+
+# State coverage: every public view of the system's contracts is compared between model and chain
+# (the ledger's state, `Ledger._state_queries`, after every action; the views above, `MODEL_VIEWS`)
+# or declared here as not compared, with the reason. A view added to a contract's ABI fails
+# `test_state_coverage__...` until it is compared or excepted: a public variable missing from a
+# table no longer goes unseen.
+
+# The ledger's contract names and the artifacts behind them.
+CONTRACTS = {
+    "engine": "PerpEngine",
+    "pool": "LPPool",
+    "insuranceFund": "InsuranceFund",
+    "safetyModule": "SafetyModule",
+    "oracle": "OracleAdapter",
+    "orderRouter": "OrderRouter",
+    "token": "MockStablecoin",
+    "feed1": "MockPriceFeed",
+}
+WIRING = "an address or value fixed at deployment: checked by verify-deployment (chainio/verify.py)"
+CONSTANT = "a compile-time constant"
+ERC20_METADATA = "ERC-20 metadata, fixed at deployment"
+NOT_COMPARED: dict[str, dict[str, str]] = {
+    "engine": {
+        **dict.fromkeys(
+            (
+                "collateral",
+                "oracle",
+                "pool",
+                "insuranceFund",
+                "safetyModule",
+                "owner",
+                "notionalScale",
+                "liquidationModule",
+                "adlModule",
+                "marketParamsValidator",
+            ),
+            WIRING,
+        ),
+        "marketIds": "the listed markets: the ledger compares each listed market's state and parameters",
+    },
+    "pool": {
+        **dict.fromkeys(("asset", "engine", "owner"), WIRING),
+        **dict.fromkeys(("name", "symbol", "decimals"), ERC20_METADATA),
+        "allowance": "LP share allowances: no flow of the system approves pool shares",
+    },
+    "insuranceFund": dict.fromkeys(("collateral", "engine", "owner"), WIRING),
+    "safetyModule": {
+        **dict.fromkeys(("collateral", "engine", "owner"), WIRING),
+        "previewStake": "a pure function of totalAssets and totalShares, which are compared",
+        "previewRedeem": "a pure function of totalAssets and totalShares, which are compared",
+        "previewClaim": "a pure function of pendingOf, which is compared",
+        "slashCap": "a pure function of the slash window state (SM_STATE), which is compared",
+    },
+    "oracle": {
+        **dict.fromkeys(
+            (
+                "MAX_AGE_LIMIT",
+                "MAX_BAND_BPS",
+                "MAX_BAND_WINDOW",
+                "MAX_FEED_DECIMALS",
+                "MAX_GRACE_PERIOD",
+                "MAX_PRICE_LIMIT",
+                "MAX_SOURCES",
+                "MAX_SPREAD_BPS",
+            ),
+            CONSTANT,
+        ),
+        "owner": WIRING,
+        "sequencerFeed": WIRING,
+        "sequencerGracePeriod": WIRING,
+        "priceWithTime": "price() with the oldest observation: tests/oracle compares it",
+        "markStatus": "why a market is degraded: tests/oracle compares it",
+    },
+    "orderRouter": {
+        **dict.fromkeys(("MAX_MAX_EXECUTION_DELAY", "MAX_MIN_EXECUTION_DELAY"), CONSTANT),
+        **dict.fromkeys(("collateral", "engine", "oracle", "owner"), WIRING),
+    },
+    "token": {
+        **dict.fromkeys(("name", "symbol", "decimals"), ERC20_METADATA),
+        "allowance": "approvals are inputs of the test harness, not state the system computes",
+    },
+    "feed1": {
+        **dict.fromkeys(("decimals", "description", "version"), "feed metadata, fixed at deployment"),
+        "latestRoundId": "the round counter behind latestRoundData, which is compared",
+    },
+}
+
+
+def test_state_coverage__every_public_view_compared_or_declared(project, ledger):
+    compared = {(contract, function) for _, contract, function, _ in ledger._state_queries()} | set(MODEL_VIEWS)
+    unseen = []
+    for alias, name in CONTRACTS.items():
+        for item in getattr(project, name).contract_type.model_dump(by_alias=True)["abi"]:
+            if item["type"] != "function" or item["stateMutability"] not in ("view", "pure"):
+                continue
+            if (alias, item["name"]) not in compared and item["name"] not in NOT_COMPARED.get(alias, {}):
+                unseen.append(f"{alias}.{item['name']}")
+    assert not unseen, f"public views neither compared nor declared in NOT_COMPARED: {unseen}"
+    # The declared list holds only views that exist and are really not compared.
+    for alias, declared in NOT_COMPARED.items():
+        abi = {i.get("name") for i in getattr(project, CONTRACTS[alias]).contract_type.model_dump(by_alias=True)["abi"]}
+        assert set(declared) <= abi, f"{alias}: declared views not in the ABI: {set(declared) - abi}"
+        assert not {(alias, f) for f in declared} & compared, f"{alias}: declared as not compared, but compared"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from difftest.model_only import ETH, ModelDriver, address, model_system
 from pymodel.core import Env
-from pymodel.perp_engine import Position
+from pymodel.engine import Position
 
 WAD = 10**18
 PRICE_UNIT = 10**10  # the 8-decimal feed's step in WAD

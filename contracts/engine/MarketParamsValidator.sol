@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IPerpEngineTypes} from "./interfaces/IPerpEngine.sol";
+import {IPerpEngineTypes} from "../interfaces/IPerpEngine.sol";
 
 /// @title MarketParamsValidator
 /// @notice The bounds of a market's parameters (SPEC §11), outside `PerpEngine` so the engine stays
@@ -29,7 +29,7 @@ contract MarketParamsValidator {
     }
 
     /// @notice Reverts `IPerpEngineTypes.InvalidParameter(name, value)` on the first bound `p` breaks.
-    /// @dev The same bounds, in the same order, as `pymodel.perp_engine.validate_market_params`.
+    /// @dev The same bounds, in the same order, as `pymodel.engine.market_params_validator.MarketParamsValidator.validate`.
     function validate(IPerpEngineTypes.MarketParams calldata p, uint256 notionalScale) external pure {
         _requireValid(p.initialMarginBps != 0 && p.initialMarginBps <= BPS, "initialMarginBps", p.initialMarginBps);
         for (uint256 i = 0; i < 4; ++i) {
