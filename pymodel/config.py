@@ -30,6 +30,7 @@ Seconds = Annotated[int, Field(gt=0, le=365 * 24 * 3600)]
 ExitPeriod = Annotated[int, Field(ge=60, le=30 * 24 * 3600)]
 SlashBps = Annotated[int, Field(ge=100, le=5_000)]
 SlashWindow = Annotated[int, Field(ge=3600, le=30 * 24 * 3600)]
+ExitDelay = Annotated[int, Field(ge=600, le=7 * 24 * 3600)]
 
 # What each cross-field rule of MarketParamsValidator.validate requires, by parameter name.
 MARKET_RULES = {
@@ -203,8 +204,11 @@ class SystemConfig(BaseModel):
     execution_fee: Uint = 0
     min_execution_delay: Annotated[int, Field(ge=0, le=3_600)] = 2
     max_execution_delay: Annotated[int, Field(gt=0, le=86_400)] = 3_600
-    # Safety module: the cap of `max_slash_bps` holds across all shortfalls of one window.
+    # Safety module: the cap of `max_slash_bps` holds on every `slash_window`-long interval.
     slash_window: SlashWindow = 7 * 24 * 3600
+    # Safety module: an exit stays slashable this long after `redeem` (well past an oracle round's landing
+    # latency and a keeper's reaction), then may be claimed for as long again.
+    safety_module_exit_delay: ExitDelay = 3600
 
     @model_validator(mode="after")
     def _cross_rules(self) -> SystemConfig:
