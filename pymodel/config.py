@@ -35,7 +35,11 @@ ExitDelay = Annotated[int, Field(ge=600, le=7 * 24 * 3600)]
 # What each cross-field rule of MarketParamsValidator.validate requires, by parameter name.
 MARKET_RULES = {
     "initialMarginBps": "must be in [1, 10000]",
-    "tierMaintenanceBps": "each tier must be in [1, initial_margin_bps) and not below the previous tier",
+    "tierMaintenanceBps": (
+        "each tier must be in [1, initial_margin_bps) and not below the previous tier, and 90% of the first must "
+        "cover liquidation_slippage_bps + max_impact_bps + keeper_reward_bps + "
+        "ceil(keeper_fixed_reward * 10000 / min_notional) (a liquidation at the trigger leaves no shortfall)"
+    ),
     "tierNotionalCaps": "caps must strictly increase and the last must be 2**256-1",
     "spreadBps": "must be below 10000",
     "impactBps": "must be at most 10000",
@@ -47,7 +51,10 @@ MARKET_RULES = {
     "keeperFixedReward": f"must be at most {MAX_KEEPER_FIXED_REWARD} whole collateral units",
     "keeperRewardBps": "must be at most 100",
     "keeperRewardCap": f"must be in [keeper_fixed_reward, {MAX_KEEPER_REWARD_CAP} whole collateral units]",
-    "partialLiquidationBps": "must be in [1, 10000]",
+    "partialLiquidationBps": (
+        "must be in [1, 10000], and the smallest partial step, partial_liquidation_bps of "
+        "max(partial_liquidation_threshold, min_notional), must be at least min_notional"
+    ),
     "partialLiquidationCooldown": f"must be in [1, {MAX_PARTIAL_LIQUIDATION_COOLDOWN}] seconds",
     "maxFundingRatePerSecond": "must be at most 1e18 / 86400 (100% a day)",
     "skewScale": "must be positive",
@@ -243,7 +250,8 @@ class SystemConfig(BaseModel):
 def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, **overrides: int) -> MarketConfig:
     """A market with defaults drawn from peers (SPEC / RESEARCH.md): 10x max leverage, tiered
     maintenance 2.5-8%, 5 bps spread, 0.06% fee, 1% penalty, partial liquidation above $1M, and
-    a mark refused above 1,000x the initial price."""
+    a mark refused above 1,000x the initial price. At the trigger the 2.5% tier covers 0.5%
+    slippage + 0.5% impact cap + 0.05% + $5 / $500 keeper reward (2.05%, under 90% of 2.5%)."""
     unit = 10**decimals
     values: dict = dict(
         market_id=market_id,
@@ -257,7 +265,7 @@ def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, *
         spread_bps=5,
         impact_bps=1,
         impact_reference_notional=100_000 * unit,
-        max_impact_bps=100,
+        max_impact_bps=50,
         trading_fee_bps=6,
         liquidation_slippage_bps=50,
         liquidation_penalty_bps=100,

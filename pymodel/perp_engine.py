@@ -574,6 +574,22 @@ def validate_market_params(p: MarketParams, scale: int) -> None:
         raise InvalidParameter("minMargin", p.min_margin)
     if p.min_notional == 0 or p.min_notional > p.tier_notional_caps[0]:
         raise InvalidParameter("minNotional", p.min_notional)
+    _validate_relations(p)
+
+
+def _validate_relations(p: MarketParams) -> None:
+    """Mirrors MarketParamsValidator._validateRelations: (1) at the trigger 90% of the lowest
+    maintenance tier covers the worst liquidation slippage (base + impact cap) and the keeper
+    reward (its fixed part over `min_notional`); (2) the smallest partial step is at least
+    `min_notional`."""
+    # Rounds the fixed part up: the rule errs towards refusing.
+    cost_bps = p.liquidation_slippage_bps + p.max_impact_bps + p.keeper_reward_bps
+    cost_bps = evm.add(cost_bps, mul_div_up(p.keeper_fixed_reward, BPS, p.min_notional))
+    if evm.mul(10, cost_bps) > evm.mul(9, p.tier_maintenance_bps[0]):
+        raise InvalidParameter("tierMaintenanceBps", p.tier_maintenance_bps[0])
+    stepped = p.partial_liquidation_threshold if p.partial_liquidation_threshold > p.min_notional else p.min_notional
+    if mul_div_down(stepped, p.partial_liquidation_bps, BPS) < p.min_notional:
+        raise InvalidParameter("partialLiquidationBps", p.partial_liquidation_bps)
 
 
 @dataclass
