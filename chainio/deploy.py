@@ -250,6 +250,7 @@ def _core(config: DeploymentConfig) -> list[Step]:
                 s.safety_module_unstake_window,
                 s.max_slash_bps,
                 s.slash_window,
+                s.safety_module_exit_delay,
             ),
         ),
         Deploy(

@@ -52,6 +52,7 @@ CONSTRUCTOR_READBACK: dict[str, Callable[[tuple[Any, ...]], Expectations]] = {
         ("unstakeWindow", (), a[3]),
         ("maxSlashBps", (), a[4]),
         ("slashWindow", (), a[5]),
+        ("exitDelay", (), a[6]),
     ],
     "PerpEngine": lambda a: [
         (name, (), value)

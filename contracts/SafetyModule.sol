@@ -9,10 +9,12 @@ import {ISafetyModule} from "./interfaces/ISafetyModule.sol";
 import {FixedPointMath} from "./libraries/FixedPointMath.sol";
 
 /// @title SafetyModule
-/// @notice Staked collateral that backs the LP pool: slashed, capped per window, before the pool pays.
+/// @notice Staked collateral that backs the LP pool: slashed, capped on every `slashWindow`-long interval, before
+/// the pool pays.
 /// @dev Two pools share `totalAssets`: the stake (`totalAssets - escrowAssets` over `totalShares`), which earns
 /// the fee share, and the escrow (`escrowAssets` over `escrowShares`) of exits waiting to be claimed, which earns
-/// nothing. A slash takes from both in proportion to their assets.
+/// nothing. A slash takes from both in proportion to their assets. The cap is a rolling window: a ring of
+/// `CHECKPOINTS` slots, each the product of the fractions of assets that the slashes of one time bucket left.
 contract SafetyModule is ISafetyModule, EngineGated {
     using SafeERC20 for IERC20;
 
@@ -26,6 +28,12 @@ contract SafetyModule is ISafetyModule, EngineGated {
     uint256 internal constant MIN_SLASH_BPS = 100;
     uint256 internal constant MAX_SLASH_BPS = 5_000;
     uint256 internal constant MIN_SLASH_WINDOW = 1 hours;
+    uint256 internal constant MIN_EXIT_DELAY = 10 minutes;
+    uint256 internal constant MAX_EXIT_DELAY = 7 days;
+    /// @dev Slots of the rolling slash window; a slot spans ceil(slashWindow / (CHECKPOINTS - 1)) seconds.
+    uint256 internal constant CHECKPOINTS = 8;
+    /// @dev 1e36: the fraction of assets slashes leave, rounded down (sub-wei on any balance below 1e36).
+    uint256 internal constant KEPT_ONE = 1e36;
 
     /* STORAGE */
 
@@ -34,6 +42,7 @@ contract SafetyModule is ISafetyModule, EngineGated {
     uint256 public unstakeWindow;
     uint256 public maxSlashBps;
     uint256 public slashWindow;
+    uint256 public exitDelay;
 
     /// @inheritdoc ISafetyModule
     uint256 public totalAssets;
@@ -47,12 +56,19 @@ contract SafetyModule is ISafetyModule, EngineGated {
     mapping(address staker => uint256) public cooldownStartOf;
     mapping(address staker => uint256) public cooldownSharesOf;
     mapping(address staker => uint256) internal _pendingShares;
-    mapping(address staker => uint256) internal _pendingAt;
+    mapping(address staker => uint256) internal _claimableAt;
     mapping(address staker => uint256) internal _pendingDeadline;
 
-    uint256 public slashWindowStart;
-    uint256 public slashWindowAssets;
-    uint256 public slashedInWindow;
+    /// @dev `at`: the last slash of the slot; `kept`: the product (KEPT_ONE = 1, rounded down) of what the slot's
+    /// slashes left of the assets. A slot whose `at` is older than `slashWindow` is out of the window.
+    struct Checkpoint {
+        uint64 at;
+        uint192 kept;
+    }
+
+    Checkpoint[CHECKPOINTS] internal _checkpoints;
+    /// @inheritdoc ISafetyModule
+    uint256 public slashOrigin;
 
     /* CONSTRUCTOR */
 
@@ -62,25 +78,33 @@ contract SafetyModule is ISafetyModule, EngineGated {
         uint256 cooldownPeriod_,
         uint256 unstakeWindow_,
         uint256 maxSlashBps_,
-        uint256 slashWindow_
+        uint256 slashWindow_,
+        uint256 exitDelay_
     ) Ownable(owner_) {
         collateral = collateral_;
-        _setParams(cooldownPeriod_, unstakeWindow_, maxSlashBps_, slashWindow_);
+        _setParams(cooldownPeriod_, unstakeWindow_, maxSlashBps_, slashWindow_, exitDelay_);
     }
 
     /* ADMIN */
 
     /// @inheritdoc ISafetyModule
-    function setParams(uint256 cooldownPeriod_, uint256 unstakeWindow_, uint256 maxSlashBps_, uint256 slashWindow_)
-        external
-        onlyOwner
-    {
-        _setParams(cooldownPeriod_, unstakeWindow_, maxSlashBps_, slashWindow_);
+    function setParams(
+        uint256 cooldownPeriod_,
+        uint256 unstakeWindow_,
+        uint256 maxSlashBps_,
+        uint256 slashWindow_,
+        uint256 exitDelay_
+    ) external onlyOwner {
+        _setParams(cooldownPeriod_, unstakeWindow_, maxSlashBps_, slashWindow_, exitDelay_);
     }
 
-    function _setParams(uint256 cooldownPeriod_, uint256 unstakeWindow_, uint256 maxSlashBps_, uint256 slashWindow_)
-        internal
-    {
+    function _setParams(
+        uint256 cooldownPeriod_,
+        uint256 unstakeWindow_,
+        uint256 maxSlashBps_,
+        uint256 slashWindow_,
+        uint256 exitDelay_
+    ) internal {
         if (cooldownPeriod_ < MIN_PERIOD || cooldownPeriod_ > MAX_PERIOD) {
             revert InvalidParameter("cooldownPeriod", cooldownPeriod_);
         }
@@ -93,11 +117,15 @@ contract SafetyModule is ISafetyModule, EngineGated {
         if (slashWindow_ < MIN_SLASH_WINDOW || slashWindow_ > MAX_PERIOD) {
             revert InvalidParameter("slashWindow", slashWindow_);
         }
+        if (exitDelay_ < MIN_EXIT_DELAY || exitDelay_ > MAX_EXIT_DELAY) {
+            revert InvalidParameter("exitDelay", exitDelay_);
+        }
         cooldownPeriod = cooldownPeriod_;
         unstakeWindow = unstakeWindow_;
         maxSlashBps = maxSlashBps_;
         slashWindow = slashWindow_;
-        emit ParamsSet(cooldownPeriod_, unstakeWindow_, maxSlashBps_, slashWindow_);
+        exitDelay = exitDelay_;
+        emit ParamsSet(cooldownPeriod_, unstakeWindow_, maxSlashBps_, slashWindow_, exitDelay_);
     }
 
     /* STAKING */
@@ -148,17 +176,20 @@ contract SafetyModule is ISafetyModule, EngineGated {
         totalShares -= shares;
         escrowAssets += assets;
         escrowShares += minted;
+        // The whole escrow (earlier redeems included) waits `exitDelay`, slashable, then has `exitDelay` to leave.
+        uint256 claimableAt = block.timestamp + exitDelay;
+        uint256 deadline = claimableAt + exitDelay;
         _pendingShares[msg.sender] += minted;
-        _pendingAt[msg.sender] = block.timestamp;
-        _pendingDeadline[msg.sender] = windowEnd;
-        emit UnstakeRequested(msg.sender, shares, assets, minted, block.timestamp + 1, windowEnd);
+        _claimableAt[msg.sender] = claimableAt;
+        _pendingDeadline[msg.sender] = deadline;
+        emit UnstakeRequested(msg.sender, shares, assets, minted, claimableAt, deadline);
     }
 
     /// @inheritdoc ISafetyModule
     function claim(address receiver) external returns (uint256 assets) {
         uint256 shares = _pendingShares[msg.sender];
         if (shares == 0) revert NothingToClaim(msg.sender);
-        uint256 claimableAt = _pendingAt[msg.sender] + 1;
+        uint256 claimableAt = _claimableAt[msg.sender];
         if (block.timestamp < claimableAt) revert ClaimTooEarly(msg.sender, claimableAt);
         uint256 deadline = _pendingDeadline[msg.sender];
         if (block.timestamp > deadline) revert UnstakeWindowExpired(msg.sender, deadline);
@@ -186,7 +217,7 @@ contract SafetyModule is ISafetyModule, EngineGated {
     function _leaveEscrow(address staker, uint256 shares) internal returns (uint256 assets) {
         assets = previewClaim(shares);
         delete _pendingShares[staker];
-        delete _pendingAt[staker];
+        delete _claimableAt[staker];
         delete _pendingDeadline[staker];
         escrowShares -= shares;
         escrowAssets -= assets;
@@ -205,22 +236,45 @@ contract SafetyModule is ISafetyModule, EngineGated {
 
     /// @inheritdoc ISafetyModule
     function slash(uint256 amount) external onlyEngine returns (uint256 slashed) {
-        if (block.timestamp >= slashWindowStart + slashWindow) {
-            slashWindowStart = block.timestamp;
-            slashWindowAssets = totalAssets;
-            slashedInWindow = 0;
-            emit SlashWindowStarted(block.timestamp, totalAssets);
-        }
-        uint256 cap = slashCap();
+        uint256 kept = slashKept();
+        uint256 cap = _slashCap(kept);
         slashed = amount < cap ? amount : cap;
         if (slashed > 0) {
+            uint256 assets = totalAssets;
+            if (kept == KEPT_ONE) emit SlashWindowStarted(block.timestamp, assets);
             // Rounds up: the escrow (leaving) bears the rounding, never the stake that stays.
-            escrowAssets -= FixedPointMath.mulDivUp(slashed, escrowAssets, totalAssets);
-            totalAssets -= slashed;
-            slashedInWindow += slashed;
+            escrowAssets -= FixedPointMath.mulDivUp(slashed, escrowAssets, assets);
+            totalAssets = assets - slashed;
+            // Rounds down: the window remembers at least the fraction taken.
+            _checkpoint(FixedPointMath.mulDivDown(assets - slashed, KEPT_ONE, assets));
             collateral.safeTransfer(msg.sender, slashed);
         }
         emit Slashed(amount, slashed, cap);
+    }
+
+    /// @dev Multiplies `kept` into the slot of `block.timestamp`'s bucket, or restarts the slot when its last slash
+    /// is out of the window. With CHECKPOINTS - 1 buckets covering a window, a slot still in the window holds only
+    /// the current bucket's slashes. Buckets count from the first slash, so they depend on no absolute time.
+    function _checkpoint(uint256 kept) internal {
+        if (slashOrigin == 0) slashOrigin = block.timestamp;
+        uint256 span = (slashWindow + CHECKPOINTS - 2) / (CHECKPOINTS - 1);
+        Checkpoint storage slot = _checkpoints[((block.timestamp - slashOrigin) / span) % CHECKPOINTS];
+        if (slot.kept != 0 && slot.at + slashWindow > block.timestamp) {
+            // Rounds down: the merged slot remembers at least what both took.
+            kept = FixedPointMath.mulDivDown(kept, slot.kept, KEPT_ONE);
+        }
+        slot.at = uint64(block.timestamp);
+        slot.kept = uint192(kept);
+    }
+
+    /// @dev The most a slash can take when the window's slashes left `kept` of the assets: what keeps the product at
+    /// or above 1 - maxSlashBps. Rounds the assets that must stay up: the stakers keep the rounding.
+    function _slashCap(uint256 kept) internal view returns (uint256) {
+        uint256 floorKept = (BPS - maxSlashBps) * KEPT_ONE;
+        if (kept * BPS <= floorKept) return 0;
+        uint256 assets = totalAssets;
+        uint256 stays = FixedPointMath.mulDivUp(assets, floorKept, kept * BPS);
+        return assets > stays ? assets - stays : 0;
     }
 
     /* VIEWS */
@@ -229,20 +283,32 @@ contract SafetyModule is ISafetyModule, EngineGated {
     function pendingOf(address staker) external view returns (uint256 shares, uint256 claimableAt, uint256 deadline) {
         shares = _pendingShares[staker];
         if (shares > 0) {
-            claimableAt = _pendingAt[staker] + 1;
+            claimableAt = _claimableAt[staker];
             deadline = _pendingDeadline[staker];
         }
     }
 
     /// @inheritdoc ISafetyModule
-    /// @dev Rounds down: the cap limits what is taken from stakers. A window that has passed counts as new.
-    function slashCap() public view returns (uint256) {
-        bool fresh = block.timestamp >= slashWindowStart + slashWindow;
-        uint256 base = fresh ? totalAssets : slashWindowAssets;
-        uint256 used = fresh ? 0 : slashedInWindow;
-        uint256 cap = FixedPointMath.mulDivDown(base, maxSlashBps, BPS);
-        uint256 left = cap > used ? cap - used : 0;
-        return left < totalAssets ? left : totalAssets;
+    function slashCap() external view returns (uint256) {
+        return _slashCap(slashKept());
+    }
+
+    /// @inheritdoc ISafetyModule
+    /// @dev Rounds down (each slot and each product): the window never forgets a slash's share.
+    function slashKept() public view returns (uint256 kept) {
+        kept = KEPT_ONE;
+        for (uint256 i = 0; i < CHECKPOINTS; ++i) {
+            Checkpoint memory slot = _checkpoints[i];
+            if (slot.kept != 0 && slot.at + slashWindow > block.timestamp) {
+                kept = FixedPointMath.mulDivDown(kept, slot.kept, KEPT_ONE);
+            }
+        }
+    }
+
+    /// @inheritdoc ISafetyModule
+    function slashCheckpointOf(uint256 slot) external view returns (uint256 at, uint256 kept) {
+        Checkpoint memory checkpoint = _checkpoints[slot];
+        return (checkpoint.at, checkpoint.kept);
     }
 
     /// @inheritdoc ISafetyModule

@@ -35,7 +35,7 @@ from pymodel.system import Outcome, System, pyth_price_id, pyth_update, snake_ca
 GENESIS = 1_800_000_000
 
 # SafetyModule state added with the escrow pool and the slash window (issue 10), read like its other views.
-SM_STATE = ("escrowAssets", "escrowShares", "slashWindow", "slashWindowStart", "slashWindowAssets", "slashedInWindow")
+SM_STATE = ("escrowAssets", "escrowShares", "slashWindow", "exitDelay", "slashOrigin")
 
 
 def genesis_time(rpc: RpcClient) -> int:
@@ -385,6 +385,7 @@ class Ledger:
             q.append((f"orderRouter.{name}", "orderRouter", name, ()))
         for name in ("totalAssets", "totalShares", "cooldownPeriod", "unstakeWindow", "maxSlashBps", *SM_STATE):
             q.append((f"safetyModule.{name}", "safetyModule", name, ()))
+        q += [(f"safetyModule.slashCheckpointOf/{i}", "safetyModule", "slashCheckpointOf", (i,)) for i in range(8)]
         for a in self.actors:
             q.append((f"safetyModule.sharesOf/{a}", "safetyModule", "sharesOf", (a,)))
             q.append((f"safetyModule.cooldownStartOf/{a}", "safetyModule", "cooldownStartOf", (a,)))
@@ -549,6 +550,7 @@ def _model_view(c: Any, contract: str, function: str, args: tuple[Any, ...]) -> 
             "cooldownStartOf": lambda: sm.cooldown_start_of(*args),
             "pendingOf": lambda: sm.pending_of(*args),
             "cooldownSharesOf": lambda: sm.cooldown_shares_of(*args),
+            "slashCheckpointOf": lambda: sm.slash_checkpoint_of(*args),
             **{name: (lambda name=name: getattr(sm, snake_case(name))) for name in SM_STATE},
         }[function]()
     if contract == "oracle":

@@ -31,6 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from chainio import ChainRevert
 from difftest.engine_rules import preview_then_liquidate
 from difftest.ledger import Action, Ledger, ParityError
+from difftest.machine_sm import SafetyModuleRules
 from difftest.orders import reason_name
 from difftest.snapshots import ChainSnapshot
 from pymodel.adl import adl_plan
@@ -150,7 +151,7 @@ delays = st.one_of(st.sampled_from([0, 1, MAX_AGE - 1, MAX_AGE, MAX_AGE + 1]), s
 advances = st.one_of(st.sampled_from([1, 30, 301, 601, 3_600, MAX_AGE, MAX_AGE + 1]), st.integers(1, 4_000))
 
 
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(SafetyModuleRules, RuleBasedStateMachine):
     """Set `world` before running (see tests/fuzz)."""
 
     world: ClassVar[FuzzWorld]
@@ -230,21 +231,6 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         paid = outcome.return_value
         assert paid <= fair, f"an exit took {paid}, more than its fair share {fair}"
-
-    @invariant()
-    def slash_within_window_cap(self) -> None:
-        """What the safety module paid in the current slash window is at most maxSlashBps of its
-        assets at the window's start (the machine never changes maxSlashBps)."""
-        sm = self.c.safety_module
-        assert sm.slashed_in_window <= mul_div_down(sm.slash_window_assets, sm.max_slash_bps, BPS)
-        slashed = 0  # the window's Slashed events: from its SlashWindowStarted on
-        for _, outcome in self.ledger.executed():
-            for event in outcome.events:
-                if event.name == "SlashWindowStarted":
-                    slashed = 0
-                elif event.name == "Slashed":
-                    slashed += event.values[1]  # Slashed(requested, slashed, cap)
-        assert slashed == sm.slashed_in_window
 
     def price(self, market: int) -> int:
         return max(1, self.c.feeds[market].latest_round_data().answer)  # 18-decimal feeds: WAD
@@ -327,12 +313,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(staker=st.integers(0, 1), fraction=fractions)
     def full_unstake_cycle(self, staker: int, fraction: int) -> None:
-        """Cooldown, wait, escrow, claim the next second: the safety module's whole exit."""
+        """Cooldown, wait, escrow, claim `exitDelay` later: the safety module's whole exit."""
         who, sm = self.stakers[staker], self.c.safety_module
         self.act(who, "safetyModule", "cooldown")
         self.ledger.advance(sm.cooldown_period)
         self.act(who, "safetyModule", "redeem", sm.cooldown_shares_of(who) * fraction // BPS)
-        self.ledger.advance(1)
+        self.ledger.advance(sm.exit_delay)
         self.act(who, "safetyModule", "claim", who)
 
     @rule(lp=st.integers(0, 1))
@@ -377,10 +363,12 @@ class LedgerMachine(RuleBasedStateMachine):
         cooldown=st.sampled_from([60, 600, 600, 600]),
         window=st.sampled_from([60, 3_600, 3_600, 3_600]),
         slash_window=st.sampled_from([3_600, 7 * 24 * 3_600]),
+        exit_delay=st.sampled_from([599, 600, 600, 3_600]),
     )
-    def set_safety_module_params(self, cooldown: int, window: int, slash_window: int) -> None:
+    def set_safety_module_params(self, cooldown: int, window: int, slash_window: int, exit_delay: int) -> None:
         sm = self.c.safety_module
-        self.act(self.owner, "safetyModule", "setParams", cooldown, window, sm.max_slash_bps, slash_window)
+        args = (cooldown, window, sm.max_slash_bps, slash_window, exit_delay)
+        self.act(self.owner, "safetyModule", "setParams", *args)
 
     @rule(
         cooldown=st.sampled_from([59, 60, 300, 300, 300]),

@@ -41,7 +41,14 @@ from pymodel.oracle_adapter import (
     MAX_SPREAD_BPS,
 )
 from pymodel.order_router import MAX_MAX_EXECUTION_DELAY, MAX_MIN_EXECUTION_DELAY
-from pymodel.safety_module import MAX_PERIOD, MAX_SLASH_BPS, MIN_SLASH_BPS, MIN_SLASH_WINDOW
+from pymodel.safety_module import (
+    MAX_EXIT_DELAY,
+    MAX_PERIOD,
+    MAX_SLASH_BPS,
+    MIN_EXIT_DELAY,
+    MIN_SLASH_BPS,
+    MIN_SLASH_WINDOW,
+)
 from pymodel.units import notional_scale
 
 Bps = Annotated[int, Field(ge=0, le=BPS)]
@@ -51,11 +58,16 @@ Seconds = Annotated[int, Field(gt=0, le=365 * 24 * 3600)]
 ExitPeriod = Annotated[int, Field(ge=MIN_REDEEM_TIMING, le=MAX_REDEEM_TIMING)]
 SlashBps = Annotated[int, Field(ge=MIN_SLASH_BPS, le=MAX_SLASH_BPS)]
 SlashWindow = Annotated[int, Field(ge=MIN_SLASH_WINDOW, le=MAX_PERIOD)]
+ExitDelay = Annotated[int, Field(ge=MIN_EXIT_DELAY, le=MAX_EXIT_DELAY)]
 
 # What each cross-field rule of MarketParamsValidator.validate requires, by parameter name.
 MARKET_RULES = {
     "initialMarginBps": "must be in [1, 10000]",
-    "tierMaintenanceBps": "each tier must be in [1, initial_margin_bps) and not below the previous tier",
+    "tierMaintenanceBps": (
+        "each tier must be in [1, initial_margin_bps) and not below the previous tier, and 90% of the first must "
+        "cover liquidation_slippage_bps + max_impact_bps + keeper_reward_bps + "
+        "ceil(keeper_fixed_reward * 10000 / min_notional) (a liquidation at the trigger leaves no shortfall)"
+    ),
     "tierNotionalCaps": "caps must strictly increase and the last must be 2**256-1",
     "spreadBps": "must be below 10000",
     "impactBps": "must be at most 10000",
@@ -67,7 +79,10 @@ MARKET_RULES = {
     "keeperFixedReward": f"must be at most {MAX_KEEPER_FIXED_REWARD} whole collateral units",
     "keeperRewardBps": f"must be at most {MAX_KEEPER_REWARD_BPS}",
     "keeperRewardCap": f"must be in [keeper_fixed_reward, {MAX_KEEPER_REWARD_CAP} whole collateral units]",
-    "partialLiquidationBps": "must be in [1, 10000]",
+    "partialLiquidationBps": (
+        "must be in [1, 10000], and the smallest partial step, partial_liquidation_bps of "
+        "max(partial_liquidation_threshold, min_notional), must be at least min_notional"
+    ),
     "partialLiquidationCooldown": f"must be in [1, {MAX_PARTIAL_LIQUIDATION_COOLDOWN}] seconds",
     "maxFundingRatePerSecond": "must be at most 1e18 / 86400 (100% a day)",
     "skewScale": "must be positive",
@@ -223,8 +238,11 @@ class SystemConfig(BaseModel):
     execution_fee: Uint = 0
     min_execution_delay: Annotated[int, Field(ge=0, le=MAX_MIN_EXECUTION_DELAY)] = 2
     max_execution_delay: Annotated[int, Field(gt=0, le=MAX_MAX_EXECUTION_DELAY)] = 3_600
-    # Safety module: the cap of `max_slash_bps` holds across all shortfalls of one window.
+    # Safety module: the cap of `max_slash_bps` holds on every `slash_window`-long interval.
     slash_window: SlashWindow = 7 * 24 * 3600
+    # Safety module: an exit stays slashable this long after `redeem` (well past an oracle round's landing
+    # latency and a keeper's reaction), then may be claimed for as long again.
+    safety_module_exit_delay: ExitDelay = 3600
 
     @model_validator(mode="after")
     def _cross_rules(self) -> SystemConfig:
@@ -259,7 +277,8 @@ class SystemConfig(BaseModel):
 def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, **overrides: int) -> MarketConfig:
     """A market with defaults drawn from peers (SPEC / RESEARCH.md): 10x max leverage, tiered
     maintenance 2.5-8%, 5 bps spread, 0.06% fee, 1% penalty, partial liquidation above $1M, and
-    a mark refused above 1,000x the initial price."""
+    a mark refused above 1,000x the initial price. At the trigger the 2.5% tier covers 0.5%
+    slippage + 0.5% impact cap + 0.05% + $5 / $500 keeper reward (2.05%, under 90% of 2.5%)."""
     unit = 10**decimals
     values: dict = dict(
         market_id=market_id,
@@ -273,7 +292,7 @@ def default_market(market_id: int, symbol: str, price_usd: int, decimals: int, *
         spread_bps=5,
         impact_bps=1,
         impact_reference_notional=100_000 * unit,
-        max_impact_bps=100,
+        max_impact_bps=50,
         trading_fee_bps=6,
         liquidation_slippage_bps=50,
         liquidation_penalty_bps=100,

@@ -8,7 +8,7 @@ from pymodel import evm
 from pymodel.core import Env, EventLog, ModelEvent
 from pymodel.engine_gated import EngineGated
 from pymodel.erc20 import ERC20
-from pymodel.errors import InvalidParameter, Revert, ZeroAmount, ZeroShares
+from pymodel.errors import InvalidParameter, Panic, Revert, ZeroAmount, ZeroShares
 from pymodel.fixed_point import mul_div_down, mul_div_up
 
 BPS = 10_000
@@ -18,6 +18,14 @@ MAX_PERIOD = 30 * 24 * 3600
 MIN_SLASH_BPS = 100
 MAX_SLASH_BPS = 5_000
 MIN_SLASH_WINDOW = 3600
+MIN_EXIT_DELAY = 600
+MAX_EXIT_DELAY = 7 * 24 * 3600
+# Slots of the rolling slash window; a slot spans ceil(slash_window / (CHECKPOINTS - 1)) seconds.
+CHECKPOINTS = 8
+# 1e36: the fraction of assets slashes leave, rounded down (sub-wei on any balance below 1e36).
+KEPT_ONE = 10**36
+UINT64_MAX = 2**64 - 1
+UINT192_MAX = 2**192 - 1
 
 # Errors
 
@@ -74,6 +82,7 @@ class ParamsSet(ModelEvent):
     unstake_window: int
     max_slash_bps: int
     slash_window: int
+    exit_delay: int
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,9 @@ class Slashed(ModelEvent):
 class SafetyModule(EngineGated):
     """Mirrors SafetyModule: the stake (`total_assets - escrow_assets` over `total_shares`) earns the fee
     share; the escrow (`escrow_assets` over `escrow_shares`) of exits waiting to be claimed earns nothing;
-    a slash takes from both in proportion to their assets."""
+    a slash takes from both in proportion to their assets. The cap is a rolling window: a ring of
+    `CHECKPOINTS` slots `(at, kept)`, each the product of the fractions of assets that the slashes of one
+    time bucket left."""
 
     def __init__(
         self,
@@ -149,6 +160,7 @@ class SafetyModule(EngineGated):
         unstake_window: int,
         max_slash_bps: int,
         slash_window: int,
+        exit_delay: int,
     ) -> None:
         super().__init__(address, log)
         self._init_ownable(owner)
@@ -157,6 +169,7 @@ class SafetyModule(EngineGated):
         self.unstake_window = 0
         self.max_slash_bps = 0
         self.slash_window = 0
+        self.exit_delay = 0
         self.total_assets = 0
         self.total_shares = 0
         self.escrow_assets = 0
@@ -165,23 +178,30 @@ class SafetyModule(EngineGated):
         self.cooldown_starts: dict[str, int] = {}
         self.cooldown_shares: dict[str, int] = {}
         self.pending_shares: dict[str, int] = {}
-        self.pending_at: dict[str, int] = {}
+        self.claimable_at: dict[str, int] = {}
         self.pending_deadline: dict[str, int] = {}
-        self.slash_window_start = 0
-        self.slash_window_assets = 0
-        self.slashed_in_window = 0
-        self._set_params(cooldown_period, unstake_window, max_slash_bps, slash_window)
+        self.checkpoints: list[tuple[int, int]] = [(0, 0)] * CHECKPOINTS
+        self.slash_origin = 0
+        self._set_params(cooldown_period, unstake_window, max_slash_bps, slash_window, exit_delay)
 
     # Admin
 
     def set_params(
-        self, env: Env, cooldown_period: int, unstake_window: int, max_slash_bps: int, slash_window: int
+        self,
+        env: Env,
+        cooldown_period: int,
+        unstake_window: int,
+        max_slash_bps: int,
+        slash_window: int,
+        exit_delay: int,
     ) -> None:
         """Mirrors SafetyModule.setParams."""
         self._check_owner(env)
-        self._set_params(cooldown_period, unstake_window, max_slash_bps, slash_window)
+        self._set_params(cooldown_period, unstake_window, max_slash_bps, slash_window, exit_delay)
 
-    def _set_params(self, cooldown_period: int, unstake_window: int, max_slash_bps: int, slash_window: int) -> None:
+    def _set_params(
+        self, cooldown_period: int, unstake_window: int, max_slash_bps: int, slash_window: int, exit_delay: int
+    ) -> None:
         if cooldown_period < MIN_PERIOD or cooldown_period > MAX_PERIOD:
             raise InvalidParameter("cooldownPeriod", cooldown_period)
         if unstake_window < MIN_PERIOD or unstake_window > MAX_PERIOD:
@@ -190,11 +210,14 @@ class SafetyModule(EngineGated):
             raise InvalidParameter("maxSlashBps", max_slash_bps)
         if slash_window < MIN_SLASH_WINDOW or slash_window > MAX_PERIOD:
             raise InvalidParameter("slashWindow", slash_window)
+        if exit_delay < MIN_EXIT_DELAY or exit_delay > MAX_EXIT_DELAY:
+            raise InvalidParameter("exitDelay", exit_delay)
         self.cooldown_period = cooldown_period
         self.unstake_window = unstake_window
         self.max_slash_bps = max_slash_bps
         self.slash_window = slash_window
-        self.emit(ParamsSet(cooldown_period, unstake_window, max_slash_bps, slash_window))
+        self.exit_delay = exit_delay
+        self.emit(ParamsSet(cooldown_period, unstake_window, max_slash_bps, slash_window, exit_delay))
 
     # Staking
 
@@ -249,17 +272,20 @@ class SafetyModule(EngineGated):
         self.total_shares = evm.sub(self.total_shares, shares)
         self.escrow_assets = evm.add(self.escrow_assets, assets)
         self.escrow_shares = evm.add(self.escrow_shares, minted)
+        # The whole escrow (earlier redeems included) waits `exit_delay`, slashable, then has `exit_delay` to leave.
+        claimable_at = evm.add(env.timestamp, self.exit_delay)
+        deadline = evm.add(claimable_at, self.exit_delay)
         self.pending_shares[env.sender] = evm.add(self.pending_shares.get(env.sender, 0), minted)
-        self.pending_at[env.sender] = env.timestamp
-        self.pending_deadline[env.sender] = window_end
-        self.emit(UnstakeRequested(env.sender, shares, assets, minted, evm.add(env.timestamp, 1), window_end))
+        self.claimable_at[env.sender] = claimable_at
+        self.pending_deadline[env.sender] = deadline
+        self.emit(UnstakeRequested(env.sender, shares, assets, minted, claimable_at, deadline))
 
     def claim(self, env: Env, receiver: str) -> int:
         """Mirrors SafetyModule.claim."""
         shares = self.pending_shares.get(env.sender, 0)
         if shares == 0:
             raise NothingToClaim(env.sender)
-        claimable_at = evm.add(self.pending_at.get(env.sender, 0), 1)
+        claimable_at = self.claimable_at.get(env.sender, 0)
         if env.timestamp < claimable_at:
             raise ClaimTooEarly(env.sender, claimable_at)
         deadline = self.pending_deadline.get(env.sender, 0)
@@ -289,7 +315,7 @@ class SafetyModule(EngineGated):
         goes to the stake."""
         assets = self.preview_claim(shares)
         self.pending_shares.pop(staker, None)
-        self.pending_at.pop(staker, None)
+        self.claimable_at.pop(staker, None)
         self.pending_deadline.pop(staker, None)
         self.escrow_shares = evm.sub(self.escrow_shares, shares)
         self.escrow_assets = evm.sub(self.escrow_assets, assets)
@@ -310,21 +336,48 @@ class SafetyModule(EngineGated):
     def slash(self, env: Env, amount: int) -> int:
         """Mirrors SafetyModule.slash: stake and escrow lose the same fraction of their assets."""
         self._only_engine(env)
-        if env.timestamp >= evm.add(self.slash_window_start, self.slash_window):
-            self.slash_window_start = env.timestamp
-            self.slash_window_assets = self.total_assets
-            self.slashed_in_window = 0
-            self.emit(SlashWindowStarted(env.timestamp, self.total_assets))
-        cap = self.slash_cap(env)
+        kept = self.slash_kept(env)
+        cap = self._slash_cap(kept)
         slashed = amount if amount < cap else cap
         if slashed > 0:
+            assets = self.total_assets
+            if kept == KEPT_ONE:
+                self.emit(SlashWindowStarted(env.timestamp, assets))
             # Rounds up: the escrow (leaving) bears the rounding, never the stake that stays.
-            self.escrow_assets = evm.sub(self.escrow_assets, mul_div_up(slashed, self.escrow_assets, self.total_assets))
-            self.total_assets = evm.sub(self.total_assets, slashed)
-            self.slashed_in_window = evm.add(self.slashed_in_window, slashed)
+            self.escrow_assets = evm.sub(self.escrow_assets, mul_div_up(slashed, self.escrow_assets, assets))
+            self.total_assets = assets - slashed
+            # Rounds down: the window remembers at least the fraction taken.
+            self._checkpoint(env, mul_div_down(assets - slashed, KEPT_ONE, assets))
             self.collateral.transfer(env.calling(self.address), env.sender, slashed)
         self.emit(Slashed(amount, slashed, cap))
         return slashed
+
+    def _checkpoint(self, env: Env, kept: int) -> None:
+        """Multiplies `kept` into the slot of the timestamp's bucket, or restarts the slot when its last
+        slash is out of the window. With CHECKPOINTS - 1 buckets covering a window, a slot still in the
+        window holds only the current bucket's slashes. Buckets count from the first slash, so they
+        depend on no absolute time."""
+        if self.slash_origin == 0:
+            self.slash_origin = env.timestamp
+        span = (self.slash_window + CHECKPOINTS - 2) // (CHECKPOINTS - 1)
+        index = ((env.timestamp - self.slash_origin) // span) % CHECKPOINTS
+        at, slot_kept = self.checkpoints[index]
+        if slot_kept != 0 and at + self.slash_window > env.timestamp:
+            # Rounds down: the merged slot remembers at least what both took.
+            kept = mul_div_down(kept, slot_kept, KEPT_ONE)
+        # uint64 / uint192 casts of the packed slot (truncating, as Solidity's explicit casts do).
+        self.checkpoints[index] = (env.timestamp & UINT64_MAX, kept & UINT192_MAX)
+
+    def _slash_cap(self, kept: int) -> int:
+        """The most a slash can take when the window's slashes left `kept` of the assets: what keeps
+        the product at or above 1 - max_slash_bps. Rounds the assets that must stay up: the stakers
+        keep the rounding."""
+        floor_kept = (BPS - self.max_slash_bps) * KEPT_ONE
+        if kept * BPS <= floor_kept:
+            return 0
+        assets = self.total_assets
+        stays = mul_div_up(assets, floor_kept, kept * BPS)
+        return assets - stays if assets > stays else 0
 
     # Views
 
@@ -341,16 +394,26 @@ class SafetyModule(EngineGated):
         shares = self.pending_shares.get(staker, 0)
         if shares == 0:
             return 0, 0, 0
-        return shares, evm.add(self.pending_at.get(staker, 0), 1), self.pending_deadline.get(staker, 0)
+        return shares, self.claimable_at.get(staker, 0), self.pending_deadline.get(staker, 0)
 
     def slash_cap(self, env: Env) -> int:
-        """Rounds down: the cap limits what is taken from stakers. A window that has passed counts as new."""
-        fresh = env.timestamp >= evm.add(self.slash_window_start, self.slash_window)
-        base = self.total_assets if fresh else self.slash_window_assets
-        used = 0 if fresh else self.slashed_in_window
-        cap = mul_div_down(base, self.max_slash_bps, BPS)
-        left = cap - used if cap > used else 0
-        return left if left < self.total_assets else self.total_assets
+        """Mirrors SafetyModule.slashCap."""
+        return self._slash_cap(self.slash_kept(env))
+
+    def slash_kept(self, env: Env) -> int:
+        """Mirrors SafetyModule.slashKept. Rounds down (each slot and each product): the window never
+        forgets a slash's share."""
+        kept = KEPT_ONE
+        for at, slot_kept in self.checkpoints:
+            if slot_kept != 0 and at + self.slash_window > env.timestamp:
+                kept = mul_div_down(kept, slot_kept, KEPT_ONE)
+        return kept
+
+    def slash_checkpoint_of(self, slot: int) -> tuple[int, int]:
+        """Mirrors SafetyModule.slashCheckpointOf (an index past the ring panics 0x32)."""
+        if slot >= CHECKPOINTS:
+            raise Panic(Panic.ARRAY_INDEX)
+        return self.checkpoints[slot]
 
     def preview_stake(self, assets: int) -> int:
         """Rounds down: the staker gets fewer shares (favours existing stakers)."""

@@ -181,6 +181,7 @@ class _Contracts:
             config.safety_module_unstake_window,
             config.max_slash_bps,
             config.slash_window,
+            config.safety_module_exit_delay,
         )
         self.engine = PerpEngine(
             addresses.engine,

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IPerpEngineTypes} from "../interfaces/IPerpEngine.sol";
+import {FixedPointMath} from "../libraries/FixedPointMath.sol";
 
 /// @title MarketParamsValidator
 /// @notice The bounds of a market's parameters (SPEC §11), outside `PerpEngine` so the engine stays
@@ -93,5 +94,29 @@ contract MarketParamsValidator {
         // Nobody may profit from being liquidated: the smallest margin pays the fixed keeper reward twice.
         _requireValid(p.minMargin != 0 && p.minMargin >= 2 * p.keeperFixedReward, "minMargin", p.minMargin);
         _requireValid(p.minNotional != 0 && p.minNotional <= p.tierNotionalCaps[0], "minNotional", p.minNotional);
+        _validateRelations(p);
+    }
+
+    /// @dev Bounds between parameters (SPEC §11, revised). (1) At the trigger, 90% of the lowest maintenance tier
+    /// covers what a liquidation can cost beyond the position's equity: the worst slippage (base + the impact cap)
+    /// and the keeper reward (its bps, and its fixed part over the smallest notional, rounded up):
+    /// `10 * (slippage + maxImpact + rewardBps + ceil(fixedReward * BPS / minNotional)) <= 9 * tier0`. Liquidating
+    /// a position that has just become liquidatable then leaves no shortfall, with a tenth of the maintenance
+    /// margin to spare (for the price moving before the keeper acts); the penalty is paid only from what is left
+    /// (SPEC §6.4), so it never makes a shortfall. Higher tiers and larger notionals only widen the gap. (2) The
+    /// smallest partial step, `partialLiquidationBps` of the smallest position liquidated in steps, is at least
+    /// `minNotional`, so (1) bounds each step's keeper reward by what the step releases.
+    function _validateRelations(IPerpEngineTypes.MarketParams calldata p) internal pure {
+        // Rounds the fixed part up: the rule errs towards refusing.
+        uint256 costBps = p.liquidationSlippageBps + p.maxImpactBps + p.keeperRewardBps
+            + FixedPointMath.mulDivUp(p.keeperFixedReward, BPS, p.minNotional);
+        _requireValid(10 * costBps <= 9 * p.tierMaintenanceBps[0], "tierMaintenanceBps", p.tierMaintenanceBps[0]);
+        uint256 stepped =
+            p.partialLiquidationThreshold > p.minNotional ? p.partialLiquidationThreshold : p.minNotional;
+        _requireValid(
+            FixedPointMath.mulDivDown(stepped, p.partialLiquidationBps, BPS) >= p.minNotional,
+            "partialLiquidationBps",
+            p.partialLiquidationBps
+        );
     }
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pymodel import evm
 from pymodel.engine.types import MarketParams
 from pymodel.errors import InvalidParameter
-from pymodel.fixed_point import WAD
+from pymodel.fixed_point import WAD, mul_div_down, mul_div_up
 
 BPS = 10_000
 MAX_TRADING_FEE_BPS = 1_000
@@ -82,6 +82,24 @@ class MarketParamsValidator:
             raise InvalidParameter("minMargin", p.min_margin)
         if p.min_notional == 0 or p.min_notional > p.tier_notional_caps[0]:
             raise InvalidParameter("minNotional", p.min_notional)
+        MarketParamsValidator._validate_relations(p)
+
+    @staticmethod
+    def _validate_relations(p: MarketParams) -> None:
+        """Mirrors MarketParamsValidator._validateRelations: (1) at the trigger 90% of the lowest
+        maintenance tier covers the worst liquidation slippage (base + impact cap) and the keeper
+        reward (its fixed part over `min_notional`); (2) the smallest partial step is at least
+        `min_notional`."""
+        # Rounds the fixed part up: the rule errs towards refusing.
+        cost_bps = p.liquidation_slippage_bps + p.max_impact_bps + p.keeper_reward_bps
+        cost_bps = evm.add(cost_bps, mul_div_up(p.keeper_fixed_reward, BPS, p.min_notional))
+        if evm.mul(10, cost_bps) > evm.mul(9, p.tier_maintenance_bps[0]):
+            raise InvalidParameter("tierMaintenanceBps", p.tier_maintenance_bps[0])
+        stepped = (
+            p.partial_liquidation_threshold if p.partial_liquidation_threshold > p.min_notional else p.min_notional
+        )
+        if mul_div_down(stepped, p.partial_liquidation_bps, BPS) < p.min_notional:
+            raise InvalidParameter("partialLiquidationBps", p.partial_liquidation_bps)
 
 
 validate_market_params = MarketParamsValidator.validate

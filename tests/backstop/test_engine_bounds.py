@@ -23,6 +23,11 @@ MARKET_BOUNDS = [
 ]
 
 
+# Room under the relational bounds (SPEC §11, revised: the lowest tier covers slippage and the
+# keeper reward over the smallest notional), so that each field's own bound is what an edge meets.
+ROOM = dict(initial_margin_bps=5_000, tier_maintenance_bps=(4_000, 4_000, 4_000, 4_000), min_notional=100_000 * USD)
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -60,6 +65,10 @@ def test_set_market_params__500k_keeper_reward__refused_and_nothing_paid(make_le
                     keeper_fixed_reward=500_000 * USD,
                     keeper_reward_cap=500_000 * USD,
                     min_margin=1_000_000 * USD,
+                    # a minimum notional so large that the reward fits the relational bound
+                    tier_notional_caps=(10**12 * USD, 2 * 10**12 * USD, 3 * 10**12 * USD, 2**256 - 1),
+                    min_notional=10**12 * USD,
+                    partial_liquidation_bps=10_000,
                 )
             ]
         )
@@ -72,6 +81,7 @@ def test_market_bounds__contract_and_config_agree_at_the_edge(make_ledger, field
     params = ledger.system.c.engine.market_params(ETH)
     # A larger fixed reward needs a larger minimum margin (at least twice the reward: issue 8).
     extra = {"keeper_reward_cap": 10_000 * USD, "min_margin": 2 * refused} if field == "keeper_fixed_reward" else {}
+    extra |= ROOM
     accepted = dataclasses.replace(params, **{field: largest, **extra})
     succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, accepted))
     rejected = dataclasses.replace(params, **{field: refused, **extra})

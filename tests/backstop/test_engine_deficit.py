@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from dataclasses import replace
 
 from engine_support import ETH, FEED, USD, WAD, open_position, setup_pool, succeeded
 
@@ -29,7 +30,8 @@ def drained_pool_with_bankrupt_long(make_ledger, bystander: bool = True):
     open_position(ledger, trader, WAD // 4, 80 * USD)
     if bystander:  # a healthy short ($600, above the minimum notional): the engine holds its margin
         open_position(ledger, ledger.actors[5], -(WAD // 5), 100 * USD)
-    rich = dataclasses.replace(params, keeper_fixed_reward=100 * USD, min_margin=200 * USD)
+    # (a $100k minimum notional keeps the $100 reward within the relational bound, SPEC §11)
+    rich = dataclasses.replace(params, keeper_fixed_reward=100 * USD, min_margin=200 * USD, min_notional=100_000 * USD)
     succeeded(ledger.act(owner, "engine", "setMarketParams", ETH, rich))
     ledger.advance(60)
     ledger.set_price(ETH, 2_400 * FEED)
@@ -82,6 +84,10 @@ def test_uncovered_deficit__repaid_first_from_cash_owed_to_pool(make_ledger):
     assert deficit > 0
     # A deposit restores cash; a losing close then owes the pool: the deficit is repaid first.
     setup_pool(ledger, ledger.actors[1], 10_000 * USD)
+    small = {"keeper_fixed_reward": 5 * USD, "min_margin": 20 * USD, "min_notional": 500 * USD}  # back to $500
+    succeeded(
+        ledger.act(ledger.actors[0], "engine", "setMarketParams", ETH, replace(engine.market_params(ETH), **small))
+    )
     loser = ledger.actors[4]
     open_position(ledger, loser, WAD, 400 * USD)
     cash = pool.cash

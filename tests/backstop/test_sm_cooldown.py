@@ -14,7 +14,7 @@ WAD = 10**18
 FEED = 10**8
 ETH = 1
 DAY = 24 * 3600
-COOLDOWN, WINDOW = 10 * DAY, 2 * DAY  # default_config
+COOLDOWN, WINDOW, EXIT = 10 * DAY, 2 * DAY, 3_600  # default_config
 
 
 def staked(ledger, staker: str, amount: int) -> int:
@@ -48,11 +48,11 @@ def test_claim__sixty_days_later__expired_escrow_goes_back_to_the_stake_and_need
     start = ledger.now
     ledger.advance(COOLDOWN)
     escrow = ok(ledger.act(staker, "safetyModule", "redeem", shares)).event("UnstakeRequested")
-    assert escrow.deadline == start + COOLDOWN + WINDOW
+    assert (escrow.claimable_at, escrow.deadline) == (ledger.now + EXIT, ledger.now + 2 * EXIT)
     ledger.advance(60 * DAY)
     # The claim just before a slash that the issue measured: refused.
     out = ledger.act(staker, "safetyModule", "claim", staker)
-    assert out.error == ("UnstakeWindowExpired", (staker, start + COOLDOWN + WINDOW))
+    assert out.error == ("UnstakeWindowExpired", (staker, start + COOLDOWN + 2 * EXIT))
     # Back to the stake (on the staker's next call) and a new cooldown is needed to leave.
     out = ok(ledger.act(staker, "safetyModule", "cooldown"))
     back = out.event("UnstakeExpired")
@@ -94,6 +94,6 @@ def test_escrow__earns_no_fees__stays_slashable_pro_rata(make_ledger):
     # (lost / had) for the escrow is at least the stake's, and equal to within two units' rounding.
     assert (escrow_before - escrow_after) * stay_before >= (stay_before - stay_after) * escrow_before - stay_before
     assert (escrow_before - escrow_after) * stay_before <= (stay_before - stay_after + 2) * escrow_before
-    ledger.advance(1)
+    ledger.advance(EXIT)
     assert ok(ledger.act(leaving, "safetyModule", "claim", leaving)).return_value == escrow_after
     assert sm.escrow_shares == 0 and sm.escrow_assets == 0

@@ -1,6 +1,7 @@
 """Issue 10, item 4: the slash cap was per call, so four partial steps of one bankrupt position took
-76% of the module and twenty dust liquidations 99.8%. The cap now holds across every shortfall of a
-`slashWindow`, measured on the module's assets at the window's start. Replayed on both sides."""
+76% of the module and twenty dust liquidations 99.8%. The cap holds across every shortfall of any
+`slashWindow`-long interval (issue 19, item 3: a rolling window). Replayed on both sides; a cap
+rounds in the stakers' favour, by at most a unit."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pool_support import fee, filled, ok
 
 from difftest.orders import trade
 from pymodel.config import default_config
+from pymodel.core import Env
 
 USD = 10**6
 WAD = 10**18
@@ -47,8 +49,9 @@ def test_slash__partial_steps_of_one_bankrupt_position__capped_once_per_window(m
     taken = sum(s.slashed for s in slashes(ledger))
     cap = start_assets * 3_000 // BPS
     assert steps >= 4
-    assert taken == cap == sm.slashed_in_window  # the shortfalls exceed the cap: exactly the cap, once
-    assert sm.total_assets == start_assets - cap  # the issue measured 76% gone; 30% now
+    assert cap - 1 <= taken <= cap  # the shortfalls exceed the cap: the cap, once
+    assert sm.total_assets == start_assets - taken  # the issue measured 76% gone; 30% now
+    assert sm.slash_cap(Env(keeper, ledger.now)) == 0
     assert sum(s.requested for s in slashes(ledger)) > 2 * cap
 
 
@@ -72,11 +75,11 @@ def test_slash__twenty_dust_liquidations__together_within_the_window_cap(make_le
     taken = sum(s.slashed for s in slashes(ledger))
     assert liquidations == 20 and len(slashes(ledger)) == 20
     assert sum(s.requested for s in slashes(ledger)) > start_assets * 3_000 // BPS
-    assert taken == start_assets * 3_000 // BPS  # the issue measured 99.8%; 30% now
+    assert start_assets * 3_000 // BPS - 1 <= taken <= start_assets * 3_000 // BPS  # the issue measured 99.8%
     assert slashes(ledger)[-1].slashed == 0 and slashes(ledger)[-1].cap == 0
 
 
-def test_slash__next_window__a_new_cap_on_the_assets_at_its_start(make_ledger):
+def test_slash__a_window_after_the_last_slash__a_new_cap_on_the_assets_then(make_ledger):
     ledger = setup(make_ledger, 10_000 * USD, slash_window=3_600)
     owner, lp, staker, a, b, keeper = ledger.actors[:6]
     sm = ledger.system.c.safety_module
@@ -96,4 +99,4 @@ def test_slash__next_window__a_new_cap_on_the_assets_at_its_start(make_ledger):
     second = ok(ledger.act(keeper, "engine", "liquidate", b, ETH))
     assert second.event("SlashWindowStarted").assets == 7_000 * USD
     assert second.event("Slashed").slashed == 2_100 * USD
-    assert sm.slashed_in_window == 2_100 * USD
+    assert sm.slash_kept(Env(keeper, ledger.now)) == 7 * 10**35  # the first slash is out of the window

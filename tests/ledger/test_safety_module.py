@@ -11,6 +11,7 @@ WAD = 10**18
 DAY = 24 * 3600
 COOLDOWN = 10 * DAY  # default_config
 WINDOW = 2 * DAY
+EXIT = 3_600  # default_config: safety_module_exit_delay
 
 
 def staker_with(ledger, staker: str, amount: int) -> None:
@@ -63,10 +64,10 @@ def test_redeem__only_inside_unstake_window(ledger):
     assert too_many.error == ("InsufficientShares", (alice, shares, shares + 1))
     assert ledger.act(alice, "safetyModule", "redeem", 0).error == ("ZeroShares", ())
     out = ledger.act(alice, "safetyModule", "redeem", shares // 2)
-    assert out.event("UnstakeRequested").claimable_at == ledger.now + 1
+    assert out.event("UnstakeRequested").claimable_at == ledger.now + EXIT
 
 
-def test_claim__next_second_pays_at_current_price(ledger):
+def test_claim__exit_delay_later_pays_at_current_price(ledger):
     owner, alice, bob = ledger.actors[:3]
     assert ledger.act(alice, "safetyModule", "claim", alice).error == ("NothingToClaim", (alice,))
     staker_with(ledger, alice, 1_000 * USD)
@@ -74,6 +75,8 @@ def test_claim__next_second_pays_at_current_price(ledger):
     ledger.act(alice, "safetyModule", "cooldown")
     ledger.advance(COOLDOWN)
     ledger.act(alice, "safetyModule", "redeem", shares)
+    assert ledger.act(alice, "safetyModule", "claim", alice).error == ("ClaimTooEarly", (alice, ledger.now + EXIT))
+    ledger.advance(EXIT - 1)
     assert ledger.act(alice, "safetyModule", "claim", alice).error == ("ClaimTooEarly", (alice, ledger.now + 1))
     ledger.advance(1)
     out = ledger.act(alice, "safetyModule", "claim", bob)  # to another receiver
@@ -87,19 +90,21 @@ SM_BOUNDS = (
     ("unstakeWindow", 1, 60, 30 * DAY),
     ("maxSlashBps", 2, 100, 5_000),
     ("slashWindow", 3, 3_600, 30 * DAY),
+    ("exitDelay", 4, 600, 7 * DAY),
 )
 CONFIG_FIELD = {
     "cooldownPeriod": "safety_module_cooldown",
     "unstakeWindow": "safety_module_unstake_window",
     "maxSlashBps": "max_slash_bps",
     "slashWindow": "slash_window",
+    "exitDelay": "safety_module_exit_delay",
 }
 
 
 def test_admin__owner_only_bounds_checked_engine_hooks_guarded(ledger):
     owner, stranger = ledger.actors[0], ledger.actors[4]
     a = ledger.deployment.addresses
-    valid = [DAY, DAY, 100, DAY]
+    valid = [DAY, DAY, 100, DAY, 600]
     assert ledger.act(stranger, "safetyModule", "setParams", *valid).error == (
         "OwnableUnauthorizedAccount",
         (stranger,),
@@ -117,8 +122,8 @@ def test_admin__owner_only_bounds_checked_engine_hooks_guarded(ledger):
             except ValueError:
                 accepted = False
             assert accepted == ok, (name, value)
-    out = ledger.act(owner, "safetyModule", "setParams", 7 * DAY, DAY, 5_000, 2 * DAY)
-    assert out.event("ParamsSet").values() == (7 * DAY, DAY, 5_000, 2 * DAY)
+    out = ledger.act(owner, "safetyModule", "setParams", 7 * DAY, DAY, 5_000, 2 * DAY, 7 * DAY)
+    assert out.event("ParamsSet").values() == (7 * DAY, DAY, 5_000, 2 * DAY, 7 * DAY)
     assert ledger.act(owner, "safetyModule", "setEngine", stranger).error == ("EngineAlreadySet", ())
     assert ledger.act(stranger, "safetyModule", "slash", 1).error == ("NotEngine", (stranger,))
     assert ledger.act(stranger, "safetyModule", "depositReward", 1).error == ("NotEngine", (stranger,))

@@ -106,14 +106,14 @@ def test_slash__exit_in_same_block_as_visible_shortfall__no_advantage(make_ledge
     shares = sm(ledger).shares_of(leaving)
     ledger.act(leaving, "safetyModule", "redeem", shares)
     too_early = ledger.act(leaving, "safetyModule", "claim", leaving)
-    assert too_early.error == ("ClaimTooEarly", (leaving, ledger.now + 1))
+    assert too_early.error == ("ClaimTooEarly", (leaving, ledger.now + sm(ledger).exit_delay))
     slashed = ledger.act(keeper, "engine", "liquidate", trader, ETH).event("Slashed").slashed
     # A stake in the same block after the slash buys at the slashed price: no windfall, no loss.
     ledger.mint_and_approve(late, 1_000 * USD)
     late_shares = ledger.act(late, "safetyModule", "stake", 1_000 * USD).return_value
     assert sm(ledger).preview_redeem(late_shares) in (1_000 * USD - 1, 1_000 * USD)
 
-    ledger.advance(1)
+    ledger.advance(sm(ledger).exit_delay)
     claimed = ledger.act(leaving, "safetyModule", "claim", leaving).return_value
     stayed = sm(ledger).preview_redeem(sm(ledger).shares_of(staying))
     assert slashed > 0

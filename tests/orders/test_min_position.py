@@ -76,7 +76,14 @@ def test_remove_margin__leaving_min_margin__allowed_one_unit_less_refused(make_l
         "setMarketParams",
         ETH,
         dataclasses.replace(
-            ledger.system.c.engine.market_params(ETH), initial_margin_bps=100, tier_maintenance_bps=(50, 60, 70, 80)
+            ledger.system.c.engine.market_params(ETH),
+            initial_margin_bps=100,
+            tier_maintenance_bps=(50, 60, 70, 80),
+            # (no liquidation costs, so that tiers this low meet the relational bound, SPEC §11)
+            liquidation_slippage_bps=0,
+            max_impact_bps=0,
+            keeper_reward_bps=0,
+            keeper_fixed_reward=0,
         ),
     )
     refused = ledger.act(trader, "engine", "removeMargin", ETH, margin - 100 * USD + 1)
