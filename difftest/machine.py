@@ -776,8 +776,20 @@ class LedgerMachine(SafetyModuleRules, RuleBasedStateMachine):
         # The minimum margin keeps covering twice the fixed reward (issue 8), so only the reward's own
         # bound decides here.
         floor = max(params.min_margin, 2 * fixed)
+        # ... and the minimum notional keeps the fixed reward inside the lowest tier's room (the
+        # relational bound, MarketParamsValidator._validateRelations), rounded up like the rule.
+        room = 9 * params.tier_maintenance_bps[0] // 10 - (
+            params.liquidation_slippage_bps + params.max_impact_bps + params.keeper_reward_bps
+        )
+        least = max(params.min_notional, -(-fixed * 10_000 // room))
         changed = type(params)(
-            **{**params.__dict__, "keeper_fixed_reward": fixed, "keeper_reward_cap": cap, "min_margin": floor}
+            **{
+                **params.__dict__,
+                "keeper_fixed_reward": fixed,
+                "keeper_reward_cap": cap,
+                "min_margin": floor,
+                "min_notional": least,
+            }
         )
         out = self.act(self.owner, "engine", "setMarketParams", market, changed)
         assert out.reverted == (fixed > 100 * USD)

@@ -54,7 +54,7 @@ from pymodel.oracle_errors import (  # noqa: F401 (re-exported: the errors and e
     UnsupportedFeedDecimals,
     ZeroFeed,
 )
-from pymodel.oracle_fills import PinnedFills
+from pymodel.oracle_fills import MAX_ROUND_WALK, PinnedFills
 from pymodel.ownable import Ownable
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +229,7 @@ class OracleAdapter(PinnedFills, Ownable):
     MAX_CONF_BPS = MAX_CONF_BPS
     MAX_PULL_LAG_TOLERANCE = MAX_PULL_LAG_TOLERANCE
     SOURCE_READ_GAS = SOURCE_READ_GAS
+    MAX_ROUND_WALK = MAX_ROUND_WALK
 
     def __init__(self, address: str, log: EventLog, feeds: dict[str, Any], initial_owner: str) -> None:
         super().__init__(address, log)

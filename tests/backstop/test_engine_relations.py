@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 from pool_support import fee, filled, ok
-from pymodel.perp_engine import validate_market_params
+from pymodel.engine import validate_market_params
 
 from difftest.orders import trade
 from pymodel.config import default_config, default_market

@@ -170,7 +170,7 @@ def test_deposit__fee_on_transfer_collateral__refused_with_a_named_error(project
         oracle = project.OracleAdapter.deploy(owner.address, sender=owner)
         pool = project.LPPool.deploy(token.address, owner.address, 60, 3_600, sender=owner)
         fund = project.InsuranceFund.deploy(token.address, owner.address, sender=owner)
-        sm = project.SafetyModule.deploy(token.address, owner.address, 600, 3_600, 3_000, 3_600, sender=owner)
+        sm = project.SafetyModule.deploy(token.address, owner.address, 600, 3_600, 3_000, 3_600, 3_600, sender=owner)
         engine = project.PerpEngine.deploy(
             token.address, oracle.address, pool.address, fund.address, sm.address, owner.address, sender=owner
         )

@@ -69,7 +69,9 @@ _MAPPING_VARIABLE = re.compile(r"^    mapping\(.*\)\s+public\s+(\w+)\s*;", re.M)
 
 
 def _sources() -> list[Path]:
-    return sorted(p for p in CONTRACTS.rglob("*.sol") if p.parent.name not in ("interfaces", "mocks"))
+    # governance/: OpenZeppelin's TimelockController as it is (no rule of ours; the model hands
+    # owners to its address, chainio.history).
+    return sorted(p for p in CONTRACTS.rglob("*.sol") if p.parent.name not in ("interfaces", "mocks", "governance"))
 
 
 def _kind_and_name(text: str) -> tuple[str, str]:

@@ -446,6 +446,7 @@ NOT_COMPARED: dict[str, dict[str, str]] = {
         "previewRedeem": "a pure function of totalAssets and totalShares, which are compared",
         "previewClaim": "a pure function of pendingOf, which is compared",
         "slashCap": "a pure function of the slash window state (SM_STATE), which is compared",
+        "slashKept": "a function of the checkpoints (slashCheckpointOf) and the time, which are compared",
     },
     "oracle": {
         **dict.fromkeys(
@@ -458,26 +459,38 @@ NOT_COMPARED: dict[str, dict[str, str]] = {
                 "MAX_PRICE_LIMIT",
                 "MAX_SOURCES",
                 "MAX_SPREAD_BPS",
+                "MAX_CONF_BPS",
+                "MAX_PULL_LAG_TOLERANCE",
+                "MAX_ROUND_WALK",
+                "SOURCE_READ_GAS",
             ),
             CONSTANT,
         ),
         "owner": WIRING,
+        "orderRouter": WIRING,
+        "sourceHealthOf": "each source's health now, a function of the sources' compared rounds: tests/oracle compares it",
         "sequencerFeed": WIRING,
         "sequencerGracePeriod": WIRING,
         "priceWithTime": "price() with the oldest observation: tests/oracle compares it",
         "markStatus": "why a market is degraded: tests/oracle compares it",
     },
     "orderRouter": {
-        **dict.fromkeys(("MAX_MAX_EXECUTION_DELAY", "MAX_MIN_EXECUTION_DELAY"), CONSTANT),
+        **dict.fromkeys(("MAX_MAX_EXECUTION_DELAY", "MAX_MIN_EXECUTION_DELAY", "PULL_FILL_WINDOW"), CONSTANT),
+        "fillWindow": "a function of minExecutionDelay and maxExecutionDelay, which are compared",
         **dict.fromkeys(("collateral", "engine", "oracle", "owner"), WIRING),
     },
     "token": {
         **dict.fromkeys(("name", "symbol", "decimals"), ERC20_METADATA),
         "allowance": "approvals are inputs of the test harness, not state the system computes",
+        **dict.fromkeys(("MAX_MINT_PER_ACCOUNT", "MAX_MINT_PER_CALL", "OPEN_CHAIN_ID"), CONSTANT),
+        "mintedTo": "the faucet's count applies only off chain 31337; tests/deploy/test_ops.py checks it",
     },
     "feed1": {
         **dict.fromkeys(("decimals", "description", "version"), "feed metadata, fixed at deployment"),
         "latestRoundId": "the round counter behind latestRoundData, which is compared",
+        "OPEN_CHAIN_ID": CONSTANT,
+        "deployer": WIRING,
+        "isPusher": "pusher grants apply only off chain 31337; tests/deploy/test_ops.py checks them",
     },
 }
 
