@@ -26,6 +26,7 @@ from chainio import RpcClient, deploy_record  # noqa: E402
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history  # noqa: E402
 from chainio.keeper import PositionIndex, Summary, adl_pass, bound_pass, liquidation_pass  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, load_account  # noqa: E402
+from chainio.order_keeper import OrderKeeper  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 
 DEPLOYMENTS = ROOT / "deployments"
@@ -97,6 +98,7 @@ def cli(
     market_ids = [m.market_id for m in record.deployment_config().system.markets]
     mirror = model_now if record.deployment_config().uses_mocks_only else None
     index = PositionIndex(rpc, engine, first_block, chunk=log_chunk)
+    orders = OrderKeeper(rpc, registry, project, record, keeper, first_block, **tx_kwargs)
     summary = Summary()
     limit = 1 if once else max_iterations
     click.echo(f"keeper {keeper.address} on chain {record.chain_id}, engine {engine.address}, gas cost {gas_cost}")
@@ -107,6 +109,7 @@ def cli(
         positions = index.refresh()
         liquidation_pass(engine, positions, gas_cost, send, summary, click.echo)
         bound_pass(engine, market_ids, positions, send, summary, click.echo)
+        orders.run_pass(click.echo)
         if not no_adl:
             adl_pass(rpc, engine, market_ids, mirror, keeper.address, send, summary, click.echo)
     rpc.close()
