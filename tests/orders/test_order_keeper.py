@@ -5,11 +5,11 @@ ids and pull update, and an expired one is cancelled with its fee to the keeper.
 
 from __future__ import annotations
 
-from test_pinned_fills import ETH, FEED, READY, USD, WAD, three_source_config
+from test_pinned_fills import ETH, FEED, READY, USD, WAD
 
 from chainio.order_keeper import OrderIndex, OrderSummary, order_pass
 from chainio.project import lean
-from difftest.orders import submit
+from difftest.orders import submit, three_source_config
 
 FEE = USD  # default_config's execution fee per order ($1)
 
