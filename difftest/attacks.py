@@ -219,9 +219,9 @@ def per_dollar(ppm: int) -> str:
 
 def straddle_rows(config: Any, seeds: int = 8, trips: int = 10) -> list[tuple[str, str]]:
     """`make bench`: `trader_as_keeper_straddle` of $100k at 5x over `seeds` seeded paths of
-    `trips` round trips each, on `config` and with a 5-minute `maxExecutionDelay` (model only)."""
+    `trips` round trips each, on `config` and with 1-hour orders for comparison (model only)."""
     rows = []
-    delays = dict.fromkeys([config.max_execution_delay, 300])
+    delays = dict.fromkeys([config.max_execution_delay, 3_600])  # and the 1-hour orders of before issue 17
     for delay in delays:
         runs = [
             trader_as_keeper_straddle(config.model_copy(update={"max_execution_delay": delay}), s, trips)
