@@ -6,10 +6,22 @@ Every step is a `Ledger.act`, so model and chain are compared after each of them
 
 from __future__ import annotations
 
+from pymodel.config import SourceConfig, SystemConfig, default_config, default_market
 from pymodel.order_router import ERROR_SELECTORS
 from pymodel.system import Outcome, feed_name
 
 _ERROR_NAMES = {selector: name for name, selector in ERROR_SELECTORS.items()}
+FEED_UNIT = 10**8
+MAX_AGE = 3_600 + 600
+
+
+def three_source_config() -> SystemConfig:
+    """ETH on two Chainlink-style feeds and a Pyth price (8 decimals each), quorum 2, 2% spread."""
+    source = dict(decimals=8, max_age=MAX_AGE, initial_answer=3_000 * FEED_UNIT)
+    sources = (SourceConfig(kind="chainlink", **source), SourceConfig(kind="chainlink", **source))
+    sources += (SourceConfig(kind="pyth", **source),)
+    eth = default_market(1, "ETH-USD", 3_000, 6, sources=sources, oracle_quorum=2, oracle_max_spread_bps=200)
+    return default_config(markets=[eth, default_market(2, "BTC-USD", 60_000, 6)])
 
 
 def reason_name(selector: bytes) -> str:

@@ -234,10 +234,12 @@ class SystemConfig(BaseModel):
     adl_target_bps: Annotated[int, Field(gt=0, le=BPS)] = 4000
     # Orders (OrderRouter): the keeper's fee per order (collateral units, at most $100) and the
     # window in which a round may fill it: observed >= minExecutionDelay after the submission,
-    # executed before maxExecutionDelay (then only cancellable).
+    # executed before maxExecutionDelay (then only cancellable). Five minutes: a fill window of
+    # ~150 s, a dozen 12 s rounds; the choice of whether to fill is an option on the move over
+    # the order's life that the round trip's costs outweigh at this length (issue 17, `make bench`).
     execution_fee: Uint = 0
     min_execution_delay: Annotated[int, Field(ge=0, le=MAX_MIN_EXECUTION_DELAY)] = 2
-    max_execution_delay: Annotated[int, Field(gt=0, le=MAX_MAX_EXECUTION_DELAY)] = 3_600
+    max_execution_delay: Annotated[int, Field(gt=0, le=MAX_MAX_EXECUTION_DELAY)] = 300
     # Safety module: the cap of `max_slash_bps` holds on every `slash_window`-long interval.
     slash_window: SlashWindow = 7 * 24 * 3600
     # Safety module: an exit stays slashable this long after `redeem` (well past an oracle round's landing

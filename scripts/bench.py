@@ -36,12 +36,13 @@ from rich.table import Table  # noqa: E402
 
 from chainio import RpcClient  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
-from difftest.attacks import stale_arbitrage_row  # noqa: E402
+from difftest.attacks import stale_arbitrage_row, straddle_rows  # noqa: E402
 from difftest.ledger import Ledger  # noqa: E402
 from difftest.machine import FuzzWorld, LedgerMachine  # noqa: E402
 from difftest.model_only import ModelDriver, model_system  # noqa: E402
-from difftest.orders import execute, next_round, submit, trade  # noqa: E402
+from difftest.orders import execute, next_round, submit, three_source_config, trade  # noqa: E402
 from pymodel.config import default_config  # noqa: E402
+from pymodel.system import pyth_update  # noqa: E402
 from simulator.bench import print_bench  # noqa: E402
 
 WAD = 10**18
@@ -372,6 +373,45 @@ def section_stale_arbitrage(bench: Bench) -> None:
     )
 
 
+def section_trader_as_keeper(bench: Bench) -> None:
+    """Issue 17: a trader who runs its own keeper straddles, keeps the leg in the money at the
+    pinned price and lets the other expire (model only; ≤ 0 net of costs), and the gas of a
+    pinned `executeOrder` on one and three sources (chain)."""
+    for row in straddle_rows(default_config()):
+        bench.row(*row)
+    for label, config in (("one source", default_config()), ("three sources, one pull update", three_source_config())):
+        bench.row(f"gas: executeOrder with pinned rounds, {label}", f"{bench_pinned_execute_gas(bench, config):,}")
+
+
+def bench_pinned_execute_gas(bench: Bench, config: Any) -> int:
+    """The gas of one `executeOrder` that opens a 10 ETH long at pinned rounds (the oracle finds
+    them; a pull update for each Pyth source), on a fresh deployment under an EVM snapshot."""
+    usd = 10**config.collateral_decimals
+    snapshot = bench.rpc.request("evm_snapshot")
+    try:
+        ledger = Ledger.deploy(
+            project, bench.sender, bench.actors, config, bench.rpc, bench.registry, chain.blocks.head.timestamp + 100
+        )
+        lp, trader, keeper = ledger.actors[1], ledger.actors[2], ledger.actors[4]
+        ledger.mint_and_approve(lp, 1_000_000 * usd)
+        ledger.act(lp, "pool", "deposit", 1_000_000 * usd, lp)
+        ledger.mint_and_approve(trader, 100_000 * usd)
+        assert not submit(ledger, trader, ETH, 10 * WAD, 3_100 * usd, 10**30).reverted
+        ledger.advance(max(1, config.min_execution_delay))
+        ledger.set_price(ETH, 3_000 * FEED)
+        market = next(m for m in config.markets if m.market_id == ETH)
+        updates = [
+            pyth_update(ETH, i, s.decimals, 3_000 * 10**s.decimals, ledger.now)
+            for i, s in enumerate(market.oracle_sources())
+            if s.kind == "pyth"
+        ]
+        filled = ledger.act(keeper, "orderRouter", "executeOrder", trader, ETH, [], updates)
+        assert filled.events_named("OrderExecuted"), filled
+        return ledger.last_chain.gas_used
+    finally:
+        bench.rpc.request("evm_revert", [snapshot])
+
+
 def section_stateful(bench: Bench) -> None:
     world, seconds = bench_stateful(bench.rpc, bench.registry, bench.options["sequences"])
     bench.row("stateful fuzzing: transactions (model + chain + state + invariants)", _rate(world.steps, seconds))
@@ -410,6 +450,7 @@ SECTIONS: list[Callable[[Bench], None]] = [
     section_model,
     section_ledger,
     section_stale_arbitrage,
+    section_trader_as_keeper,
     section_stateful,
     section_campaign,
     section_simulator,
@@ -425,10 +466,13 @@ SECTIONS: list[Callable[[Bench], None]] = [
 @click.option("--sequences", default=40, show_default=True, help="stateful fuzzing sequences")
 @click.option("--campaign-steps", default=2_000, show_default=True, help="transactions of the fuzz campaign")
 @click.option("--skip-compile", is_flag=True, help="skip the forced recompile")
+@click.option("--only", default="", help="comma-separated sections (e.g. stale_arbitrage,trader_as_keeper)")
 def cli(**options: Any) -> None:
     bench = Bench(options)
+    only = {f"section_{name}" for name in options["only"].split(",") if name}
     for section in SECTIONS:
-        section(bench)
+        if not only or section.__name__ in only:
+            section(bench)
     bench.console.print(bench.table)
     for table in bench.tables:
         bench.console.print(table)

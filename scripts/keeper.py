@@ -31,6 +31,7 @@ from chainio import RpcClient, deploy_record  # noqa: E402
 from chainio.history import decoders_for, last_deployment_block, model_of_deployment, replay_history  # noqa: E402
 from chainio.keeper import PositionIndex, Sent, Summary, adl_pass, bound_pass, liquidation_pass, usd  # noqa: E402
 from chainio.ops import OperatorError, check_chain, check_funds, load_account  # noqa: E402
+from chainio.order_keeper import OrderKeeper  # noqa: E402
 from chainio.project import lean, project_registry  # noqa: E402
 
 DEPLOYMENTS = ROOT / "deployments"
@@ -108,6 +109,7 @@ def cli(
     mirror = model_now if record.deployment_config().uses_mocks_only else None
     index = PositionIndex(rpc, engine, first_block, chunk=log_chunk)
     decimals = lean(rpc, registry, project.MockStablecoin, record.addresses["token"]).call("decimals")
+    orders = OrderKeeper(rpc, registry, project, record, keeper, first_block, **tx_kwargs)
     summary = Summary()
     limit = 1 if once else max_iterations
     click.echo(
@@ -123,6 +125,7 @@ def cli(
             positions = index.refresh()
             liquidation_pass(engine, positions, gas_cost, send, summary, click.echo, decimals)
             bound_pass(engine, market_ids, positions, send, summary, click.echo)
+            orders.run_pass(click.echo)
             if not no_adl:
                 adl_pass(rpc, engine, market_ids, mirror, keeper.address, send, summary, click.echo, decimals)
             block = int(rpc.request("eth_blockNumber"), 16)

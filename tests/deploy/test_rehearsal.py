@@ -222,6 +222,7 @@ def test_scenario_matches_the_model_to_the_wei(node, project, tmp_path):
     )
     assert keeper.returncode == 0, keeper.stdout + keeper.stderr
     assert "1 liquidated" in keeper.stdout and "bad debt" in keeper.stdout, keeper.stdout
+    assert "orders    pass 1 at " in keeper.stdout, keeper.stdout  # the order keeper's heartbeat
 
     # The model's prediction: the recorded deployment, then every transaction the chain ran.
     system = model_of_deployment(node.rpc, rec)

@@ -793,12 +793,12 @@ def test_set_sequencer_feed__down_then_grace_then_up__trades_follow_the_sequence
     "answer, updated_at, expected",
     [
         # Pinned fills (issue 17): a rejected first round is no observation of the order's, so it
-        # waits for the fill window (readyAt = now, window (3,600 - 2) / 2) and never fills on it.
-        (0, 0, lambda now: ("FillNotReady", (ETH, 0, now + 1_799))),
-        (-5, 0, lambda now: ("FillNotReady", (ETH, 0, now + 1_799))),
-        (3_000 * FEED, None, lambda now: ("FillNotReady", (ETH, 0, now + 1_799))),
-        (3_000 * FEED, 1, lambda now: ("FillNotReady", (ETH, 0, now + 1_799))),
-        (3_000 * FEED, -4_201, lambda now: ("FillNotReady", (ETH, 0, now + 1_799))),
+        # waits for the fill window (readyAt = now, window (300 - 2) / 2) and never fills on it.
+        (0, 0, lambda now: ("FillNotReady", (ETH, 0, now + 149))),
+        (-5, 0, lambda now: ("FillNotReady", (ETH, 0, now + 149))),
+        (3_000 * FEED, None, lambda now: ("FillNotReady", (ETH, 0, now + 149))),
+        (3_000 * FEED, 1, lambda now: ("FillNotReady", (ETH, 0, now + 149))),
+        (3_000 * FEED, -4_201, lambda now: ("FillNotReady", (ETH, 0, now + 149))),
     ],
     ids=["zero_answer", "negative_answer", "zero_updated_at", "future_round", "stale_round"],
 )

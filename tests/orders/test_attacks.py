@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from difftest.attacks import latency_arbitrage
-from difftest.orders import cancel_reason, trade
+from difftest.attacks import latency_arbitrage, trader_as_keeper_straddle
+from difftest.orders import cancel_reason, three_source_config, trade
 from pymodel.config import default_config
 from pymodel.core import Env
 from pymodel.evm import UINT256_MAX
@@ -108,3 +108,31 @@ def test_dust_farm__twenty_positions__refused_and_the_legal_minimum_farm_loses(m
             assert out.events_named("Liquidated") and not out.events_named("BadDebtSettled")
     end = sum(ledger.system.c.token.balance_of(f) for f in farmers)
     assert end < sum(start.values())
+
+
+# Issue 17, item 1: the trader who runs its own keeper straddles (a long and a short from two
+# accounts), keeps the leg in the money at the pinned price just before expiry, closes it, and
+# lets the other expire (margin and fee back to itself). The pinned price does not depend on when
+# it calls; what is left is the choice of leg, an option on the move over the order's life, which
+# the short life and the round trip's costs bound (model only; `make bench` prints the rows).
+STRADDLE_SEEDS = range(8)
+
+
+@pytest.mark.parametrize("seed", STRADDLE_SEEDS)
+def test_attack__straddle_two_minute_orders__each_seeded_path_loses(seed):
+    config = default_config().model_copy(update={"max_execution_delay": 120})
+    result = trader_as_keeper_straddle(config, seed, trips=10)
+    assert result.end < result.start, result
+
+
+def test_attack__straddle_five_minute_orders__the_attacker_ends_with_less_over_the_paths():
+    config = default_config().model_copy(update={"max_execution_delay": 300})
+    runs = [trader_as_keeper_straddle(config, seed, trips=10) for seed in STRADDLE_SEEDS]
+    assert sum(r.end for r in runs) < sum(r.start for r in runs), runs
+
+
+def test_attack__straddle_on_three_sources__same_bound():
+    config = three_source_config().model_copy(update={"max_execution_delay": 120})
+    for seed in range(3):
+        result = trader_as_keeper_straddle(config, seed, trips=5)
+        assert result.end < result.start, result

@@ -24,7 +24,7 @@ WAD = 10**18
 FEED = 10**8
 ETH, BTC = 1, 2
 FEE = USD  # default_config: $1 per order
-MAX_DELAY = 3_600
+MAX_DELAY = 300  # the default maxExecutionDelay
 
 
 def funded(ledger: Ledger) -> tuple[str, str, str, str]:
