@@ -93,6 +93,9 @@ def submit(role: Role, market: int, action: str, size_text, margin_text, price_t
             raise Refused("MissingSize", "give --size (base units, negative sells)")
         delta = units(size_text, SIZE_DECIMALS, "--size", signed=True)
         margin_in = 0 if margin_text is None else units(margin_text, role.decimals, "--margin")
+        held = engine.call("positionOf", role.address, market)[0]
+        if margin_in and held * delta < 0:
+            raise Refused("MarginInOnDecrease", f"--size {size_text} reduces the position of {size(held)}: no --margin")
     pending = router.call("orderOf", role.address, market)
     if pending[4] != 0:
         raise Refused("OrderPending", f"an order of {size(pending[0])} is pending in market {market}: wait or cancel")

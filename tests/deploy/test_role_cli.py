@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from chainio import deploy_record
-from chainio.cli import Refused
+from chainio.cli import Refused, units
 from chainio.project import lean, project_registry
 
 pytestmark = pytest.mark.xdist_group("role-cli")
@@ -149,3 +149,27 @@ def test_roles__bad_input__refused_by_name_exit_2_nothing_sent(deployed, name, a
     assert refused.value.name == error and refused.value.exit_code == 2
     assert "\n" not in refused.value.message and refused.value.message.endswith("nothing sent")
     assert (node.head(), node.nonce(node.addresses["trader"])) == before, "something was sent"
+
+
+@pytest.mark.parametrize(
+    ("text", "decimals", "signed", "value"),
+    [
+        ("1,250.5", 6, False, 1_250_500_000),
+        ("0.000001", 6, False, 1),
+        ("-0.25", 18, True, -(10**18) // 4),
+        (".5", 2, False, 50),
+    ],
+)
+def test_units__decimal_text__exact_integer(text, decimals, signed, value):
+    assert units(text, decimals, "--amount", signed=signed) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("0", "ZeroAmount"), ("0.000", "ZeroAmount"), ("-1", "NegativeAmount"), ("1.0000001", "BadAmount"),
+     ("1e6", "BadAmount"), ("", "BadAmount"), ("$5", "BadAmount")],
+)  # fmt: skip
+def test_units__bad_text__refused_by_name(text, error):
+    with pytest.raises(Refused) as refused:
+        units(text, 6, "--amount")
+    assert refused.value.name == error and refused.value.exit_code == 2
