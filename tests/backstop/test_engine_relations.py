@@ -12,11 +12,11 @@ import dataclasses
 
 import pytest
 from pool_support import fee, filled, ok
-from pymodel.engine import validate_market_params
 
 from difftest.orders import trade
 from pymodel.config import default_config, default_market
 from pymodel.core import Env
+from pymodel.engine import validate_market_params
 from pymodel.errors import InvalidParameter
 
 USD = 10**6

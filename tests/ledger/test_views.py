@@ -468,7 +468,7 @@ NOT_COMPARED: dict[str, dict[str, str]] = {
         ),
         "owner": WIRING,
         "orderRouter": WIRING,
-        "sourceHealthOf": "each source's health now, a function of the sources' compared rounds: tests/oracle compares it",
+        "sourceHealthOf": "each source's health, a function of the compared rounds: tests/oracle compares it",
         "sequencerFeed": WIRING,
         "sequencerGracePeriod": WIRING,
         "priceWithTime": "price() with the oldest observation: tests/oracle compares it",
