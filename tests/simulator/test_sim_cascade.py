@@ -58,7 +58,16 @@ def test_bad_debt_per_dollar_of_open_interest__rises_with_open_interest_only_wit
 
 
 def test_gas_rises_with_volatility__keepers_wait_out_the_crash__both_tiers():
-    population = dict(positions=10, insurance_usd=2_000, safety_module_usd=5_000, notional_median_usd=3_000)
+    # High leverage: the positions the expensive blocks delay go past bankruptcy (the relational
+    # bounds left the default book's liquidations at the trigger without a shortfall).
+    population = dict(
+        positions=10,
+        insurance_usd=2_000,
+        safety_module_usd=5_000,
+        notional_median_usd=3_000,
+        leverage_min=8,
+        leverage_max=10,
+    )
     data = preset_config_data("may_19_2021", population=population, paths=2, keepers=dict(gas_cost_usd=3))
     calm = SimConfig.model_validate(data)
     stormy = SimConfig.model_validate(data | dict(keeper_limits=dict(gas_volatility=40)))
