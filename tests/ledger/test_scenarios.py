@@ -290,18 +290,19 @@ def test_bad_inputs__named_reverts_mirrored__state_untouched(make_ledger):
     # Pinned fills (issue 17): the order's first round at or after readyAt is its observation; a
     # refused one (zero, negative, future) is none, and later rounds are not the order's.
     assert last_round < ledger.now
-    closes_at = ledger.now + (3_600 - 2) // 2
+    router = ledger.system.c.order_router
+    closes_at = ledger.now + router.fill_window()
     assert execute(ledger, trader, ETH).error == ("FillNotReady", (ETH, 0, closes_at))
     ledger.set_price(ETH, 0)
     assert execute(ledger, trader, ETH).error == ("FillNotReady", (ETH, 0, closes_at))
     ledger.set_price(ETH, 3_000 * FEED)
     assert execute(ledger, trader, ETH).error == ("FillNotReady", (ETH, 0, closes_at))
-    ledger.advance(3_600)
+    ledger.advance(router.max_execution_delay)
     ledger.act(trader, "orderRouter", "cancelOrder", trader, ETH)
     submit(ledger, trader, ETH, -WAD, 0, 0)
     ledger.advance(2)
     ledger.set_price(ETH, 3_000 * FEED, updated_at=ledger.now + 1)
-    assert execute(ledger, trader, ETH).error == ("FillNotReady", (ETH, 0, ledger.now + (3_600 - 2) // 2))
+    assert execute(ledger, trader, ETH).error == ("FillNotReady", (ETH, 0, ledger.now + router.fill_window()))
     ledger.advance(1)
     assert execute(ledger, trader, ETH).events_named("OrderExecuted")
     assert now < ledger.now
