@@ -7,35 +7,20 @@ ranking score, as the venues' public indicator: 5 = first to be deleveraged)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Any
 
 from chainio.contract import ChainRevert, LeanContract
 from chainio.keeper import decimal, usd
+from pymodel.oracle_adapter import MarkStatus, SourceHealth
 
-# IOracleAdapter.SourceHealth, in order: why the first left-out source is left out.
-SOURCE_HEALTH = (
-    "ok",
-    "non-positive",
-    "no timestamp",
-    "future",
-    "stale",
-    "bad exponent",
-    "scales to zero",
-    "reverted",
-    "malformed",
-    "absurd",
-    "wide confidence",
-    "behind push",
-)
-MARK_STATUS = (
-    "live",
-    "not configured",
-    "sequencer down",
-    "below quorum",
-    "spread too wide",
-    "outside band",
-    "above bound",
-)
+
+def _label(member: IntEnum) -> str:
+    """An IOracleAdapter enum value as the status line prints it (MarkStatus.SPREAD_TOO_WIDE:
+    "spread too wide"), from the model's mirror of the enum."""
+    return member.name.lower().replace("_", " ")
+
+
 LIGHTS = 5
 
 
@@ -75,10 +60,10 @@ def snapshot(
             {
                 "market_id": market_id,
                 "mark": mark,
-                "mark_status": MARK_STATUS[status],
+                "mark_status": _label(MarkStatus(status)),
                 "sources_fresh": fresh,
                 "sources_agreeing": agreeing,
-                "first_source_fault": SOURCE_HEALTH[first_fault],
+                "first_source_fault": _label(SourceHealth(first_fault)),
                 "long_size": state[1],
                 "short_size": state[2],
                 "long_positions": state[11],
