@@ -83,7 +83,7 @@ class SourceKind(IntEnum):
 
 
 class SourceHealth(IntEnum):
-    """IOracleAdapter.SourceHealth: OK, or why a source is left out (the reason codes below)."""
+    """IOracleAdapter.SourceHealth: OK, or why a source is left out (each reading's reason code)."""
 
     OK = 0
     NON_POSITIVE = 1
@@ -155,19 +155,19 @@ class Mark(NamedTuple):
     pending_observed_at: int = 0
 
 
-# Why a source was left out (0: it was not).
-OK = 0
-NON_POSITIVE = 1
-NO_TIMESTAMP = 2
-FUTURE = 3
-STALE = 4
-BAD_EXPONENT = 5
-SCALES_TO_ZERO = 6
-REVERTED = 7
-MALFORMED = 8
-ABSURD = 9
-WIDE_CONFIDENCE = 10
-BEHIND_PUSH = 11
+# Why a source was left out (0: it was not): SourceHealth's codes, under the short names the readings use.
+OK = SourceHealth.OK
+NON_POSITIVE = SourceHealth.NON_POSITIVE
+NO_TIMESTAMP = SourceHealth.NO_TIMESTAMP
+FUTURE = SourceHealth.FUTURE
+STALE = SourceHealth.STALE
+BAD_EXPONENT = SourceHealth.BAD_EXPONENT
+SCALES_TO_ZERO = SourceHealth.SCALES_TO_ZERO
+REVERTED = SourceHealth.REVERTED
+MALFORMED = SourceHealth.MALFORMED
+ABSURD = SourceHealth.ABSURD
+WIDE_CONFIDENCE = SourceHealth.WIDE_CONFIDENCE
+BEHIND_PUSH = SourceHealth.BEHIND_PUSH
 # Return words of `latestRoundData()` and of `getPriceUnsafe(bytes32)`.
 CHAINLINK_WORDS = 5
 PYTH_WORDS = 4
